@@ -1,0 +1,127 @@
+"""Writer options: one validated, immutable bundle, built from keyword arguments.
+
+The same names work in ``mpu_toolkit.open_writer(...)``, ``fs.open(path, "wb", ...)`` and
+fsspec ``storage_options``; fsspec's ``block_size`` is accepted for ``part_size``. Other
+keywords must be CreateMultipartUpload parameters (``ServerSideEncryption``, ``ACL``,
+``CacheControl`` ...); anything else is refused with a suggestion, before any request.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any, Callable, Literal, Mapping
+
+from .errors import ConfigurationError
+from .integrity import ChecksumMode
+from .retry import RetryPolicy
+from .sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits, PartSizer,
+                     for_known_size, parse_size)
+
+__all__ = ["WriteOptions"]
+
+ProgressOption = bool | Callable[..., Any] | None
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How a streaming write behaves. Every field has a default that suits S3 and compatibles.
+
+    * ``part_size`` — first part size (bytes or ``"16MiB"``); parts grow from it for long
+      streams under the ``"growing"`` policy, stay fixed under ``"equal"``.
+    * ``size`` — the total, when known in advance: one part size that fits is chosen.
+    * ``concurrency`` — parts uploading at once; memory is about ``(concurrency + 1) × part``.
+    * ``checksum`` — ``"md5"`` (Content-MD5 + ETag checks), ``"none"``, ``"crc32"``,
+      ``"crc32c"``, ``"sha256"``.
+    * ``keep_parts_on_error`` — on failure leave the incomplete upload for resuming instead
+      of aborting it (its id is logged and kept on the writer and the error).
+    * ``verify`` — HEAD the object after Complete and check its size and multipart ETag.
+    """
+
+    part_size: int = 16 * MiB
+    part_size_policy: Literal["growing", "equal"] = "growing"
+    size: int | None = None
+    concurrency: int = 8
+    checksum: ChecksumMode = ChecksumMode.MD5
+    keep_parts_on_error: bool = False
+    verify: bool = True
+    max_attempts: int = 5
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+    storage_class: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    progress: ProgressOption = None
+    limits: PartLimits = S3_LIMITS
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "part_size", parse_size(self.part_size, "part_size"))
+        if self.size is not None:
+            set_(self, "size", parse_size(self.size, "size"))
+        set_(self, "checksum", ChecksumMode.parse(self.checksum))
+        if self.part_size_policy not in ("growing", "equal"):
+            raise ConfigurationError(f"part_size_policy={self.part_size_policy!r}: use "
+                                     "'growing' (default) or 'equal'")
+        if not isinstance(self.concurrency, int) or not 1 <= self.concurrency <= 64:
+            raise ConfigurationError(f"concurrency={self.concurrency!r} must be an integer "
+                                     "from 1 to 64")
+        self.limits.check_part_size(self.part_size)
+        self.sizer()  # validates size against the limits
+        RetryPolicy(self.max_attempts)
+
+    def sizer(self) -> PartSizer:
+        if self.size is not None:
+            return for_known_size(self.size, self.part_size, self.limits)
+        if self.part_size_policy == "equal":
+            return FixedPartSizer(self.part_size, self.limits)
+        return GrowingPartSizer(self.part_size, self.limits)
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts)
+
+    @property
+    def memory_bound(self) -> int:
+        """Upper bound of buffered bytes while streaming at the first part size."""
+        return (self.concurrency + 1) * self.sizer().part_size(1)
+
+    def updated(self, **kwargs: Any) -> "WriteOptions":
+        """A copy with ``kwargs`` applied (same rules as :meth:`from_kwargs`)."""
+        return WriteOptions.from_kwargs(base=self, **kwargs)
+
+    @classmethod
+    def from_kwargs(cls, base: "WriteOptions | None" = None, **kwargs: Any) -> "WriteOptions":
+        """Options from loose keywords; S3 request parameters go to ``extra``."""
+        if "block_size" in kwargs:
+            block = kwargs.pop("block_size")
+            if block is not None:
+                kwargs.setdefault("part_size", block)
+        if kwargs.get("acl"):
+            kwargs.setdefault("ACL", kwargs.pop("acl"))
+        kwargs.pop("acl", None)
+        own = {f.name for f in fields(cls)}
+        extra = dict((base.extra if base else {}))
+        for name in [k for k in kwargs if k not in own]:
+            if name not in _create_parameters():
+                raise ConfigurationError(_unknown_option_message(name, own))
+            extra[name] = kwargs.pop(name)
+        if extra:
+            kwargs["extra"] = extra
+        return replace(base, **kwargs) if base else cls(**kwargs)
+
+
+@lru_cache(maxsize=1)
+def _create_parameters() -> frozenset[str]:
+    """CreateMultipartUpload's request parameters, from botocore's S3 service model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("s3")
+    members = model.operation_model("CreateMultipartUpload").input_shape.members
+    return frozenset(members) - {"Bucket", "Key"}
+
+
+def _unknown_option_message(name: str, own: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(own | _create_parameters()), n=1)
+    hint = f": did you mean {close[0]!r}?" if close else (
+        ": writer options are " + ", ".join(sorted(own - {"limits", "extra"})))
+    return f"unknown write option {name!r}{hint}"

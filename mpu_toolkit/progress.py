@@ -1,0 +1,88 @@
+"""Progress events of a streaming write, and the tqdm bar that shows them.
+
+A writer calls its progress callback with a :class:`ProgressEvent` snapshot whenever bytes
+are accepted, a part finishes, or the upload ends. Callbacks run on the producer's thread or
+on fsspec's I/O thread, so they must be quick and thread-safe (update a widget, a bar, a
+metric); notebook widgets subscribe to the same events.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+__all__ = ["ProgressEvent", "ProgressCallback", "TqdmProgress", "make_progress"]
+
+State = Literal["writing", "completing", "completed", "aborted", "failed", "kept"]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A snapshot of one write."""
+
+    url: str
+    state: State
+    bytes_written: int       #: accepted from the producer so far
+    bytes_uploaded: int      #: confirmed stored by the server (parts done)
+    parts_done: int
+    parts_in_flight: int
+    elapsed: float           #: seconds since the writer was opened
+    total: int | None = None  #: the declared size, when known
+    upload_id: str | None = None
+    etag: str | None = None
+    error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        """Bytes uploaded per second so far."""
+        return self.bytes_uploaded / self.elapsed if self.elapsed > 0 else 0.0
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class TqdmProgress:
+    """A tqdm bar of uploaded bytes (``tqdm.auto``: a widget bar in Jupyter, text elsewhere)."""
+
+    def __init__(self, desc: str, total: int | None = None, **tqdm_kwargs: Any) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
+                         dynamic_ncols=True, **tqdm_kwargs)
+        self._shown = 0
+
+    def __call__(self, event: ProgressEvent) -> None:
+        bar = self._bar
+        if event.bytes_uploaded > self._shown:
+            bar.update(event.bytes_uploaded - self._shown)
+            self._shown = event.bytes_uploaded
+        bar.set_postfix(parts=event.parts_done, in_flight=event.parts_in_flight, refresh=False)
+        if event.state in ("completed", "aborted", "failed", "kept"):
+            if event.state != "completed":
+                bar.set_description_str(f"{bar.desc} [{event.state}]", refresh=False)
+                if hasattr(bar, "colour"):
+                    bar.colour = "red"
+            bar.close()
+
+
+def make_progress(option: bool | ProgressCallback | None, desc: str,
+                  total: int | None) -> ProgressCallback | None:
+    """``progress=True`` → a tqdm bar; a callable is used as is; falsy → none."""
+    if not option:
+        return None
+    if option is True:
+        return TqdmProgress(desc, total)
+    if callable(option):
+        return option
+    raise TypeError(f"progress must be True, False or a callable, not {option!r}")
+
+
+class Clock:
+    """Monotonic seconds since creation (injectable for tests)."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def __call__(self) -> float:
+        return time.monotonic() - self._start

@@ -1,0 +1,250 @@
+"""The seven S3 multipart operations (plus single PUT and HEAD), typed and async.
+
+A thin layer on s3fs's aiobotocore client, so credentials, endpoint and client options are
+s3fs's ``storage_options``. It does three things and nothing else: shape requests and
+responses into small dataclasses, page through listings to the end, and turn every failure
+into :mod:`mpu_toolkit.errors` (including server quirks, e.g. Ceph RGW accepting part
+numbers 0 and 10001, which are refused here before any request).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Sequence
+
+from .errors import map_error
+from .sizing import S3_LIMITS
+
+if TYPE_CHECKING:
+    from s3fs import S3FileSystem
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MultipartProtocol", "PartInfo", "UploadInfo", "ObjectInfo"]
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """One uploaded part, as sent or as listed."""
+
+    number: int
+    size: int
+    etag: str
+    last_modified: datetime | None = None
+    checksums: Mapping[str, str] = field(default_factory=dict)  #: e.g. {"ChecksumCRC32": ...}
+
+    def completion_entry(self) -> dict[str, Any]:
+        return {"PartNumber": self.number, "ETag": self.etag, **self.checksums}
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    """One incomplete multipart upload from ListMultipartUploads."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime | None
+    storage_class: str | None = None
+    owner: str | None = None
+    initiator: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """A published object: what HEAD (or PutObject/Complete) said about it."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int | None = None
+    version_id: str | None = None
+
+
+_CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256",
+                  "ChecksumCRC64NVME")
+
+
+def _checksums(response: Mapping[str, Any]) -> dict[str, str]:
+    return {k: response[k] for k in _CHECKSUM_KEYS if response.get(k)}
+
+
+class MultipartProtocol:
+    """S3 multipart operations for one s3fs filesystem (its session, loop and options)."""
+
+    def __init__(self, fs: "S3FileSystem") -> None:
+        self._fs = fs
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._fs.endpoint_url or self._fs.client_kwargs.get("endpoint_url") or "AWS S3")
+
+    async def _call(self, operation: str, bucket: str, key: str = "", **kwargs: Any) -> Any:
+        try:
+            await self._fs.set_session()
+            client = await self._fs.get_s3(bucket)
+            method = getattr(client, operation)
+            log.debug("%s s3://%s/%s %s", operation, bucket, key,
+                      {k: v for k, v in kwargs.items() if k != "Body"})
+            return await method(Bucket=bucket, **({"Key": key} if key else {}), **kwargs)
+        except Exception as exc:
+            raise map_error(exc, operation=_OPERATION_NAMES.get(operation, operation),
+                            bucket=bucket, key=key, endpoint=self.endpoint) from exc
+
+    # 1. start --------------------------------------------------------------------------
+    async def create(self, bucket: str, key: str, *, metadata: Mapping[str, str] | None = None,
+                     content_type: str | None = None, storage_class: str | None = None,
+                     checksum_algorithm: str | None = None,
+                     extra: Mapping[str, Any] | None = None) -> str:
+        """CreateMultipartUpload; returns the upload id."""
+        response = await self._call(
+            "create_multipart_upload", bucket, key,
+            **_object_args(metadata, content_type, storage_class, extra),
+            **({"ChecksumAlgorithm": checksum_algorithm} if checksum_algorithm else {}))
+        return str(response["UploadId"])
+
+    # 2. upload part ----------------------------------------------------------------------
+    async def upload_part(self, bucket: str, key: str, upload_id: str, number: int,
+                          body: bytes | bytearray, **checksum_args: Any) -> PartInfo:
+        """UploadPart; re-sending the same number replaces that part."""
+        S3_LIMITS.check_part_number(number)
+        response = await self._call("upload_part", bucket, key, UploadId=upload_id,
+                                    PartNumber=number, Body=body, **checksum_args)
+        return PartInfo(number, len(body), str(response.get("ETag", "")),
+                        checksums=_checksums(response))
+
+    # 3. copy part ------------------------------------------------------------------------
+    async def upload_part_copy(self, bucket: str, key: str, upload_id: str, number: int,
+                               source_bucket: str, source_key: str, *,
+                               byte_range: tuple[int, int] | None = None,
+                               source_version: str | None = None) -> PartInfo:
+        """UploadPartCopy of ``source[first:last+1]`` (inclusive range, as in HTTP)."""
+        S3_LIMITS.check_part_number(number)
+        source: dict[str, str] = {"Bucket": source_bucket, "Key": source_key}
+        if source_version:
+            source["VersionId"] = source_version
+        args: dict[str, Any] = {"CopySource": source}
+        if byte_range is not None:
+            args["CopySourceRange"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+        response = await self._call("upload_part_copy", bucket, key, UploadId=upload_id,
+                                    PartNumber=number, **args)
+        result = response.get("CopyPartResult", {})
+        size = byte_range[1] - byte_range[0] + 1 if byte_range else -1
+        return PartInfo(number, size, str(result.get("ETag", "")),
+                        result.get("LastModified"), _checksums(result))
+
+    # 4. list parts -----------------------------------------------------------------------
+    async def iter_parts(self, bucket: str, key: str, upload_id: str,
+                         page_size: int = 1000) -> AsyncIterator[PartInfo]:
+        """ListParts, every page (PartNumberMarker)."""
+        marker = 0
+        while True:
+            response = await self._call("list_parts", bucket, key, UploadId=upload_id,
+                                        MaxParts=page_size, PartNumberMarker=marker)
+            parts = response.get("Parts", [])
+            for p in parts:
+                yield PartInfo(int(p["PartNumber"]), int(p["Size"]), str(p.get("ETag", "")),
+                               p.get("LastModified"), _checksums(p))
+            next_marker = int(response.get("NextPartNumberMarker") or 0)
+            if not response.get("IsTruncated") or not parts or next_marker <= marker:
+                return
+            marker = next_marker
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str,
+                         page_size: int = 1000) -> list[PartInfo]:
+        return [p async for p in self.iter_parts(bucket, key, upload_id, page_size)]
+
+    # 5. abort ----------------------------------------------------------------------------
+    async def abort(self, bucket: str, key: str, upload_id: str) -> None:
+        """AbortMultipartUpload: deletes the parts stored so far."""
+        await self._call("abort_multipart_upload", bucket, key, UploadId=upload_id)
+
+    # 6. complete -------------------------------------------------------------------------
+    async def complete(self, bucket: str, key: str, upload_id: str,
+                       parts: Sequence[PartInfo]) -> ObjectInfo:
+        """CompleteMultipartUpload with exactly ``parts`` in ascending order.
+
+        botocore already turns AWS's "200 OK with an error body" into an error.
+        The returned ETag may be empty (Ceph RGW): confirm with :meth:`head`.
+        """
+        ordered = sorted(parts, key=lambda p: p.number)
+        response = await self._call(
+            "complete_multipart_upload", bucket, key, UploadId=upload_id,
+            MultipartUpload={"Parts": [p.completion_entry() for p in ordered]})
+        return ObjectInfo(bucket, key, str(response.get("ETag", "") or ""),
+                          version_id=response.get("VersionId"))
+
+    # 7. list uploads ---------------------------------------------------------------------
+    async def iter_uploads(self, bucket: str, prefix: str = "",
+                           page_size: int = 1000) -> AsyncIterator[UploadInfo]:
+        """ListMultipartUploads, every page.
+
+        Pages with KeyMarker *and* UploadIdMarker together: RGW includes the marker key
+        when given KeyMarker alone, and several uploads of one key can span pages.
+        """
+        markers: dict[str, str] = {}
+        while True:
+            response = await self._call("list_multipart_uploads", bucket, Prefix=prefix,
+                                        MaxUploads=page_size, **markers)
+            uploads = response.get("Uploads", [])
+            for u in uploads:
+                yield UploadInfo(bucket, str(u["Key"]), str(u["UploadId"]), u.get("Initiated"),
+                                 u.get("StorageClass"), _name(u.get("Owner")),
+                                 _name(u.get("Initiator")))
+            new = {"KeyMarker": response.get("NextKeyMarker") or "",
+                   "UploadIdMarker": response.get("NextUploadIdMarker") or ""}
+            if not response.get("IsTruncated") or not uploads or new == markers:
+                return
+            markers = new
+
+    async def list_uploads(self, bucket: str, prefix: str = "",
+                           page_size: int = 1000) -> list[UploadInfo]:
+        return [u async for u in self.iter_uploads(bucket, prefix, page_size)]
+
+    # single-request objects and confirmation ----------------------------------------------
+    async def put_object(self, bucket: str, key: str, body: bytes | bytearray, *,
+                         metadata: Mapping[str, str] | None = None,
+                         content_type: str | None = None, storage_class: str | None = None,
+                         extra: Mapping[str, Any] | None = None,
+                         **checksum_args: Any) -> ObjectInfo:
+        """PutObject: objects smaller than one part go up in one request."""
+        response = await self._call(
+            "put_object", bucket, key, Body=body,
+            **_object_args(metadata, content_type, storage_class, extra), **checksum_args)
+        return ObjectInfo(bucket, key, str(response.get("ETag", "")), len(body),
+                          response.get("VersionId"))
+
+    async def head(self, bucket: str, key: str) -> ObjectInfo:
+        response = await self._call("head_object", bucket, key)
+        return ObjectInfo(bucket, key, str(response.get("ETag", "")),
+                          int(response.get("ContentLength", 0)), response.get("VersionId"))
+
+
+_OPERATION_NAMES = {
+    "create_multipart_upload": "CreateMultipartUpload", "upload_part": "UploadPart",
+    "upload_part_copy": "UploadPartCopy", "list_parts": "ListParts",
+    "abort_multipart_upload": "AbortMultipartUpload",
+    "complete_multipart_upload": "CompleteMultipartUpload",
+    "list_multipart_uploads": "ListMultipartUploads", "put_object": "PutObject",
+    "head_object": "HeadObject",
+}
+
+
+def _object_args(metadata: Mapping[str, str] | None, content_type: str | None,
+                 storage_class: str | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    args: dict[str, Any] = dict(extra or {})
+    if metadata:
+        args["Metadata"] = {str(k): str(v) for k, v in metadata.items()}
+    if content_type:
+        args["ContentType"] = content_type
+    if storage_class:
+        args["StorageClass"] = storage_class
+    return args
+
+
+def _name(principal: Mapping[str, Any] | None) -> str | None:
+    if not principal:
+        return None
+    return principal.get("DisplayName") or principal.get("ID")

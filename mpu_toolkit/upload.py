@@ -1,0 +1,229 @@
+"""One S3 multipart upload, coordinated on fsspec's event loop (the writer's sink).
+
+Like s3transfer's per-transfer coordinator: it owns the upload id, the part tasks and their
+digests. Parts run as asyncio tasks on fsspec's I/O thread (no thread per part); MD5 is
+computed in a worker thread (``hashlib`` releases the GIL), so hashing, sending and the
+producer overlap. The upload is created lazily with the first part, so objects smaller than
+one part cost a single PUT and no multipart state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Future
+from typing import Any, Coroutine, Sequence, TypeVar
+
+from fsspec.asyn import sync
+
+from .errors import IntegrityError, NoSuchUpload
+from .integrity import ChecksumMode, PartDigest, digest_part, etag_matches, multipart_etag
+from .options import WriteOptions
+from .protocol import MultipartProtocol, ObjectInfo, PartInfo
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+__all__ = ["S3Upload"]
+
+_ABORT_ROUNDS = 3
+
+
+class S3Upload:
+    """Uploads the parts of one object and completes or aborts it (implements UploadSink)."""
+
+    def __init__(self, protocol: MultipartProtocol, loop: asyncio.AbstractEventLoop,
+                 bucket: str, key: str, options: WriteOptions) -> None:
+        self._protocol = protocol
+        self._loop = loop
+        self.bucket, self.key = bucket, key
+        self._options = options
+        self._retry = options.retry_policy()
+        self._mode: ChecksumMode = options.checksum
+        self._upload_id: str | None = None
+        self._create_task: asyncio.Task[str] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._md5s: dict[int, bytes] = {}
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def upload_id(self) -> str | None:
+        return self._upload_id
+
+    # -- the sink interface (called from the producer's thread) ----------------------------
+    def submit_part(self, number: int, data: bytearray) -> "Future[PartInfo]":
+        return asyncio.run_coroutine_threadsafe(self._tracked(self._upload_part(number, data)),
+                                                self._loop)
+
+    def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo:
+        return self._run(self._complete(list(parts)))
+
+    def put_object(self, data: bytearray) -> ObjectInfo:
+        return self._run(self._put_object(data))
+
+    def abort(self, keep_parts: bool = False) -> None:
+        if _on_loop_thread(self._loop):  # e.g. garbage collection on the I/O thread
+            asyncio.ensure_future(self._abort(keep_parts))
+            return
+        self._run(self._abort(keep_parts))
+
+    # -- coroutines on the loop --------------------------------------------------------------
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        async def runner() -> T:
+            return await coro
+
+        return sync(self._loop, runner)
+
+    async def _tracked(self, coro: Coroutine[Any, Any, T]) -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            return await coro
+        finally:
+            self._tasks.discard(task)
+
+    async def _ensure_started(self) -> str:
+        if self._create_task is None:
+            self._create_task = asyncio.ensure_future(self._create())
+        # shielded: a cancelled part must not orphan an upload the server already created
+        return await asyncio.shield(self._create_task)
+
+    async def _create(self) -> str:
+        opts = self._options
+        upload_id = await self._retry.run(
+            lambda: self._protocol.create(
+                self.bucket, self.key, metadata=opts.metadata, content_type=opts.content_type,
+                storage_class=opts.storage_class, checksum_algorithm=self._mode.algorithm,
+                extra=opts.extra),
+            what=f"CreateMultipartUpload {self.url}", retry_unreachable=False)
+        self._upload_id = upload_id
+        log.debug("%s: started upload %s", self.url, upload_id)
+        return upload_id
+
+    async def _digest(self, data: bytearray) -> PartDigest:
+        if self._mode is ChecksumMode.MD5:
+            return await asyncio.to_thread(digest_part, data, self._mode)
+        return PartDigest()
+
+    async def _upload_part(self, number: int, data: bytearray) -> PartInfo:
+        upload_id = await self._ensure_started()
+        digest = await self._digest(data)
+        args = digest.request_args(self._mode)
+
+        async def attempt() -> PartInfo:
+            part = await self._protocol.upload_part(self.bucket, self.key, upload_id, number,
+                                                    data, **args)
+            self._check_etag(part.etag, digest, f"part {number}")
+            return part
+
+        part = await self._retry.run(attempt, what=f"UploadPart {number} of {self.url}")
+        if digest.md5 is not None:
+            self._md5s[number] = digest.md5
+        return part
+
+    def _check_etag(self, etag: str, digest: PartDigest, what: str) -> None:
+        if digest.md5 is not None and etag_matches(etag, digest.md5.hex()) is False:
+            raise IntegrityError(f"{self.url}: the server's ETag {etag} for {what} is not the "
+                                 f"MD5 of the bytes sent ({digest.md5.hex()}); re-sending")
+
+    async def _put_object(self, data: bytearray) -> ObjectInfo:
+        opts = self._options
+        digest = await self._digest(data)
+
+        async def attempt() -> ObjectInfo:
+            info = await self._protocol.put_object(
+                self.bucket, self.key, data, metadata=opts.metadata,
+                content_type=opts.content_type, storage_class=opts.storage_class,
+                extra=opts.extra, **digest.request_args(self._mode))
+            self._check_etag(info.etag, digest, "the object")
+            return info
+
+        info = await self._retry.run(attempt, what=f"PutObject {self.url}",
+                                     retry_unreachable=False)
+        if opts.verify and digest.md5 is None:
+            return await self._confirm(len(data), None)
+        return info
+
+    async def _complete(self, parts: list[PartInfo]) -> ObjectInfo:
+        assert self._upload_id is not None, "complete() before any part was sent"
+        upload_id, size = self._upload_id, sum(p.size for p in parts)
+        attempts = 0
+
+        async def attempt() -> ObjectInfo:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return await self._protocol.complete(self.bucket, self.key, upload_id, parts)
+            except NoSuchUpload:
+                if attempts == 1:
+                    raise
+                # an earlier try may have succeeded with its answer lost on the way back
+                info = await self._protocol.head(self.bucket, self.key)
+                if info.size != size:
+                    raise
+                return info
+
+        info = await self._retry.run(attempt, what=f"CompleteMultipartUpload {self.url}")
+        if self._options.verify:
+            md5s = [self._md5s.get(p.number) for p in parts]
+            expected = multipart_etag(md5s) if all(md5s) else None  # type: ignore[arg-type]
+            info = await self._confirm(size, expected)
+        return info
+
+    async def _confirm(self, size: int, expected_etag: str | None) -> ObjectInfo:
+        """HEAD the published object: right size and, where comparable, right ETag."""
+        info = await self._retry.run(lambda: self._protocol.head(self.bucket, self.key),
+                                     what=f"HeadObject {self.url}")
+        problem = None
+        if info.size != size:
+            problem = f"has {info.size:,} bytes, {size:,} were sent"
+        elif expected_etag and etag_matches(info.etag, expected_etag) is False:
+            problem = f"has ETag {info.etag}, expected {expected_etag}"
+        if problem:
+            error = IntegrityError(f"{self.url} {problem} after completing: another writer may "
+                                   "have replaced it, or the store altered it; check the object")
+            error.transient = False
+            raise error
+        return info
+
+    async def _abort(self, keep_parts: bool) -> None:
+        """Cancel parts in flight (and wait for them); then abort until no part is left.
+
+        A part that was already on the wire when abort ran can still land: AWS advises
+        repeating the abort until ListParts finds nothing, which is done here.
+        """
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._create_task is not None:
+            await asyncio.gather(self._create_task, return_exceptions=True)
+        if self._upload_id is None or keep_parts:
+            return
+        upload_id = self._upload_id
+        for round_ in range(1, _ABORT_ROUNDS + 1):
+            try:
+                await self._retry.run(
+                    lambda: self._protocol.abort(self.bucket, self.key, upload_id),
+                    what=f"AbortMultipartUpload {self.url}")
+                left = await self._protocol.list_parts(self.bucket, self.key, upload_id)
+            except NoSuchUpload:
+                left = []
+            if not left:
+                log.info("%s: aborted upload %s", self.url, upload_id)
+                return
+            log.warning("%s: %d part(s) landed after abort #%d of %s; aborting again",
+                        self.url, len(left), round_, upload_id)
+            await asyncio.sleep(0.2 * round_)
+        log.error("%s: upload %s still has parts after %d aborts; remove it with "
+                  "`mpu abort` or a lifecycle rule", self.url, upload_id, _ABORT_ROUNDS)
+
+
+def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
