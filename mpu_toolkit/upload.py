@@ -192,12 +192,14 @@ class S3Upload:
 
     async def _abort(self, keep_parts: bool) -> None:
         """Cancel parts in flight (and wait for them); then abort until no part is left.
+        With ``keep_parts`` the parts in flight finish and the upload stays for resuming.
 
         A part that was already on the wire when abort ran can still land: AWS advises
         repeating the abort until ListParts finds nothing, which is done here.
         """
-        for task in list(self._tasks):
-            task.cancel()
+        if not keep_parts:  # parts to keep are let finish: they are the resume's head start
+            for task in list(self._tasks):
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._create_task is not None:
             await asyncio.gather(self._create_task, return_exceptions=True)

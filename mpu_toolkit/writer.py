@@ -306,18 +306,17 @@ class MultipartWriter(io.BufferedIOBase):
         """Abort (or keep for resume), remember why, and re-raise."""
         if self._state in ("writing", "closed"):
             self._error = error
-            keep = self._keep_parts and self.upload_id is not None
-            self._state = "kept" if keep else ("aborted" if isinstance(error, UploadAborted)
-                                               else "failed")
+            self._state = "aborted" if isinstance(error, UploadAborted) else "failed"
             self._in_flight.clear()
             self._buffer = bytearray()
             try:
-                self._sink.abort(keep_parts=keep)
+                self._sink.abort(keep_parts=self._keep_parts)
             except Exception as abort_error:  # the first error is the one to report
                 log.error("%s: abort after %r failed too: %s", self.url, error, abort_error)
-            if keep:
+            if self._keep_parts and self.upload_id is not None:
+                self._state = "kept"
                 log.warning("%s failed; parts kept for resume: upload_id=%s (%d parts done)",
-                            self.url, self.upload_id, len(self._done))
+                            self.url, self.upload_id, self._parts_uploaded)
                 if isinstance(error, Exception):
                     error.add_note(f"incomplete upload kept for resume: {self.url} "
                                    f"upload_id={self.upload_id}")

@@ -1,0 +1,254 @@
+"""The streaming writer through ``mpu://`` against the real server: bytes, guarantees, fsspec."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import fsspec
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from helpers import incomplete_uploads, object_exists, wait_until
+
+import mpu_toolkit
+from mpu_toolkit import (ConfigurationError, EndpointUnreachable, MPUFileSystem, NoSuchBucket,
+                         WriterClosedError)
+from mpu_toolkit.integrity import multipart_etag
+from mpu_toolkit.sizing import MiB
+
+PART = 5 * MiB
+
+
+def chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def expected_etag(data: bytes, part: int) -> str:
+    if len(data) < part:
+        return hashlib.md5(data).hexdigest()
+    return multipart_etag([hashlib.md5(c).digest() for c in chunks(data, part)])
+
+
+@pytest.mark.parametrize("size", [0, 1, PART - 1, PART, PART + 1, 3 * PART + 7],
+                         ids=["0B", "1B", "part-1", "part", "part+1", "3parts+7"])
+def test_round_trip_is_byte_exact(fs, bucket, key, boto, size):
+    data = os.urandom(size)
+    with fs.open(f"{bucket}/{key}", "wb", part_size=PART, concurrency=2) as f:
+        for piece in chunks(data, 1_000_003) or [b""]:
+            f.write(piece)
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    head = boto.head_object(Bucket=bucket, Key=key)
+    assert head["ETag"].strip('"') == expected_etag(data, PART)
+    assert f.result is not None and f.result.size == size
+    assert incomplete_uploads(boto, bucket, key) == []
+
+
+def test_many_parts_concurrently_with_visible_state(fs, bucket, key, boto):
+    data = os.urandom(12 * PART + 12345)
+    events = []
+    writer = mpu_toolkit.open_writer(f"mpu://{bucket}/{key}", storage_options=fs.storage_options,
+                                     part_size=PART, concurrency=4, progress=events.append)
+    for piece in chunks(data, 3 * MiB + 1):
+        writer.write(piece)
+        assert writer.parts_in_flight <= 4
+    writer.close()
+    assert [p.number for p in writer.parts] == list(range(1, 14))
+    assert [p.size for p in writer.parts] == [len(c) for c in chunks(data, PART)]
+    assert writer.upload_id and writer.bytes_written == len(data) == writer.bytes_uploaded
+    assert events[-1].state == "completed" and events[-1].etag == writer.result.etag
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
+def test_concurrent_uploads_to_different_keys(fs, bucket, key, boto):
+    payloads = {f"{key}/{i}": os.urandom(PART + 1000 * i) for i in range(4)}
+    errors = []
+
+    def upload(k: str, data: bytes) -> None:
+        try:
+            with fs.open(f"{bucket}/{k}", "wb", part_size=PART, concurrency=2) as f:
+                for piece in chunks(data, MiB):
+                    f.write(piece)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload, args=item) for item in payloads.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for k, data in payloads.items():
+        assert boto.get_object(Bucket=bucket, Key=k)["Body"].read() == data
+
+
+def test_exception_mid_stream_publishes_nothing(fs, bucket, key, boto):
+    with pytest.raises(RuntimeError, match="producer failed"):
+        with fsspec.open(f"mpu://{bucket}/{key}", "wb", part_size=PART,
+                         **fs.storage_options) as f:
+            f.write(os.urandom(3 * PART))
+            wait_until(lambda: f.parts_in_flight < 3)  # parts are really uploading
+            raise RuntimeError("producer failed")
+    assert not object_exists(boto, bucket, key)
+    assert incomplete_uploads(boto, bucket, key) == []
+
+
+def test_garbage_collected_writer_publishes_nothing(fs, bucket, key, boto):
+    writer = fs.open(f"{bucket}/{key}", "wb", part_size=PART)
+    writer.write(os.urandom(2 * PART + 10))
+    del writer
+    gc.collect()
+    assert not object_exists(boto, bucket, key)
+    assert incomplete_uploads(boto, bucket, key) == []
+
+
+def test_keep_parts_on_error_leaves_one_resumable_upload(fs, bucket, key, boto):
+    with pytest.raises(ValueError) as info:
+        with fs.open(f"{bucket}/{key}", "wb", part_size=PART, keep_parts_on_error=True) as f:
+            f.write(os.urandom(2 * PART + 10))
+            f.write(b"more")
+            raise ValueError("stop")
+    kept = incomplete_uploads(boto, bucket, key)
+    assert [u["UploadId"] for u in kept] == [f.upload_id]
+    assert f.state == "kept"
+    parts = boto.list_parts(Bucket=bucket, Key=key, UploadId=f.upload_id)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1, 2]
+    assert any(f.upload_id in note for note in getattr(info.value, "__notes__", []))
+    boto.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=f.upload_id)
+
+
+def test_transaction_defers_publishing_until_commit(fs, bucket, key, boto):
+    data = os.urandom(PART + 5)
+    with fs.transaction:
+        with fs.open(f"{bucket}/{key}", "wb", part_size=PART) as f:
+            f.write(data)
+        assert not object_exists(boto, bucket, key)  # closed, not yet committed
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
+def test_failed_transaction_discards_every_file(fs, bucket, key, boto):
+    with pytest.raises(KeyError):
+        with fs.transaction:
+            for name in ("a", "b"):
+                with fs.open(f"{bucket}/{key}/{name}", "wb", part_size=PART) as f:
+                    f.write(os.urandom(PART + 1))
+            raise KeyError("fail the transaction")
+    for name in ("a", "b"):
+        assert not object_exists(boto, bucket, f"{key}/{name}")
+        assert incomplete_uploads(boto, bucket, f"{key}/{name}") == []
+
+
+def test_metadata_and_content_type_reach_the_object(fs, bucket, key, boto):
+    with fs.open(f"{bucket}/{key}", "wb", metadata={"source": "etl"},
+                 content_type="text/csv", part_size=PART) as f:
+        f.write(b"a,b\n" * (2 * MiB))
+    head = boto.head_object(Bucket=bucket, Key=key)
+    assert head["Metadata"] == {"source": "etl"} and head["ContentType"] == "text/csv"
+
+
+def test_text_and_gzip_modes_round_trip(fs, bucket, key):
+    with fsspec.open(f"mpu://{bucket}/{key}.txt", "w", **fs.storage_options) as f:
+        f.write("héllo\n" * 1000)
+    with fsspec.open(f"mpu://{bucket}/{key}.gz", "wb", compression="gzip",
+                     **fs.storage_options) as f:
+        f.write(b"row\n" * 100_000)
+    with fsspec.open(f"mpu://{bucket}/{key}.txt", "r", **fs.storage_options) as f:
+        assert f.read() == "héllo\n" * 1000
+    with fsspec.open(f"mpu://{bucket}/{key}.gz", "rb", compression="gzip",
+                     **fs.storage_options) as f:
+        assert f.read() == b"row\n" * 100_000
+
+
+def test_pyarrow_write_table_through_the_filesystem(fs, bucket, key):
+    table = pa.table({"x": list(range(10_000)), "y": [str(i) for i in range(10_000)]})
+    pq.write_table(table, f"{bucket}/{key}.parquet", filesystem=fs)
+    assert pq.read_table(f"{bucket}/{key}.parquet", filesystem=fs).equals(table)
+
+
+def test_pandas_round_trip_without_importing_mpu_toolkit(storage_options, bucket, key):
+    """The entry point registers mpu:// for fsspec; the user imports pandas only."""
+    script = textwrap.dedent(f"""
+        import sys, pandas as pd
+        so = {storage_options!r}
+        df = pd.DataFrame({{"a": range(5000), "b": ["x", "y"] * 2500,
+                           "t": pd.date_range("2024-01-01", periods=5000, freq="min", tz="UTC")}})
+        assert "mpu_toolkit" not in sys.modules
+        df.to_parquet("mpu://{bucket}/{key}.parquet", storage_options=so)
+        back = pd.read_parquet("mpu://{bucket}/{key}.parquet", storage_options=so)
+        pd.testing.assert_frame_equal(back, df)
+        import fsspec
+        print(type(fsspec.filesystem("mpu", **so)).__module__)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "mpu_toolkit.filesystem"
+
+
+def test_failed_parquet_write_leaves_no_half_file(fs, bucket, key, boto):
+    """pyarrow's ParquetWriter writes a footer on error; the writer must not publish it."""
+    table = pa.table({"x": list(range(2_000_000))})
+    with pytest.raises(RuntimeError):
+        with pq.ParquetWriter(f"{bucket}/{key}.parquet", table.schema, filesystem=fs) as w:
+            w.write_table(table)
+            raise RuntimeError("source failed after one row group")
+    assert not object_exists(boto, bucket, f"{key}.parquet")
+    assert incomplete_uploads(boto, bucket, f"{key}.parquet") == []
+
+
+def test_unsupported_modes_are_refused_clearly(fs, bucket, key):
+    for mode in ("ab", "r+b", "xb"):
+        with pytest.raises(ConfigurationError, match="not supported"):
+            fs.open(f"{bucket}/{key}", mode)
+
+
+def test_bad_writes_raise_clear_errors(fs, bucket, key):
+    f = fs.open(f"{bucket}/{key}", "wb")
+    with pytest.raises(TypeError, match="bytes"):
+        f.write("text")
+    f.write(b"ok")
+    f.close()
+    with pytest.raises(WriterClosedError, match="completed"):
+        f.write(b"late")
+    with pytest.raises(ConfigurationError, match="did you mean 'part_size'"):
+        fs.open(f"{bucket}/{key}", "wb", part_sise=5)
+
+
+def test_missing_bucket_fails_cleanly(fs, key):
+    with pytest.raises(NoSuchBucket, match="mpu-missing-bucket-9b"):
+        with fs.open(f"mpu-missing-bucket-9b/{key}", "wb", part_size=PART) as f:
+            f.write(os.urandom(PART + 1))
+            f.write(b"x")
+    with pytest.raises(NoSuchBucket):  # and as a single PUT
+        with fs.open(f"mpu-missing-bucket-9b/{key}", "wb") as f:
+            f.write(b"small")
+
+
+def test_unreachable_endpoint_fails_fast():
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    fs = MPUFileSystem(endpoint_url=f"http://127.0.0.1:{port}", key="k", secret="s",
+                       skip_instance_cache=True)
+    started = time.monotonic()
+    with pytest.raises(EndpointUnreachable, match=f"127.0.0.1:{port}"):
+        with fs.open("bucket/key", "wb") as f:
+            f.write(b"data")
+    assert time.monotonic() - started < 10
+
+
+def test_filesystem_pickles_and_keeps_writer_options(fs):
+    import pickle
+
+    custom = MPUFileSystem(**fs.storage_options, part_size="8MiB", concurrency=3)
+    clone = pickle.loads(pickle.dumps(custom))
+    assert clone.write_options.part_size == 8 * MiB and clone.write_options.concurrency == 3
