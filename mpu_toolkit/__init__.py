@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from .errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                      IntegrityError, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
-                     TooManyPartsError, UploadAborted, WriterClosedError)
+                     TooManyPartsError, TransientS3Error, UploadAborted, WriterClosedError)
 from .filesystem import MPUFileSystem
 from .integrity import ChecksumMode
 from .options import WriteOptions
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "open_writer", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
     "ProgressEvent", "ObjectInfo", "PartInfo", "UploadInfo", "MPUError", "ConfigurationError",
-    "TooManyPartsError", "WriterClosedError", "S3Error", "NoSuchUpload", "NoSuchBucket",
+    "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload", "NoSuchBucket",
     "AccessDenied", "CredentialsError", "EndpointUnreachable", "IntegrityError",
     "UploadAborted", "__version__",
 ]

@@ -1,0 +1,131 @@
+"""A fault-injecting HTTP proxy for tests, on 127.0.0.1, in front of the real S3 server.
+
+Requests are classified by S3 operation (from method and query string); a rule makes the
+next ``times`` requests of one operation fail in a chosen way, then requests pass through
+unchanged (the Host header is kept, so SigV4 signatures stay valid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+import aiohttp
+from aiohttp import web
+
+Action = Literal["500", "503", "reset", "stall", "drop-response"]
+_HOP_HEADERS = {"transfer-encoding", "connection", "keep-alive", "content-length"}
+
+
+def operation_of(method: str, query: dict[str, str]) -> str:
+    if "uploads" in query:
+        return "CreateMultipartUpload" if method == "POST" else "ListMultipartUploads"
+    if "uploadId" in query:
+        return {"PUT": "UploadPart", "POST": "CompleteMultipartUpload",
+                "DELETE": "AbortMultipartUpload", "GET": "ListParts"}.get(method, method)
+    return {"PUT": "PutObject", "HEAD": "HeadObject", "GET": "GetObject"}.get(method, method)
+
+
+@dataclass
+class Rule:
+    operation: str
+    action: Action
+    times: int
+
+
+@dataclass
+class FaultProxy:
+    upstream: str
+    rules: list[Rule] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  #: operations, in arrival order
+    injected: list[str] = field(default_factory=list)
+    port: int = 0
+
+    def fail(self, operation: str, action: Action, times: int = 1) -> None:
+        self.rules.append(Rule(operation, action, times))
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _take_rule(self, operation: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.operation == operation and rule.times > 0:
+                rule.times -= 1
+                return rule
+        return None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        operation = operation_of(request.method, dict(request.query))
+        self.seen.append(operation)
+        body = await request.read()
+        rule = self._take_rule(operation)
+        if rule is not None:
+            self.injected.append(f"{operation}:{rule.action}")
+            if rule.action in ("500", "503"):
+                code = "SlowDown" if rule.action == "503" else "InternalError"
+                xml = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                       f"<Message>injected by the test proxy</Message></Error>")
+                return web.Response(status=int(rule.action), body=xml.encode(),
+                                    content_type="application/xml")
+            if rule.action == "reset":
+                assert request.transport is not None
+                request.transport.abort()
+                raise asyncio.CancelledError
+            if rule.action == "stall":  # the client times out first
+                task = asyncio.current_task()
+                assert task is not None
+                self._stalled.add(task)
+                await asyncio.sleep(3600)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        async with self._session.request(request.method, self.upstream + request.path_qs,
+                                         headers=headers, data=body,
+                                         allow_redirects=False) as upstream:
+            payload = await upstream.read()
+            out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}
+        if rule is not None and rule.action == "drop-response":  # done, but the answer is lost
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError
+        if request.method == "HEAD":  # keep the object's size, which HEAD reports
+            out["Content-Length"] = upstream.headers.get("Content-Length", "0")
+            return web.Response(status=upstream.status, headers=out)
+        return web.Response(status=upstream.status, body=payload, headers=out)
+
+    def start(self) -> "FaultProxy":
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._stalled: set[asyncio.Task[object]] = set()
+
+        async def serve() -> None:
+            self._session = aiohttp.ClientSession(auto_decompress=False)
+            self._runner = web.AppRunner(web.Application(handler_args={"max_field_size": 65536},
+                                                         client_max_size=6 * 1024**3))
+            self._runner.app.router.add_route("*", "/{tail:.*}", self._handle)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ready.set()
+
+        def run() -> None:
+            self._loop.run_until_complete(serve())
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            for task in self._stalled:
+                task.cancel()
+            await self._runner.cleanup()
+            await self._session.close()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
