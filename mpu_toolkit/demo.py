@@ -71,9 +71,11 @@ def run_demo(size: int = 64 * MiB, storage_options: dict[str, Any] | None = None
         report["stream"] = {"bytes": f.bytes_written, "parts": len(f.parts),
                             "seconds": seconds, "etag": f.result.etag,
                             "read_back_matches": back == digest.hexdigest()}
-        say(f"   {len(f.parts)} parts of {format_size(f.parts[0].size)}, up to "
-            f"{fs.write_options.concurrency} in flight, in {seconds:.2f}s "
-            f"({size / seconds / 1e6:.0f} MB/s); ETag {f.result.etag}")
+        how = (f"{len(f.parts)} parts of {format_size(f.parts[0].size)}, up to "
+               f"{fs.write_options.concurrency} in flight," if f.parts
+               else "smaller than one part: a single PUT,")
+        say(f"   {how} in {seconds:.2f}s ({size / seconds / 1e6:.0f} MB/s); "
+            f"ETag {f.result.etag}")
         say(f"   read back, MD5 {'matches' if report['stream']['read_back_matches'] else 'DIFFERS'}")
 
         say(f"\n2. DataFrame → df.to_parquet('mpu://{BUCKET}/frame.parquet', storage_options=...)")

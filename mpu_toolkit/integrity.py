@@ -44,6 +44,16 @@ class ChecksumMode(str, Enum):
             raise ConfigurationError(f"checksum={value!r} is not supported: use one of {choices}"
                                      ) from None
 
+    def check_available(self) -> "ChecksumMode":
+        """botocore computes CRC32C only with the AWS CRT installed; say so up front."""
+        if self is ChecksumMode.CRC32C:
+            try:
+                import awscrt  # noqa: F401
+            except ImportError:
+                raise ConfigurationError("checksum='crc32c' needs the AWS CRT: pip install "
+                                         "'botocore[crt]', or use checksum='crc32'") from None
+        return self
+
     @property
     def algorithm(self) -> str | None:
         """The S3 ``ChecksumAlgorithm`` name for the flexible modes."""

@@ -59,7 +59,7 @@ class WriteOptions:
         set_(self, "part_size", parse_size(self.part_size, "part_size"))
         if self.size is not None:
             set_(self, "size", parse_size(self.size, "size"))
-        set_(self, "checksum", ChecksumMode.parse(self.checksum))
+        set_(self, "checksum", ChecksumMode.parse(self.checksum).check_available())
         if self.part_size_policy not in ("growing", "equal"):
             raise ConfigurationError(f"part_size_policy={self.part_size_policy!r}: use "
                                      "'growing' (default) or 'equal'")

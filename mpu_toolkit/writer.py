@@ -221,6 +221,14 @@ class MultipartWriter(io.BufferedIOBase):
         return self._sink.upload_id
 
     @property
+    def bucket(self) -> str:
+        return self.url.split("://", 1)[-1].split("/", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.url.split("://", 1)[-1].split("/", 1)[1]
+
+    @property
     def parts(self) -> list[PartInfo]:
         """Parts confirmed by the server (and collected by the writer), in number order."""
         return [self._done[n] for n in sorted(self._done)]

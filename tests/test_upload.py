@@ -4,6 +4,7 @@ real server by a proxy on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from typing import Any, Iterator
 
@@ -11,7 +12,7 @@ import pytest
 from faultproxy import FaultProxy
 from helpers import incomplete_uploads, object_exists
 
-from mpu_toolkit import MPUFileSystem, TransientS3Error
+from mpu_toolkit import ConfigurationError, MPUFileSystem, TransientS3Error
 from mpu_toolkit.sizing import MiB
 
 PART = 5 * MiB
@@ -103,4 +104,17 @@ def test_checksum_none_sends_no_content_md5_but_still_round_trips(storage_option
     fs = MPUFileSystem(**storage_options, checksum="none", skip_instance_cache=True)
     data = os.urandom(PART + 3)
     write(fs, f"{bucket}/{key}", data)
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
+@pytest.mark.parametrize("mode", ["crc32", "crc32c", "sha256"])
+def test_flexible_checksum_modes_round_trip(storage_options, bucket, key, boto, mode):
+    if mode == "crc32c" and importlib.util.find_spec("awscrt") is None:
+        with pytest.raises(ConfigurationError, match="botocore\\[crt\\]"):
+            MPUFileSystem(**storage_options, checksum=mode, skip_instance_cache=True)
+        return
+    fs = MPUFileSystem(**storage_options, checksum=mode, skip_instance_cache=True)
+    data = os.urandom(2 * PART + 3)
+    f = write(fs, f"{bucket}/{key}", data)
+    assert (f.bucket, f.key) == (bucket, key)
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data

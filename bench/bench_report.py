@@ -1,0 +1,125 @@
+"""Summaries and printed tables for stream_bench.py (pure functions over run records)."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any, Iterable
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def fmt_size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:g} {unit}" if float(n).is_integer() else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _median(values: Iterable[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _part_desc(run: dict[str, Any]) -> str:
+    part = run.get("part_size")
+    desc = fmt_size(part) if isinstance(part, (int, float)) and part else str(part)
+    if run.get("part_policy") == "growing" and run.get("first_part_size") not in (None, part):
+        desc = f"{fmt_size(run['first_part_size'])}..{desc}"
+    extra = f" ({run['parts']} parts)" if run.get("parts") else ""
+    return f"{desc} x {run.get('concurrency')}{extra}"
+
+
+def summarize(writers: list[str], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per writer: medians over its successful runs, peak RSS = max over runs."""
+    rows = []
+    for name in writers:
+        mine = [r for r in runs if r.get("writer") == name]
+        ok = [r for r in mine if r.get("status") == "ok"]
+        row: dict[str, Any] = {"writer": name, "runs": len(mine), "ok": len(ok),
+                               "failed": [r.get("error", r.get("status")) for r in mine
+                                          if r.get("status") != "ok"]}
+        if ok:
+            size = ok[0]["size"]
+            row.update(
+                mb_per_s=_median(r["mb_per_s"] for r in ok),
+                cpu_s=_median(r["cpu_s"] for r in ok),
+                cpu_s_per_gib=_median(r["cpu_s"] / (size / GiB) for r in ok),
+                rss_growth_mib=max(r["rss_growth_mib"] for r in ok),
+                rss_growth_median_mib=_median(r["rss_growth_mib"] for r in ok),
+                ru_maxrss_mib=max(r["ru_maxrss_mib"] for r in ok),
+                elapsed_s=_median(r["elapsed_s"] for r in ok),
+                parts=ok[-1].get("server_parts") or ok[-1].get("parts"),
+                part_desc=_part_desc({**ok[-1], "parts": ok[-1].get("server_parts")
+                                      or ok[-1].get("parts")}),
+                checksum=ok[-1].get("checksum"))
+        rows.append(row)
+    for base in ("mpu", "mpu-nochecksum"):
+        ref = next((r for r in rows if r["writer"] == base and r["ok"]), None)
+        for row in rows:
+            for metric in ("mb_per_s", "cpu_s", "rss_growth_mib"):
+                mine, theirs = row.get(metric), ref.get(metric) if ref else None
+                row[f"{metric}_vs_{base}"] = (mine / theirs if mine is not None and theirs
+                                              else None)
+    return rows
+
+
+def _f(value: Any, spec: str = ".2f", width: int = 0) -> str:
+    text = "-" if value is None else format(value, spec)
+    return text.rjust(width) if width else text
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    head = (f"{'writer':<15} {'ok':>5} {'MB/s':>7} {'CPU-s':>6} {'CPU/GiB':>7} "
+            f"{'RSS+MiB':>7} {'maxrss':>6} | {'x mpu: MB/s CPU RSS':>21} | "
+            f"{'x nochk: MB/s CPU RSS':>21} | part size x concurrency (parts)")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ratios = []
+        for base in ("mpu", "mpu-nochecksum"):
+            ratios.append(" ".join(_f(r.get(f"{m}_vs_{base}"), ".2f", 6)
+                                   for m in ("mb_per_s", "cpu_s", "rss_growth_mib")))
+        status = f"{r['ok']}/{r['runs']}"
+        lines.append(
+            f"{r['writer']:<15} {status:>5} {_f(r.get('mb_per_s'), '.0f', 7)} "
+            f"{_f(r.get('cpu_s'), '.2f', 6)} {_f(r.get('cpu_s_per_gib'), '.2f', 7)} "
+            f"{_f(r.get('rss_growth_mib'), '.0f', 7)} {_f(r.get('ru_maxrss_mib'), '.0f', 6)} | "
+            f"{ratios[0]:>21} | {ratios[1]:>21} | {r.get('part_desc', '-')}")
+    failures = [(r["writer"], e) for r in rows for e in r["failed"]]
+    for writer, error in failures:
+        lines.append(f"  FAILED {writer}: {str(error)[:300]}")
+    return "\n".join(lines)
+
+
+TABLE_LEGEND = (
+    "MB/s = bytes/elapsed/1e6 over open..close (median); CPU-s = user+sys of the writer's own\n"
+    "process over the same window, all threads (median); RSS+MiB = peak RSS (psutil, every\n"
+    "20 ms) minus RSS just before open (max over runs); maxrss = ru_maxrss of the process\n"
+    "(includes interpreter + imports). 'x mpu' / 'x nochk' = ratio to mpu / mpu-nochecksum.")
+
+
+def rss_check(runs: list[dict[str, Any]], slack_mib: float = 64) -> tuple[str, bool]:
+    """``mpu`` at several sizes: peak RSS growth against (concurrency+1) x part + 64 MiB."""
+    lines = [f"{'size':>8} {'RSS+MiB':>8} {'maxrss':>7} {'MB/s':>6} {'part x conc':>14} "
+             f"{'bound MiB':>9}  verdict"]
+    passed, growths = True, []
+    for r in runs:
+        if r.get("status") != "ok":
+            lines.append(f"{fmt_size(r['size']):>8}  FAILED: {r.get('error')}")
+            passed = False
+            continue
+        bound = (r["concurrency"] + 1) * r["part_size"] / MiB + slack_mib
+        ok = r["rss_growth_mib"] <= bound
+        passed &= ok
+        growths.append((r["size"], r["rss_growth_mib"]))
+        lines.append(f"{fmt_size(r['size']):>8} {r['rss_growth_mib']:>8.0f} "
+                     f"{r['ru_maxrss_mib']:>7.0f} {r['mb_per_s']:>6.0f} "
+                     f"{fmt_size(r['part_size']) + ' x ' + str(r['concurrency']):>14} "
+                     f"{bound:>9.0f}  {'PASS' if ok else 'FAIL'}")
+    if len(growths) >= 2:
+        (s0, g0), (s1, g1) = growths[0], growths[-1]
+        lines.append(f"growth {fmt_size(s0)} -> {fmt_size(s1)}: {g0:.0f} -> {g1:.0f} MiB "
+                     f"({g1 - g0:+.0f} MiB for {s1 / s0:.0f}x the bytes)")
+    lines.append(f"RSS bound check: {'PASS' if passed else 'FAIL'}")
+    return "\n".join(lines), passed

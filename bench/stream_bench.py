@@ -1,0 +1,276 @@
+"""Streaming-upload benchmark: mpu_toolkit against s3fs, smart_open, boto3, pyarrow, obstore.
+
+    python bench/stream_bench.py [--endpoint URL --key K --secret S] [--size 1GiB]
+        [--repeat 3] [--writers mpu,mpu-nochecksum,s3fs,smart_open,boto3,pyarrow,obstore]
+        [--rss-sizes 1GiB,4GiB] [--json out.json]
+
+Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.local) is
+started. Every writer x repetition runs in its own fresh process (bench_worker.py), so CPU
+seconds and RSS growth are that writer's alone; repetitions are interleaved (rep 1 of every
+writer, then rep 2 ...) with a rotating start so slow drift on a shared machine hits all
+writers alike. Each object's size is checked with HEAD; a wrong object is FAILED, not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from bench_report import TABLE_LEGEND, fmt_size, format_table, rss_check, summarize  # noqa
+from bench_writers import NOTES, WRITERS  # noqa: E402  (imports no client library)
+
+ALL_WRITERS = list(WRITERS)
+MiB, GiB = 1024 * 1024, 1024 ** 3
+
+
+def parse_size(text: str) -> int:
+    from mpu_toolkit.sizing import parse_size as parse
+
+    return parse(text)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--endpoint", default=os.environ.get("MPU_TEST_ENDPOINT"),
+                   help="S3 endpoint URL (default $MPU_TEST_ENDPOINT, else embedded moto)")
+    p.add_argument("--key", default=os.environ.get("MPU_TEST_KEY"))
+    p.add_argument("--secret", default=os.environ.get("MPU_TEST_SECRET"))
+    p.add_argument("--server-name", default=os.environ.get("MPU_TEST_SERVER"),
+                   help="name for the results file (default: moto, or $MPU_TEST_SERVER)")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--size", default="1GiB", type=parse_size)
+    p.add_argument("--repeat", default=3, type=int)
+    p.add_argument("--writers", default=",".join(ALL_WRITERS))
+    p.add_argument("--rss-sizes", default="1GiB,4GiB",
+                   help="sizes for the mpu RSS flatness check ('' to skip)")
+    p.add_argument("--json", default=None, help="default bench/results/stream-<server>-<ts>.json")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per run (default 120 + 600 per GiB)")
+    p.add_argument("--pause", type=float, default=2.0,
+                   help="seconds of rest between runs (server GC, page cache)")
+    args = p.parse_args(argv)
+    args.writers = [w.strip() for w in args.writers.split(",") if w.strip()]
+    unknown = [w for w in args.writers if w not in WRITERS]
+    if unknown:
+        p.error(f"unknown writer(s) {unknown}; choose from {ALL_WRITERS}")
+    args.rss_sizes = [parse_size(s) for s in args.rss_sizes.split(",") if s.strip()]
+    return args
+
+
+class Server:
+    """The S3 endpoint (external, or the embedded moto) plus a boto3 client for checks."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.local = None
+        if args.endpoint:
+            self.endpoint, self.key, self.secret = args.endpoint, args.key, args.secret
+            if not (self.key and self.secret):
+                sys.exit("--endpoint needs --key and --secret (or MPU_TEST_KEY/MPU_TEST_SECRET)")
+            self.name = args.server_name or "external"
+        else:
+            from mpu_toolkit.local import LocalS3
+
+            self.local = LocalS3().start()
+            so = self.local.storage_options
+            self.endpoint, self.key, self.secret = so["endpoint_url"], so["key"], so["secret"]
+            self.name = args.server_name or "moto"
+        import boto3
+        from botocore.config import Config
+
+        self.client = boto3.client(
+            "s3", endpoint_url=self.endpoint, aws_access_key_id=self.key,
+            aws_secret_access_key=self.secret, region_name=args.region,
+            config=Config(request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required",
+                          retries={"max_attempts": 3}))
+        self.bucket = f"mpu-bench-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+        self.client.create_bucket(Bucket=self.bucket)
+
+    def head(self, key: str) -> dict[str, Any]:
+        return self.client.head_object(Bucket=self.bucket, Key=key)
+
+    def cleanup(self, key: str) -> list[str]:
+        """Delete the object and abort any upload left for the key; say what was found."""
+        found = []
+        try:
+            uploads = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+            for up in uploads.get("Uploads", []):
+                found.append(f"incomplete upload {up['UploadId']} left behind (aborted now)")
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"],
+                                                   UploadId=up["UploadId"])
+        except Exception as exc:  # noqa: BLE001 - cleanup must not stop the benchmark
+            found.append(f"listing/aborting uploads failed: {exc}")
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:  # noqa: BLE001
+            found.append(f"delete failed: {exc}")
+        return found
+
+    def close(self) -> None:
+        try:
+            for key in [o["Key"] for o in self.client.list_objects_v2(
+                    Bucket=self.bucket).get("Contents", [])]:
+                self.cleanup(key)
+            for up in self.client.list_multipart_uploads(Bucket=self.bucket).get("Uploads", []):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"],
+                                                   UploadId=up["UploadId"])
+            self.client.delete_bucket(Bucket=self.bucket)
+        except Exception as exc:  # noqa: BLE001
+            print(f"warning: could not remove bucket {self.bucket}: {exc}")
+        if self.local is not None:
+            self.local.stop()
+
+
+def run_one(server: Server, args: argparse.Namespace, writer: str, size: int,
+            tag: str) -> dict[str, Any]:
+    """One writer, one size, in a fresh process; verified with HEAD; object deleted."""
+    key = f"bench/{writer}/{tag}-{time.time_ns()}.bin"
+    spec = {"writer": writer, "size": size, "endpoint": server.endpoint, "key": server.key,
+            "secret": server.secret, "bucket": server.bucket, "object_key": key,
+            "region": args.region}
+    timeout = args.timeout or 120 + 600 * size / GiB
+    with tempfile.TemporaryDirectory(prefix="mpu-bench-") as tmp:
+        spec_path, result_path = os.path.join(tmp, "spec.json"), os.path.join(tmp, "result.json")
+        with open(spec_path, "w") as f:
+            json.dump(spec, f)
+        env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1"}
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run([sys.executable, os.path.join(HERE, "bench_worker.py"),
+                                   spec_path, result_path], capture_output=True, text=True,
+                                  timeout=timeout, env=env, cwd=HERE)
+            output = (proc.stdout + proc.stderr)[-3000:]
+            returncode: int | None = proc.returncode
+        except subprocess.TimeoutExpired as exc:  # subprocess.run has killed the child
+            output = str(exc.stderr or "")[-3000:] if exc.stderr else ""
+            returncode = None
+        wall = time.perf_counter() - started
+        try:
+            with open(result_path) as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            result = {"ok": False, "error": (f"timed out after {timeout:.0f} s" if returncode
+                                             is None else f"worker exit code {returncode}, "
+                                             "no result")}
+    result.update(writer=writer, size=size, object_key=key, process_wall_s=wall,
+                  worker_output_tail=output if not result.get("ok") else output[-500:])
+    if result.get("ok"):
+        try:
+            head = server.head(key)
+            etag = head.get("ETag", "").strip('"')
+            result["server_size"] = head["ContentLength"]
+            result["server_etag"] = etag
+            if "-" in etag:
+                result["server_parts"] = int(etag.rsplit("-", 1)[1])
+            if head["ContentLength"] == size:
+                result["status"] = "ok"
+            else:
+                result["status"] = "FAILED"
+                result["error"] = f"object has {head['ContentLength']:,} bytes, expected {size:,}"
+        except Exception as exc:  # noqa: BLE001
+            result["status"] = "FAILED"
+            result["error"] = f"HEAD after upload failed: {exc}"
+    else:
+        result["status"] = "FAILED"
+    left = server.cleanup(key)
+    if left:
+        result["cleanup"] = left
+    if args.pause:
+        time.sleep(args.pause)
+    return result
+
+
+def describe(result: dict[str, Any]) -> str:
+    if result["status"] != "ok":
+        return f"FAILED: {str(result.get('error'))[:200]}" + (
+            f" [{'; '.join(result['cleanup'])}]" if result.get("cleanup") else "")
+    return (f"{result['mb_per_s']:7.0f} MB/s  {result['cpu_s']:6.2f} CPU-s  "
+            f"RSS +{result['rss_growth_mib']:.0f} MiB  ({result['elapsed_s']:.1f} s)")
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for dist in ("mpu_toolkit", "s3fs", "aiobotocore", "botocore", "boto3", "s3transfer",
+                 "smart_open", "pyarrow", "obstore", "fsspec", "moto", "psutil"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(),
+            "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "versions": versions}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    env = environment()
+    print(f"python {env['python']} on {env['cpus']} CPU(s), load average "
+          f"{' '.join(f'{x:.2f}' for x in env['loadavg'])} (shared machine: figures as measured)")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v))
+    server = Server(args)
+    print(f"server: {server.name} at {server.endpoint}, bucket {server.bucket}")
+    print(f"stream: {fmt_size(args.size)} in 1 MiB writes of fresh bytes, {args.repeat} "
+          f"repetition(s), each run in its own process\n")
+    runs: list[dict[str, Any]] = []
+    rss_runs: list[dict[str, Any]] = []
+    started = datetime.now()
+    try:
+        for rep in range(args.repeat):
+            order = args.writers[rep % len(args.writers):] + args.writers[:rep % len(args.writers)]
+            for writer in order:
+                result = run_one(server, args, writer, args.size, f"rep{rep + 1}")
+                result["repetition"] = rep + 1
+                runs.append(result)
+                print(f"  rep {rep + 1} {writer:<15} {describe(result)}", flush=True)
+        if args.rss_sizes:
+            print("\nRSS flatness check (mpu, defaults):")
+            for size in args.rss_sizes:
+                result = run_one(server, args, "mpu", size, f"rss-{size}")
+                rss_runs.append(result)
+                print(f"  mpu {fmt_size(size):>8}  {describe(result)}", flush=True)
+    except KeyboardInterrupt:
+        print("\ninterrupted: reporting what was measured")
+    finally:
+        server.close()
+    rows = summarize(args.writers, runs)
+    load_after = os.getloadavg()
+    print(f"\n== {fmt_size(args.size)} streamed in 1 MiB writes, server {server.name}, "
+          f"median of {args.repeat}, load average now {load_after[0]:.2f} ==")
+    print(format_table(rows))
+    print(TABLE_LEGEND)
+    print("Checksum / signing settings:")
+    for writer in args.writers:
+        print(f"  {writer:<15} {NOTES[writer]}")
+    rss_text, rss_pass = rss_check(rss_runs) if rss_runs else ("(skipped)", None)
+    if rss_runs:
+        print("\n== RSS flatness, mpu defaults: bound (concurrency+1) x part + 64 MiB ==")
+        print(rss_text)
+    out = args.json or os.path.join(
+        HERE, "results", f"stream-{server.name}-{started:%Y%m%d-%H%M%S}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"started": started.isoformat(), "argv": sys.argv, "server": server.name,
+                   "endpoint": server.endpoint, "size": args.size, "repeat": args.repeat,
+                   "writers": args.writers, "environment": env, "loadavg_after": load_after,
+                   "settings": {w: NOTES[w] for w in args.writers}, "summary": rows,
+                   "runs": runs, "rss_check": {"runs": rss_runs, "pass": rss_pass,
+                                               "text": rss_text}}, f, indent=1, default=str)
+    print(f"\nresults: {out}")
+    failed = any(r["status"] != "ok" for r in runs + rss_runs)
+    return 1 if failed or rss_pass is False else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

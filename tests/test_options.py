@@ -1,0 +1,152 @@
+"""WriteOptions: loose keywords in, one validated bundle out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from mpu_toolkit.errors import ConfigurationError
+from mpu_toolkit.integrity import ChecksumMode
+from mpu_toolkit.options import WriteOptions
+from mpu_toolkit.retry import RetryPolicy
+from mpu_toolkit.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB, PartLimits, TiB,
+                                capacity)
+
+
+def test_defaults() -> None:
+    opts = WriteOptions()
+    assert opts.part_size == 16 * MiB
+    assert opts.checksum is ChecksumMode.MD5
+    assert opts.concurrency == 8
+    sizer = opts.sizer()
+    assert isinstance(sizer, GrowingPartSizer) and sizer.part_size(1) == 16 * MiB
+
+
+@pytest.mark.parametrize("block, expected", [("16MiB", 16 * MiB), (8 * MiB, 8 * MiB),
+                                             ("32 MiB", 32 * MiB), ("10MB", 10_000_000)])
+def test_block_size_is_part_size(block, expected: int) -> None:
+    opts = WriteOptions.from_kwargs(block_size=block)
+    assert opts.part_size == expected
+    assert opts.sizer().part_size(1) == expected
+
+
+def test_block_size_none_keeps_default_and_part_size_wins() -> None:
+    assert WriteOptions.from_kwargs(block_size=None).part_size == 16 * MiB
+    assert WriteOptions.from_kwargs(block_size="8MiB", part_size="6MiB").part_size == 6 * MiB
+
+
+def test_part_size_string() -> None:
+    assert WriteOptions.from_kwargs(part_size="64MiB").part_size == 64 * MiB
+    assert WriteOptions(part_size="1GiB").part_size == 1 * GiB
+
+
+def test_create_parameters_go_to_extra() -> None:
+    opts = WriteOptions.from_kwargs(ServerSideEncryption="AES256", CacheControl="no-cache",
+                                    concurrency=4)
+    assert dict(opts.extra) == {"ServerSideEncryption": "AES256", "CacheControl": "no-cache"}
+    assert opts.concurrency == 4
+    assert not hasattr(opts, "ServerSideEncryption")
+
+
+def test_acl_alias() -> None:
+    assert dict(WriteOptions.from_kwargs(acl="private").extra) == {"ACL": "private"}
+    assert dict(WriteOptions.from_kwargs(acl=None).extra) == {}
+
+
+def test_updated_keeps_extra_and_validates() -> None:
+    base = WriteOptions.from_kwargs(ACL="private", part_size="8MiB")
+    new = base.updated(concurrency=2, StorageClass="STANDARD_IA")
+    assert dict(new.extra) == {"ACL": "private", "StorageClass": "STANDARD_IA"}
+    assert new.part_size == 8 * MiB and new.concurrency == 2
+    assert base.concurrency == 8  # the original is unchanged (frozen)
+    with pytest.raises(ConfigurationError):
+        base.updated(concurrency=0)
+
+
+@pytest.mark.parametrize("typo, suggestion", [
+    ("concurency", "concurrency"), ("partsize", "part_size"), ("chekcsum", "checksum"),
+    ("ServerSideEncription", "ServerSideEncryption"), ("keep_part_on_error",
+                                                       "keep_parts_on_error"),
+])
+def test_misspelled_option_suggests(typo: str, suggestion: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        WriteOptions.from_kwargs(**{typo: 1})
+    message = str(info.value)
+    assert repr(typo) in message
+    assert f"did you mean {suggestion!r}?" in message
+
+
+def test_unknown_option_lists_the_options() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        WriteOptions.from_kwargs(zzqqxx=1)
+    message = str(info.value)
+    assert "'zzqqxx'" in message and "did you mean" not in message
+    for name in ("part_size", "concurrency", "checksum", "keep_parts_on_error"):
+        assert name in message
+
+
+@pytest.mark.parametrize("value", [0, 65, -1, 1.5, "8", None])
+def test_concurrency_out_of_range(value) -> None:
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        WriteOptions(concurrency=value)
+
+
+@pytest.mark.parametrize("value", [1, 64])
+def test_concurrency_bounds_are_inclusive(value: int) -> None:
+    assert WriteOptions(concurrency=value).concurrency == value
+
+
+def test_bad_checksum() -> None:
+    with pytest.raises(ConfigurationError, match="crc64"):
+        WriteOptions.from_kwargs(checksum="crc64")
+    assert WriteOptions.from_kwargs(checksum="SHA256").checksum is ChecksumMode.SHA256
+    assert WriteOptions.from_kwargs(checksum=None).checksum is ChecksumMode.NONE
+
+
+@pytest.mark.parametrize("bad", [{"part_size": 1}, {"part_size": "6 GiB"}, {"part_size": "big"},
+                                 {"part_size_policy": "doubling"}, {"max_attempts": 0},
+                                 {"size": 6 * TiB}, {"size": -1}, {"size": "lots"}])
+def test_invalid_values(bad: dict) -> None:
+    with pytest.raises(ConfigurationError):
+        WriteOptions.from_kwargs(**bad)
+
+
+@pytest.mark.parametrize("total", [0, 1, 100 * MiB, 200 * GiB, 5 * TiB])
+def test_size_selects_a_fitted_fixed_sizer(total: int) -> None:
+    opts = WriteOptions.from_kwargs(size=total, part_size="8MiB")
+    sizer = opts.sizer()
+    assert isinstance(sizer, FixedPartSizer)
+    assert sizer.size >= 8 * MiB
+    assert capacity(sizer) >= total
+
+
+def test_size_string_and_equal_policy() -> None:
+    assert WriteOptions.from_kwargs(size="1GiB").size == GiB
+    sizer = WriteOptions.from_kwargs(part_size_policy="equal", part_size="32MiB").sizer()
+    assert isinstance(sizer, FixedPartSizer) and sizer.size == 32 * MiB
+
+
+def test_memory_bound() -> None:
+    assert WriteOptions(part_size=8 * MiB, concurrency=3).memory_bound == 4 * 8 * MiB
+    assert WriteOptions(concurrency=1).memory_bound == 2 * 16 * MiB
+    # with a known size the fitted part size counts
+    opts = WriteOptions(size=500 * GiB, part_size=5 * MiB, concurrency=2)
+    assert opts.memory_bound == 3 * opts.sizer().part_size(1)
+    assert opts.sizer().part_size(1) * 10_000 >= 500 * GiB
+
+
+def test_custom_limits() -> None:
+    limits = PartLimits(min_part=1, max_part=1000, max_parts=5, max_object=5000)
+    opts = WriteOptions(part_size=10, limits=limits)
+    assert opts.sizer().limits == limits
+    assert opts.sizer().part_size(1) == 10
+    with pytest.raises(ConfigurationError):
+        WriteOptions(part_size=1001, limits=limits)
+
+
+def test_retry_policy_and_frozen() -> None:
+    opts = WriteOptions(max_attempts=3)
+    assert opts.retry_policy() == RetryPolicy(3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.concurrency = 2  # type: ignore[misc]
