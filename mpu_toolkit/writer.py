@@ -15,6 +15,7 @@ an instrumented fake that checks the chunking exactly.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401  (see _register_exit below)
 import io
 import logging
 import sys
@@ -334,7 +335,7 @@ class MultipartWriter(io.BufferedIOBase):
 
     def _abandon(self, why: str) -> None:
         log.warning("%s %s: aborting upload %s, nothing is published", self.url, why,
-                    self.upload_id)
+                    self.upload_id or "(not started yet)")
         self._fail(UploadAborted(f"{self.url}: {why}"), raise_error=False)
 
     def _part_finished(self, future: Future[PartInfo]) -> None:
@@ -378,9 +379,15 @@ def _on_part_done(ref: "weakref.ref[MultipartWriter]") -> Any:
 _live_writers: "weakref.WeakSet[MultipartWriter]" = weakref.WeakSet()
 
 
-@atexit.register
 def _abort_unfinished_writers() -> None:
     """At interpreter exit, unfinished writers abort rather than leave orphaned uploads."""
     for writer in list(_live_writers):
         if writer.state in ("writing", "closed"):
             writer._abandon("still open at interpreter exit")
+
+
+# The abort needs thread pools (DNS lookups, hashing), which concurrent.futures shuts down in
+# its own threading-exit hook, before `atexit` handlers run. Hooks run last-registered first,
+# so registering after concurrent.futures.thread has registered its own puts ours first.
+_register_exit = getattr(threading, "_register_atexit", atexit.register)
+_register_exit(_abort_unfinished_writers)

@@ -109,6 +109,22 @@ def test_garbage_collected_writer_publishes_nothing(fs, bucket, key, boto):
     assert incomplete_uploads(boto, bucket, key) == []
 
 
+def test_writer_open_at_interpreter_exit_publishes_nothing(storage_options, bucket, key, boto):
+    script = textwrap.dedent(f"""
+        import os, fsspec
+        f = fsspec.open("mpu://{bucket}/{key}", "wb", part_size="5MiB",
+                        **{storage_options!r}).open()
+        f.write(os.urandom(12 << 20))
+        print("leaving with the writer open")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "still open at interpreter exit" in done.stderr
+    assert not object_exists(boto, bucket, key)
+    assert incomplete_uploads(boto, bucket, key) == []
+
+
 def test_keep_parts_on_error_leaves_one_resumable_upload(fs, bucket, key, boto):
     with pytest.raises(ValueError) as info:
         with fs.open(f"{bucket}/{key}", "wb", part_size=PART, keep_parts_on_error=True) as f:
