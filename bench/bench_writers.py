@@ -32,7 +32,7 @@ NOTES = {
     "boto3": "upload_fileobj(non-seekable stream), default TransferConfig; "
              "Config(request_checksum_calculation=when_required); botocore payload signing",
     "pyarrow": "env AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED (AWS C++ SDK; pyarrow 26 "
-               "has no Python knob); background_writes=True (default)",
+               "has no Python knob); background_writes=True (default); SDK default signing",
     "obstore": "no checksum_algorithm (default); unsigned_payload=False (default: SHA-256 "
                "payload signing)",
 }

@@ -147,6 +147,7 @@ def run_one(server: Server, args: argparse.Namespace, writer: str, size: int,
         with open(spec_path, "w") as f:
             json.dump(spec, f)
         env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1"}
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         try:
             proc = subprocess.run([sys.executable, os.path.join(HERE, "bench_worker.py"),
@@ -166,6 +167,7 @@ def run_one(server: Server, args: argparse.Namespace, writer: str, size: int,
                                              is None else f"worker exit code {returncode}, "
                                              "no result")}
     result.update(writer=writer, size=size, object_key=key, process_wall_s=wall,
+                  loadavg_before=load_before, loadavg_after=os.getloadavg()[0],
                   worker_output_tail=output if not result.get("ok") else output[-500:])
     if result.get("ok"):
         try:
@@ -198,7 +200,8 @@ def describe(result: dict[str, Any]) -> str:
         return f"FAILED: {str(result.get('error'))[:200]}" + (
             f" [{'; '.join(result['cleanup'])}]" if result.get("cleanup") else "")
     return (f"{result['mb_per_s']:7.0f} MB/s  {result['cpu_s']:6.2f} CPU-s  "
-            f"RSS +{result['rss_growth_mib']:.0f} MiB  ({result['elapsed_s']:.1f} s)")
+            f"RSS +{result['rss_growth_mib']:.0f} MiB  ({result['elapsed_s']:.1f} s, load "
+            f"{result['loadavg_before']:.1f}->{result['loadavg_after']:.1f})")
 
 
 def environment() -> dict[str, Any]:

@@ -63,7 +63,8 @@ class WriteOptions:
         if self.part_size_policy not in ("growing", "equal"):
             raise ConfigurationError(f"part_size_policy={self.part_size_policy!r}: use "
                                      "'growing' (default) or 'equal'")
-        if not isinstance(self.concurrency, int) or not 1 <= self.concurrency <= 64:
+        if (isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int)
+                or not 1 <= self.concurrency <= 64):
             raise ConfigurationError(f"concurrency={self.concurrency!r} must be an integer "
                                      "from 1 to 64")
         self.limits.check_part_size(self.part_size)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Sequence
 
 from .errors import map_error
+from .payload import PartBody
 from .sizing import S3_LIMITS
 
 if TYPE_CHECKING:
@@ -111,7 +112,8 @@ class MultipartProtocol:
         """UploadPart; re-sending the same number replaces that part."""
         S3_LIMITS.check_part_number(number)
         response = await self._call("upload_part", bucket, key, UploadId=upload_id,
-                                    PartNumber=number, Body=body, **checksum_args)
+                                    PartNumber=number, Body=PartBody(body),
+                                    ContentLength=len(body), **checksum_args)
         return PartInfo(number, len(body), str(response.get("ETag", "")),
                         checksums=_checksums(response))
 
@@ -211,7 +213,7 @@ class MultipartProtocol:
                          **checksum_args: Any) -> ObjectInfo:
         """PutObject: objects smaller than one part go up in one request."""
         response = await self._call(
-            "put_object", bucket, key, Body=body,
+            "put_object", bucket, key, Body=PartBody(body), ContentLength=len(body),
             **_object_args(metadata, content_type, storage_class, extra), **checksum_args)
         return ObjectInfo(bucket, key, str(response.get("ETag", "")), len(body),
                           response.get("VersionId"))

@@ -180,7 +180,8 @@ def parse_size(value: int | str, what: str = "size") -> int:
     if match is None or unit not in _UNITS:
         raise ConfigurationError(
             f"{what}={value!r} is not a size: use bytes (16777216) or a string like '16MiB'")
-    return int(float(match.group(1)) * _UNITS[unit])
+    number, scale = match.group(1), _UNITS[unit]
+    return int(number) * scale if number.isdigit() else int(float(number) * scale)
 
 
 def format_size(n: float) -> str:

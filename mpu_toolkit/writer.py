@@ -188,6 +188,8 @@ class MultipartWriter(io.BufferedIOBase):
             if self._next_number == 1:  # never filled one part: a single PUT
                 del self._buffer[self._fill:]
                 self.result = self._sink.put_object(self._buffer)
+                with self._counter_lock:
+                    self._uploaded = len(self._buffer)
             else:
                 parts = self.parts
                 sent = sum(p.size for p in parts)
@@ -326,7 +328,7 @@ class MultipartWriter(io.BufferedIOBase):
                 self._state = "kept"
                 log.warning("%s failed; parts kept for resume: upload_id=%s (%d parts done)",
                             self.url, self.upload_id, self._parts_uploaded)
-                if isinstance(error, Exception):
+                if hasattr(error, "add_note"):  # Python 3.11+
                     error.add_note(f"incomplete upload kept for resume: {self.url} "
                                    f"upload_id={self.upload_id}")
             self._emit()

@@ -150,3 +150,8 @@ def test_retry_policy_and_frozen() -> None:
     assert opts.retry_policy() == RetryPolicy(3)
     with pytest.raises(dataclasses.FrozenInstanceError):
         opts.concurrency = 2  # type: ignore[misc]
+
+
+def test_concurrency_must_not_be_a_bool():
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        WriteOptions(concurrency=True)
