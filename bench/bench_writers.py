@@ -35,6 +35,7 @@ NOTES = {
                "has no Python knob); background_writes=True (default); SDK default signing",
     "obstore": "no checksum_algorithm (default); unsigned_payload=False (default: SHA-256 "
                "payload signing)",
+    "obstore-unsigned": "as obstore, with unsigned_payload=True (no payload hashing at all)",
 }
 
 
@@ -155,12 +156,16 @@ def _pyarrow_run(fs: Any, spec: dict[str, Any], producer: Any) -> dict[str, Any]
 
 
 # -- obstore -----------------------------------------------------------------------------------
-def _obstore_prepare(spec: dict[str, Any]) -> Any:
-    from obstore.store import S3Store
+def _obstore_prepare(unsigned: bool) -> Callable[[dict[str, Any]], Any]:
+    def prepare(spec: dict[str, Any]) -> Any:
+        from obstore.store import S3Store
 
-    return S3Store(spec["bucket"], endpoint=spec["endpoint"], access_key_id=spec["key"],
-                   secret_access_key=spec["secret"], client_options={"allow_http": True},
-                   region=spec["region"], virtual_hosted_style_request=False)
+        return S3Store(spec["bucket"], endpoint=spec["endpoint"], access_key_id=spec["key"],
+                       secret_access_key=spec["secret"], client_options={"allow_http": True},
+                       region=spec["region"], virtual_hosted_style_request=False,
+                       unsigned_payload=unsigned)
+
+    return prepare
 
 
 def _obstore_run(store: Any, spec: dict[str, Any], producer: Any) -> dict[str, Any]:
@@ -179,5 +184,7 @@ WRITERS: dict[str, Writer] = {
     "smart_open": Writer(_boto3_client, _smart_open_run),
     "boto3": Writer(_boto3_client, _boto3_run),
     "pyarrow": Writer(_pyarrow_prepare, _pyarrow_run),
-    "obstore": Writer(_obstore_prepare, _obstore_run),
+    "obstore": Writer(_obstore_prepare(False), _obstore_run),
+    # the fastest peer at its fastest: no payload SHA-256, like mpu
+    "obstore-unsigned": Writer(_obstore_prepare(True), _obstore_run),
 }

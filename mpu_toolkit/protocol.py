@@ -108,7 +108,7 @@ class MultipartProtocol:
 
     # 2. upload part ----------------------------------------------------------------------
     async def upload_part(self, bucket: str, key: str, upload_id: str, number: int,
-                          body: bytes | bytearray, **checksum_args: Any) -> PartInfo:
+                          body: bytes | bytearray | memoryview, **checksum_args: Any) -> PartInfo:
         """UploadPart; re-sending the same number replaces that part."""
         S3_LIMITS.check_part_number(number)
         response = await self._call("upload_part", bucket, key, UploadId=upload_id,

@@ -54,7 +54,7 @@ class S3Upload:
         return self._upload_id
 
     # -- the sink interface (called from the producer's thread) ----------------------------
-    def submit_part(self, number: int, data: bytearray) -> "Future[PartInfo]":
+    def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
         return asyncio.run_coroutine_threadsafe(self._tracked(self._upload_part(number, data)),
                                                 self._loop)
 
@@ -104,12 +104,12 @@ class S3Upload:
         log.debug("%s: started upload %s", self.url, upload_id)
         return upload_id
 
-    async def _digest(self, data: bytearray) -> PartDigest:
+    async def _digest(self, data: bytearray | memoryview) -> PartDigest:
         if self._mode is ChecksumMode.MD5:
             return await asyncio.to_thread(digest_part, data, self._mode)
         return PartDigest()
 
-    async def _upload_part(self, number: int, data: bytearray) -> PartInfo:
+    async def _upload_part(self, number: int, data: bytearray | memoryview) -> PartInfo:
         upload_id = await self._ensure_started()
         digest = await self._digest(data)
         args = digest.request_args(self._mode)

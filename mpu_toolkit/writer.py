@@ -42,8 +42,9 @@ class UploadSink(Protocol):
     @property
     def upload_id(self) -> str | None: ...
 
-    def submit_part(self, number: int, data: bytearray) -> "Future[PartInfo]":
-        """Start uploading part ``number``; must not block on the upload itself."""
+    def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
+        """Start uploading part ``number``; must not block on the upload itself. The writer
+        reuses ``data``'s memory once the returned future is done."""
         ...
 
     def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo: ...
@@ -83,7 +84,8 @@ class MultipartWriter(io.BufferedIOBase):
         self._next_number = 1
         self._buffer = bytearray()  # allocated when the part's first byte arrives
         self._fill = 0
-        self._in_flight: dict[int, Future[PartInfo]] = {}
+        self._in_flight: dict[int, tuple[Future[PartInfo], bytearray]] = {}
+        self._spare: bytearray | None = None  # a sent part's buffer, reused (no page faults)
         self._done: dict[int, PartInfo] = {}
         self._written = 0
         # updated by part done-callbacks on the I/O thread:
@@ -137,7 +139,7 @@ class MultipartWriter(io.BufferedIOBase):
         try:
             while position < size:
                 if not self._buffer:
-                    self._buffer = bytearray(self._sizer.part_size(self._next_number))
+                    self._buffer = self._new_buffer(self._sizer.part_size(self._next_number))
                 room = len(self._buffer) - self._fill
                 take = min(room, size - position)
                 self._buffer[self._fill:self._fill + take] = view[position:position + take]
@@ -277,9 +279,10 @@ class MultipartWriter(io.BufferedIOBase):
     def _send_buffer(self) -> None:
         number = self._next_number
         self._wait_for_capacity(self._concurrency - 1)
-        del self._buffer[self._fill:]  # the last part is shorter
-        future = self._sink.submit_part(number, self._buffer)
-        self._in_flight[number] = future
+        buffer = self._buffer
+        data = buffer if self._fill == len(buffer) else memoryview(buffer)[:self._fill]
+        future = self._sink.submit_part(number, data)
+        self._in_flight[number] = (future, buffer)
         future.add_done_callback(_on_part_done(weakref.ref(self)))
         self._next_number += 1
         self._buffer, self._fill = bytearray(), 0
@@ -288,14 +291,19 @@ class MultipartWriter(io.BufferedIOBase):
         """Block until at most ``max_in_flight`` parts are in flight; raise a part's error."""
         self._harvest()
         while len(self._in_flight) > max_in_flight:
-            wait(list(self._in_flight.values()), return_when=FIRST_COMPLETED)
+            wait([f for f, _ in self._in_flight.values()], return_when=FIRST_COMPLETED)
             self._harvest()
 
     def _harvest(self) -> None:
-        for number, future in list(self._in_flight.items()):
+        for number, (future, buffer) in list(self._in_flight.items()):
             if future.done():
                 del self._in_flight[number]
                 self._done[number] = future.result()  # raises the part's error
+                self._spare = buffer  # the sink is done with it
+
+    def _new_buffer(self, size: int) -> bytearray:
+        spare, self._spare = self._spare, None
+        return spare if spare is not None and len(spare) == size else bytearray(size)
 
     def _finish_parts(self) -> None:
         try:
