@@ -85,7 +85,7 @@ class MultipartWriter(io.BufferedIOBase):
         self._buffer = bytearray()  # allocated when the part's first byte arrives
         self._fill = 0
         self._in_flight: dict[int, tuple[Future[PartInfo], bytearray]] = {}
-        self._spare: bytearray | None = None  # a sent part's buffer, reused (no page faults)
+        self._spares: list[bytearray] = []  # sent parts' buffers, reused (no page faults)
         self._done: dict[int, PartInfo] = {}
         self._written = 0
         # updated by part done-callbacks on the I/O thread:
@@ -201,7 +201,7 @@ class MultipartWriter(io.BufferedIOBase):
                 self.result = self._sink.complete(parts)
         except BaseException as exc:
             self._fail(exc)
-        self._buffer = bytearray()
+        self._buffer, self._spares = bytearray(), []
         self._state = "completed"
         if self._on_commit is not None:
             self._on_commit(self.result)
@@ -299,11 +299,15 @@ class MultipartWriter(io.BufferedIOBase):
             if future.done():
                 del self._in_flight[number]
                 self._done[number] = future.result()  # raises the part's error
-                self._spare = buffer  # the sink is done with it
+                if len(self._spares) < 2:
+                    self._spares.append(buffer)  # the sink is done with it
 
     def _new_buffer(self, size: int) -> bytearray:
-        spare, self._spare = self._spare, None
-        return spare if spare is not None and len(spare) == size else bytearray(size)
+        while self._spares:
+            spare = self._spares.pop()
+            if len(spare) == size:
+                return spare
+        return bytearray(size)
 
     def _finish_parts(self) -> None:
         try:
@@ -327,7 +331,7 @@ class MultipartWriter(io.BufferedIOBase):
             self._error = error
             self._state = "aborted" if isinstance(error, UploadAborted) else "failed"
             self._in_flight.clear()
-            self._buffer = bytearray()
+            self._buffer, self._spares = bytearray(), []
             try:
                 self._sink.abort(keep_parts=self._keep_parts)
             except Exception as abort_error:  # the first error is the one to report
