@@ -30,8 +30,10 @@ __all__ = [
     "InvalidPart",
     "InvalidPartOrder",
     "EndpointUnreachable",
+    "NotSupportedByServer",
     "IntegrityError",
     "UploadAborted",
+    "UploadNotClean",
     "map_error",
 ]
 
@@ -63,6 +65,10 @@ class IntegrityError(MPUError):
 
 class UploadAborted(MPUError):
     """The upload was aborted (by the caller, or because the producer failed)."""
+
+
+class UploadNotClean(MPUError):
+    """Parts kept appearing after repeated aborts (a writer may still be sending them)."""
 
 
 class S3Error(MPUError, OSError):
@@ -143,6 +149,10 @@ class InvalidPartOrder(S3Error):
     """Complete listed the parts out of ascending order."""
 
 
+class NotSupportedByServer(S3Error):
+    """The server does not implement this S3 feature (e.g. lifecycle rules)."""
+
+
 class EndpointUnreachable(MPUError, ConnectionError):
     """No connection to the endpoint (refused, DNS failure, connect timeout)."""
 
@@ -162,6 +172,8 @@ _ADVICE = {
     "complete with exactly those (RGW needs every uploaded part listed)",
     InvalidPartOrder: "list parts in ascending part-number order",
     TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
+    NotSupportedByServer: "this S3-compatible server does not implement it; use the "
+    "server's own tools, or clean up with `mpu abort` on a schedule",
 }
 
 _CODE_CLASSES: dict[str, type[S3Error]] = {
@@ -186,6 +198,8 @@ _CODE_CLASSES: dict[str, type[S3Error]] = {
     "Throttling": TransientS3Error,
     "ThrottlingException": TransientS3Error,
     "RequestTimeTooSkewed": CredentialsError,
+    "NotImplemented": NotSupportedByServer,
+    "MethodNotAllowed": NotSupportedByServer,
 }
 
 
@@ -199,6 +213,8 @@ def _classify(code: str, status: int | None, operation: str, message: str) -> ty
         return NoSuchUpload
     if code in _CODE_CLASSES:
         return _CODE_CLASSES[code]
+    if status == 501:
+        return NotSupportedByServer
     if status is not None and (status >= 500 or status == 429):
         return TransientS3Error
     if status == 404:

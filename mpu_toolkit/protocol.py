@@ -9,12 +9,13 @@ numbers 0 and 10001, which are refused here before any request).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Sequence
 
-from .errors import map_error
+from .errors import NoSuchUpload, S3Error, UploadNotClean, map_error
 from .payload import PartBody
 from .sizing import S3_LIMITS
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MultipartProtocol", "PartInfo", "UploadInfo", "ObjectInfo"]
+__all__ = ["MultipartProtocol", "PartInfo", "UploadInfo", "UploadParts", "ObjectInfo"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class PartInfo:
 
     def completion_entry(self) -> dict[str, Any]:
         return {"PartNumber": self.number, "ETag": self.etag, **self.checksums}
+
+
+@dataclass(frozen=True)
+class UploadParts:
+    """What ListParts says about one upload: its parts and the lifecycle abort date."""
+
+    parts: list[PartInfo]
+    abort_date: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -138,30 +147,56 @@ class MultipartProtocol:
                         result.get("LastModified"), _checksums(result))
 
     # 4. list parts -----------------------------------------------------------------------
-    async def iter_parts(self, bucket: str, key: str, upload_id: str,
-                         page_size: int = 1000) -> AsyncIterator[PartInfo]:
-        """ListParts, every page (PartNumberMarker)."""
-        marker = 0
+    async def describe_upload(self, bucket: str, key: str, upload_id: str,
+                              page_size: int = 1000) -> UploadParts:
+        """ListParts, every page (PartNumberMarker), with the lifecycle abort date."""
+        marker, parts, abort_date = 0, [], None
         while True:
             response = await self._call("list_parts", bucket, key, UploadId=upload_id,
                                         MaxParts=page_size, PartNumberMarker=marker)
-            parts = response.get("Parts", [])
-            for p in parts:
-                yield PartInfo(int(p["PartNumber"]), int(p["Size"]), str(p.get("ETag", "")),
-                               p.get("LastModified"), _checksums(p))
+            abort_date = abort_date or response.get("AbortDate")
+            page = response.get("Parts", [])
+            parts += [PartInfo(int(p["PartNumber"]), int(p["Size"]), str(p.get("ETag", "")),
+                               p.get("LastModified"), _checksums(p)) for p in page]
             next_marker = int(response.get("NextPartNumberMarker") or 0)
-            if not response.get("IsTruncated") or not parts or next_marker <= marker:
-                return
+            if not response.get("IsTruncated") or not page or next_marker <= marker:
+                return UploadParts(parts, abort_date)
             marker = next_marker
 
     async def list_parts(self, bucket: str, key: str, upload_id: str,
                          page_size: int = 1000) -> list[PartInfo]:
-        return [p async for p in self.iter_parts(bucket, key, upload_id, page_size)]
+        return (await self.describe_upload(bucket, key, upload_id, page_size)).parts
 
     # 5. abort ----------------------------------------------------------------------------
     async def abort(self, bucket: str, key: str, upload_id: str) -> None:
         """AbortMultipartUpload: deletes the parts stored so far."""
         await self._call("abort_multipart_upload", bucket, key, UploadId=upload_id)
+
+    async def abort_until_clean(self, bucket: str, key: str, upload_id: str,
+                                rounds: int = 3) -> bool:
+        """Abort, then confirm with ListParts; repeat while parts are still listed.
+
+        A part already on the wire when the abort ran can land afterwards: AWS advises
+        repeating the abort until ListParts finds nothing. Returns False when the upload
+        was already gone (completed, aborted or expired) before this call.
+        """
+        for round_ in range(1, rounds + 1):
+            try:
+                await self.abort(bucket, key, upload_id)
+            except NoSuchUpload:
+                return round_ > 1
+            try:
+                left = await self.list_parts(bucket, key, upload_id)
+            except NoSuchUpload:
+                return True
+            if not left:
+                return True
+            log.warning("s3://%s/%s: %d part(s) landed after abort #%d of %s; aborting again",
+                        bucket, key, len(left), round_, upload_id)
+            await asyncio.sleep(0.2 * round_)
+        raise UploadNotClean(f"s3://{bucket}/{key}: upload {upload_id} still has parts after "
+                             f"{rounds} aborts; run `mpu abort` again later, or add a "
+                             "lifecycle rule (`mpu lifecycle --set-days 7`)")
 
     # 6. complete -------------------------------------------------------------------------
     async def complete(self, bucket: str, key: str, upload_id: str,
@@ -205,6 +240,32 @@ class MultipartProtocol:
                            page_size: int = 1000) -> list[UploadInfo]:
         return [u async for u in self.iter_uploads(bucket, prefix, page_size)]
 
+    async def list_buckets(self) -> list[str]:
+        try:
+            await self._fs.set_session()
+            response = await (await self._fs.get_s3()).list_buckets()
+        except Exception as exc:
+            raise map_error(exc, operation="ListBuckets", endpoint=self.endpoint) from exc
+        return [str(b["Name"]) for b in response.get("Buckets", [])]
+
+    # lifecycle rules ---------------------------------------------------------------------
+    async def get_lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules; [] when it has none."""
+        try:
+            response = await self._call("get_bucket_lifecycle_configuration", bucket)
+        except S3Error as exc:
+            if exc.code == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+        return list(response.get("Rules", []))
+
+    async def put_lifecycle_rules(self, bucket: str, rules: Sequence[Mapping[str, Any]]) -> None:
+        if rules:
+            await self._call("put_bucket_lifecycle_configuration", bucket,
+                             LifecycleConfiguration={"Rules": list(rules)})
+        else:
+            await self._call("delete_bucket_lifecycle", bucket)
+
     # single-request objects and confirmation ----------------------------------------------
     async def put_object(self, bucket: str, key: str, body: bytes | bytearray, *,
                          metadata: Mapping[str, str] | None = None,
@@ -230,7 +291,9 @@ _OPERATION_NAMES = {
     "abort_multipart_upload": "AbortMultipartUpload",
     "complete_multipart_upload": "CompleteMultipartUpload",
     "list_multipart_uploads": "ListMultipartUploads", "put_object": "PutObject",
-    "head_object": "HeadObject",
+    "head_object": "HeadObject", "get_bucket_lifecycle_configuration": "GetBucketLifecycle",
+    "put_bucket_lifecycle_configuration": "PutBucketLifecycle",
+    "delete_bucket_lifecycle": "DeleteBucketLifecycle",
 }
 
 

@@ -26,8 +26,6 @@ T = TypeVar("T")
 
 __all__ = ["S3Upload"]
 
-_ABORT_ROUNDS = 3
-
 
 class S3Upload:
     """Uploads the parts of one object and completes or aborts it (implements UploadSink)."""
@@ -206,22 +204,10 @@ class S3Upload:
         if self._upload_id is None or keep_parts:
             return
         upload_id = self._upload_id
-        for round_ in range(1, _ABORT_ROUNDS + 1):
-            try:
-                await self._retry.run(
-                    lambda: self._protocol.abort(self.bucket, self.key, upload_id),
-                    what=f"AbortMultipartUpload {self.url}")
-                left = await self._protocol.list_parts(self.bucket, self.key, upload_id)
-            except NoSuchUpload:
-                left = []
-            if not left:
-                log.info("%s: aborted upload %s", self.url, upload_id)
-                return
-            log.warning("%s: %d part(s) landed after abort #%d of %s; aborting again",
-                        self.url, len(left), round_, upload_id)
-            await asyncio.sleep(0.2 * round_)
-        log.error("%s: upload %s still has parts after %d aborts; remove it with "
-                  "`mpu abort` or a lifecycle rule", self.url, upload_id, _ABORT_ROUNDS)
+        await self._retry.run(
+            lambda: self._protocol.abort_until_clean(self.bucket, self.key, upload_id),
+            what=f"AbortMultipartUpload {self.url}")
+        log.info("%s: aborted upload %s", self.url, self._upload_id)
 
 
 def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:

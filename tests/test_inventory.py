@@ -1,0 +1,54 @@
+"""Targets and the uploads frame (pure, no server)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from mpu_toolkit import ConfigurationError
+from mpu_toolkit.inventory import COLUMNS, Target, UploadRecord, parse_targets, to_frame
+from mpu_toolkit.protocol import UploadInfo
+from mpu_toolkit.safe_abort import format_age, parse_age
+
+
+def test_parse_targets():
+    assert parse_targets(None) == [Target(None)]
+    assert parse_targets("mpu://") == [Target(None)]
+    assert parse_targets("mpu://b") == [Target("b", "")]
+    assert parse_targets(["s3://b/logs/2026", "c/x"]) == [Target("b", "logs/2026"),
+                                                          Target("c", "x")]
+    with pytest.raises(ConfigurationError):
+        parse_targets("mpu://bad bucket/x")
+
+
+def test_frame_dtypes_order_and_age():
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    records = [UploadRecord(UploadInfo("b", "k2", "u2", t0.replace(hour=5), "STANDARD"), 3, 30),
+               UploadRecord(UploadInfo("b", "k1", "u1", t0, None, "me", "me"), 1, 10,
+                            t0.replace(day=8))]
+    df = to_frame(records, now=pd.Timestamp("2026-01-02", tz="UTC"))
+    assert dict(df.dtypes.astype(str)) == COLUMNS
+    assert list(df["upload_id"]) == ["u1", "u2"]  # oldest first
+    assert list(df["age"]) == [pd.Timedelta(days=1), pd.Timedelta(hours=19)]
+    assert df["abort_date"].iloc[0] == pd.Timestamp("2026-01-08", tz="UTC")
+    assert df["storage_class"].isna().iloc[0]
+    assert to_frame([]).empty and dict(to_frame([]).dtypes.astype(str)) == COLUMNS
+
+
+@pytest.mark.parametrize("text,seconds", [("1h", 3600), ("7d", 7 * 86400), ("2w", 14 * 86400),
+                                          ("30min", 1800), ("90s", 90), ("1.5h", 5400),
+                                          ("1 days 02:00:00", 93600)])
+def test_parse_age(text, seconds):
+    assert parse_age(text).total_seconds() == seconds
+
+
+def test_parse_age_errors_and_format():
+    with pytest.raises(ConfigurationError, match="not a duration"):
+        parse_age("soon")
+    with pytest.raises(ConfigurationError, match="negative"):
+        parse_age("-1h")
+    assert parse_age(None) is None
+    assert [format_age(pd.Timedelta(s, unit="s")) for s in (0, 45, 3600, 93600, 5400)] == [
+        "0s", "45s", "1h", "1d 2h", "1h 30min"]

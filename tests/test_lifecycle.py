@@ -1,0 +1,67 @@
+"""Lifecycle abort rules: set, show, remove — never clobbering the bucket's other rules."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from mpu_toolkit import ConfigurationError, uploads
+from mpu_toolkit.lifecycle import RULE_ID
+
+OTHER_RULE = {"ID": "keep-me-expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+              "Expiration": {"Days": 30}}
+
+
+@pytest.fixture
+def lc_bucket(boto):
+    """A bucket of its own: lifecycle configuration is per bucket."""
+    name = f"mpu-lc-{uuid.uuid4().hex[:10]}"
+    boto.create_bucket(Bucket=name)
+    yield name
+    boto.delete_bucket(Bucket=name)
+
+
+def rules_on_server(boto, bucket):
+    from botocore.exceptions import ClientError
+
+    try:
+        return boto.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"
+        return []
+
+
+def test_set_show_remove_round_trip_keeps_other_rules(fs, boto, lc_bucket):
+    boto.put_bucket_lifecycle_configuration(Bucket=lc_bucket,
+                                            LifecycleConfiguration={"Rules": [OTHER_RULE]})
+    shown = uploads.set_lifecycle(f"mpu://{lc_bucket}/logs/", 3, fs=fs)
+    assert set(shown["id"]) == {RULE_ID, OTHER_RULE["ID"]}
+    ours = shown.set_index("id").loc[RULE_ID]
+    assert (ours["abort_incomplete_days"], ours["prefix"], ours["status"]) == (3, "logs/",
+                                                                                "Enabled")
+    on_server = {r["ID"]: r for r in rules_on_server(boto, lc_bucket)}
+    assert on_server[RULE_ID]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 3}
+    assert on_server[OTHER_RULE["ID"]]["Expiration"] == {"Days": 30}
+
+    uploads.set_lifecycle(f"mpu://{lc_bucket}/logs/", 5, fs=fs)  # replaces, not duplicates
+    again = uploads.lifecycle(f"mpu://{lc_bucket}", fs=fs)
+    assert list(again["id"]).count(RULE_ID) == 1
+    assert again.set_index("id").loc[RULE_ID, "abort_incomplete_days"] == 5
+
+    left = uploads.remove_lifecycle(f"mpu://{lc_bucket}", fs=fs)
+    assert list(left["id"]) == [OTHER_RULE["ID"]]
+    assert [r["ID"] for r in rules_on_server(boto, lc_bucket)] == [OTHER_RULE["ID"]]
+
+
+def test_removing_the_last_rule_deletes_the_configuration(fs, boto, lc_bucket):
+    uploads.set_lifecycle(f"mpu://{lc_bucket}", 1, fs=fs)
+    assert uploads.remove_lifecycle(f"mpu://{lc_bucket}", fs=fs).empty
+    assert rules_on_server(boto, lc_bucket) == []
+    assert uploads.lifecycle(f"mpu://{lc_bucket}", fs=fs).empty
+
+
+@pytest.mark.parametrize("days", [0, -1, 1.5, True])
+def test_days_must_be_a_positive_whole_number(fs, lc_bucket, days):
+    with pytest.raises(ConfigurationError, match="whole number of days"):
+        uploads.set_lifecycle(f"mpu://{lc_bucket}", days, fs=fs)
