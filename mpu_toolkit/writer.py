@@ -22,40 +22,19 @@ import sys
 import threading
 import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any, Callable, Literal, Protocol, Sequence
+from typing import Any, Callable, Literal
 
 from .errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
 from .progress import Clock, ProgressCallback, ProgressEvent
 from .protocol import ObjectInfo, PartInfo
+from .sink import UploadSink
 from .sizing import PartSizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["UploadSink", "MultipartWriter"]
+__all__ = ["MultipartWriter"]
 
 State = Literal["writing", "closed", "completed", "aborted", "failed", "kept"]
-
-
-class UploadSink(Protocol):
-    """Where parts go. Implementations upload in the background and must be thread-safe."""
-
-    @property
-    def upload_id(self) -> str | None: ...
-
-    def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
-        """Start uploading part ``number``; must not block on the upload itself. The writer
-        reuses ``data``'s memory once the returned future is done."""
-        ...
-
-    def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo: ...
-
-    def put_object(self, data: bytearray) -> ObjectInfo:
-        """Store the whole object in one request (it is smaller than one part)."""
-        ...
-
-    def abort(self, keep_parts: bool = False) -> None:
-        """Stop every part in flight; then delete the upload unless ``keep_parts``."""
-        ...
 
 
 class MultipartWriter(io.BufferedIOBase):
