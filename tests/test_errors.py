@@ -170,3 +170,13 @@ def test_hierarchy() -> None:
         assert issubclass(cls, MPUError) and issubclass(cls, ValueError)
     assert IntegrityError.transient is True
     assert UploadAborted.transient is False
+
+
+@pytest.mark.parametrize("code, status", [("NotImplemented", 501), ("MethodNotAllowed", 405),
+                                          ("", 501)])
+def test_unsupported_features_say_so(code, status):
+    from mpu_toolkit.errors import NotSupportedByServer
+
+    err = mapped(code, status, operation="PutBucketLifecycle")
+    assert isinstance(err, NotSupportedByServer) and not err.transient
+    assert "does not implement it" in str(err)
