@@ -51,5 +51,5 @@ def test_demo_against_a_given_endpoint(storage_options, monkeypatch):
 
 def test_bad_size_is_a_usage_error_with_the_fix():
     done = mpu("demo", "--size", "lots")
-    assert done.returncode == 1
+    assert done.returncode == 2  # bad usage
     assert "--size='lots' is not a size" in done.stderr and "16MiB" in done.stderr
