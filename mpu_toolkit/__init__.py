@@ -11,10 +11,14 @@ from .errors import (AccessDenied, ConfigurationError, CredentialsError, Endpoin
                      IntegrityError, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
                      TooManyPartsError, TransientS3Error, UploadAborted, WriterClosedError)
 from .filesystem import MPUFileSystem
+from .frames import SchemaMismatchError
+from .frameupload import FrameWriteResult
 from .integrity import ChecksumMode
 from .options import WriteOptions
+from .parquet import stream_parquet, write_parquet
 from .progress import ProgressEvent
 from .protocol import ObjectInfo, PartInfo, UploadInfo
+from .textformats import write_csv, write_jsonl
 from .writer import MultipartWriter
 
 __version__ = "0.1.0"
@@ -25,6 +29,8 @@ __all__ = [
     "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload", "NoSuchBucket",
     "AccessDenied", "CredentialsError", "EndpointUnreachable", "IntegrityError",
     "UploadAborted", "__version__",
+    "write_parquet", "stream_parquet", "write_csv", "write_jsonl", "FrameWriteResult",
+    "SchemaMismatchError",
 ]
 
 

@@ -32,6 +32,7 @@ class ProgressEvent:
     upload_id: str | None = None
     etag: str | None = None
     error: str | None = None
+    rows: int | None = None  #: rows encoded so far, for frame writes (write_parquet ...)
 
     @property
     def rate(self) -> float:
@@ -57,7 +58,9 @@ class TqdmProgress:
         if event.bytes_uploaded > self._shown:
             bar.update(event.bytes_uploaded - self._shown)
             self._shown = event.bytes_uploaded
-        bar.set_postfix(parts=event.parts_done, in_flight=event.parts_in_flight, refresh=False)
+        rows = {} if event.rows is None else {"rows": f"{event.rows:,}"}
+        bar.set_postfix(**rows, parts=event.parts_done, in_flight=event.parts_in_flight,
+                        refresh=False)
         if event.state in ("completed", "aborted", "failed", "kept"):
             if event.state != "completed":
                 bar.set_description_str(f"{bar.desc} [{event.state}]", refresh=False)

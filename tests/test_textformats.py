@@ -1,0 +1,105 @@
+"""write_csv and write_jsonl against the real server: text, compression, guarantees."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from helpers import incomplete_uploads, object_exists
+
+from mpu_toolkit import ConfigurationError, SchemaMismatchError, write_csv, write_jsonl
+
+
+def chunks(count: int = 3, rows: int = 1000, fail_after: int | None = None):
+    for n in range(count):
+        if n == fail_after:
+            raise RuntimeError(f"producer failed after {n} chunks")
+        i = np.arange(n * rows, (n + 1) * rows)
+        yield pd.DataFrame({"i": i, "x": i / 3, "s": [f"v;{v}" for v in i],
+                            "t": pd.date_range("2024-01-01", periods=rows, freq="h")
+                            + pd.Timedelta(hours=int(n * rows))}, index=i)
+
+
+def decompress(data: bytes, codec: str | None) -> str:
+    if codec == "zstd":
+        return pa.input_stream(pa.py_buffer(data), compression="zstd").read().decode()
+    return (gzip.decompress(data) if codec == "gzip" else data).decode()
+
+
+@pytest.mark.parametrize("suffix, codec", [("", None), (".gz", "gzip"), (".zst", "zstd")])
+def test_csv_is_what_to_csv_writes_with_one_header(fs, bucket, key, storage_options, suffix,
+                                                   codec):
+    options = {"sep": ";", "index": False, "date_format": "%Y-%m-%dT%H", "na_rep": "NA"}
+    result = write_csv(chunks(), f"mpu://{bucket}/{key}.csv{suffix}",
+                       storage_options=storage_options, **options)
+    text = decompress(fs.cat(f"{bucket}/{key}.csv{suffix}"), codec)
+    assert text == pd.concat(chunks()).to_csv(**options)
+    assert text.count("i;x;s;t") == 1 and result.rows == 3000 and result.row_groups is None
+
+
+def test_csv_keeps_the_index_and_header_options_of_pandas(fs, bucket, key, storage_options):
+    write_csv(chunks(), f"mpu://{bucket}/{key}.csv", storage_options=storage_options,
+              header=["I", "X", "S", "T"], index_label="row")
+    text = fs.cat(f"{bucket}/{key}.csv").decode()
+    assert text == pd.concat(chunks()).to_csv(header=["I", "X", "S", "T"], index_label="row")
+
+
+@pytest.mark.parametrize("compression, codec", [("infer", None), ("gzip", "gzip"),
+                                                ("zstd", "zstd")])
+def test_jsonl_is_what_to_json_lines_writes(fs, bucket, key, storage_options, compression,
+                                            codec):
+    frames = [pa.Table.from_pandas(df) for df in chunks()] + [pd.DataFrame(
+        {"i": [], "x": [], "s": [], "t": []})]
+    write_jsonl(iter(frames), f"mpu://{bucket}/{key}.jsonl", compression=compression,
+                storage_options=storage_options, date_format="iso")
+    text = decompress(fs.cat(f"{bucket}/{key}.jsonl"), codec)
+    expected = pd.concat(chunks()).to_json(orient="records", lines=True, date_format="iso")
+    assert text == expected and text.count("\n") == 3000
+
+
+def test_large_gzip_stream_is_one_valid_member_over_many_parts(fs, bucket, key, boto,
+                                                               storage_options):
+    rng = np.random.default_rng(3)
+    frames = [pd.DataFrame({"r": rng.random(200_000)}) for _ in range(4)]
+    result = write_csv(iter(frames), f"mpu://{bucket}/{key}.csv.gz",
+                       storage_options=storage_options, part_size="5MiB", index=False)
+    assert result.parts >= 2
+    text = gzip.decompress(fs.cat(f"{bucket}/{key}.csv.gz")).decode()
+    assert text == pd.concat(frames).to_csv(index=False)
+    assert boto.head_object(Bucket=bucket, Key=f"{key}.csv.gz")["ContentType"] == "text/csv"
+
+
+@pytest.mark.parametrize("writer, suffix", [(write_csv, ".csv.gz"), (write_jsonl, ".jsonl.zst")])
+def test_failing_producer_leaves_nothing(bucket, key, boto, storage_options, writer, suffix):
+    events = []
+
+    def big():  # fails once a part has landed
+        rng = np.random.default_rng(4)
+        while not any(e.parts_done for e in events):
+            yield pd.DataFrame({"r": rng.random(150_000)})
+        raise RuntimeError("producer failed")
+
+    with pytest.raises(RuntimeError, match="producer failed"):
+        writer(big(), f"mpu://{bucket}/{key}{suffix}", storage_options=storage_options,
+               part_size="5MiB", progress=events.append)
+    assert any(e.upload_id and e.parts_done for e in events), "parts were really uploaded"
+    assert not object_exists(boto, bucket, f"{key}{suffix}")
+    assert incomplete_uploads(boto, bucket, f"{key}{suffix}") == []
+
+
+def test_bad_input_is_refused_before_anything_is_written(bucket, key, boto, storage_options):
+    url = f"mpu://{bucket}/{key}.csv"
+    with pytest.raises(ConfigurationError, match="compression='brotli'"):
+        write_csv(chunks(), url, storage_options=storage_options, compression="brotli")
+    with pytest.raises(ConfigurationError, match="did you mean 'sep'"):
+        write_csv(chunks(), url, storage_options=storage_options, sepp=";")
+    with pytest.raises(LookupError):
+        write_csv(chunks(), url, storage_options=storage_options, encoding="no-such-codec")
+    with pytest.raises(SchemaMismatchError, match="chunk 2 has columns"):
+        write_csv(iter([pd.DataFrame({"a": [1]}), pd.DataFrame({"b": [1]})]), url,
+                  storage_options=storage_options)
+    assert not object_exists(boto, bucket, f"{key}.csv")
+    assert incomplete_uploads(boto, bucket, f"{key}.csv") == []
