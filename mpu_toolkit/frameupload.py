@@ -132,7 +132,8 @@ class FrameUpload:
                  f"{self.rows:,}", f"{info.size:,}", self.result.parts)
 
 
-_WRITER_OPTIONS = frozenset(f.name for f in fields(WriteOptions)) - {"progress", "limits"}
+_WRITER_OPTIONS = frozenset(f.name for f in fields(WriteOptions)) - {"progress", "limits"} | {
+    "block_size", "acl"}  # fsspec's names, accepted by WriteOptions.from_kwargs
 
 
 def split_options(options: Mapping[str, Any], encoder: Collection[str],
@@ -144,7 +145,7 @@ def split_options(options: Mapping[str, Any], encoder: Collection[str],
     for name, value in options.items():
         if name in encoder:
             ours[name] = value
-        elif name in _WRITER_OPTIONS or name[:1].isupper() or name == "block_size":
+        elif name in _WRITER_OPTIONS or name[:1].isupper():
             upload[name] = value
         else:
             close = difflib.get_close_matches(name, sorted(set(encoder) | _WRITER_OPTIONS), n=1)
