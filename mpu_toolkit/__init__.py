@@ -5,28 +5,44 @@ Public names only; see the README for a tour.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import importlib
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                      IntegrityError, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
                      TooManyPartsError, TransientS3Error, UploadAborted, WriterClosedError)
 from .filesystem import MPUFileSystem
-from .frames import SchemaMismatchError
-from .frameupload import FrameWriteResult
 from .integrity import ChecksumMode
 from .options import WriteOptions
-from .parquet import stream_parquet, write_parquet
 from .progress import ProgressEvent
 from .protocol import ObjectInfo, PartInfo, UploadInfo
-from .textformats import write_csv, write_jsonl
 from .writer import MultipartWriter
+
+if TYPE_CHECKING:
+    from .frames import SchemaMismatchError
+    from .frameupload import FrameWriteResult
+    from .parquet import stream_parquet, write_parquet
+    from .textformats import write_csv, write_jsonl
+
+# The frame writers need pandas and pyarrow: imported on first use, so that `mpu://` (loaded
+# by fsspec's entry point in every process that opens such a URL) costs no more than s3fs.
+_LAZY = {"write_parquet": "parquet", "stream_parquet": "parquet", "write_csv": "textformats",
+         "write_jsonl": "textformats", "FrameWriteResult": "frameupload",
+         "SchemaMismatchError": "frames"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'mpu_toolkit' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
 __all__ = [
     "open_writer", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
     "ProgressEvent", "ObjectInfo", "PartInfo", "UploadInfo", "MPUError", "ConfigurationError",
-    "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload", "NoSuchBucket",
+    "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload",
+    "NoSuchBucket",
     "AccessDenied", "CredentialsError", "EndpointUnreachable", "IntegrityError",
     "UploadAborted", "__version__",
     "write_parquet", "stream_parquet", "write_csv", "write_jsonl", "FrameWriteResult",

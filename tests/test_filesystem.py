@@ -268,3 +268,13 @@ def test_filesystem_pickles_and_keeps_writer_options(fs):
     custom = MPUFileSystem(**fs.storage_options, part_size="8MiB", concurrency=3)
     clone = pickle.loads(pickle.dumps(custom))
     assert clone.write_options.part_size == 8 * MiB and clone.write_options.concurrency == 3
+
+
+def test_loading_the_protocol_does_not_import_pandas_or_pyarrow():
+    """fsspec loads mpu:// in every process that opens such a URL: keep it as light as s3fs."""
+    script = ("import sys, fsspec; fsspec.get_filesystem_class('mpu'); "
+              "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
