@@ -1,0 +1,493 @@
+"""`mpu uploads|parts|du|abort|lifecycle` through the real console script, on the session's server.
+
+Every command runs as a subprocess of the installed `mpu` script with ``--endpoint-url`` on the
+command line and the credentials only in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (the way the
+AWS tools read them); stdin is never a terminal. Incomplete uploads are made, and the server's
+state is checked, with an independent boto3 client. Every call also checks that the secret is
+in none of the command's output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+
+MPU = shutil.which("mpu")
+pytestmark = pytest.mark.skipif(MPU is None, reason="the `mpu` console script is not installed "
+                                                    "(pip install -e .)")
+MOTO_FIXED_DATE = "moto reports a fixed 2010 Initiated date, so every upload looks old"
+
+
+class Mpu:
+    """Runs `mpu SUBCOMMAND ... --endpoint-url URL` with credentials in the environment."""
+
+    def __init__(self, storage_options: dict[str, Any], home: str) -> None:
+        self.endpoint = storage_options["endpoint_url"]
+        self.secret = storage_options["secret"]
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "MPU_TEST_"))}  # nothing from the caller's AWS setup
+        env.update({
+            "AWS_ACCESS_KEY_ID": storage_options["key"],
+            "AWS_SECRET_ACCESS_KEY": storage_options["secret"],
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.path.join(home, "no-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "no-credentials"),
+        })
+        self.env = env
+
+    def __call__(self, *args: str, verbose: bool = False, env: dict[str, str] | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        assert MPU is not None
+        argv = [MPU, *(["-vv"] if verbose else []), *args, "--endpoint-url", self.endpoint]
+        assert not any(self.secret in a for a in argv), "the secret must not be an argument"
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, env={**self.env, **(env or {})})
+        secrets = {self.secret, (env or {}).get("AWS_SECRET_ACCESS_KEY") or self.secret}
+        for secret in secrets:
+            assert secret not in done.stdout + done.stderr, (
+                f"the secret appears in the output of `mpu {' '.join(args)}`")
+        return done
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="session")
+def mpu(storage_options: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Mpu:
+    return Mpu(storage_options, str(tmp_path_factory.mktemp("aws-home")))
+
+
+class Uploads:
+    """Incomplete uploads made with boto3; whatever a test leaves is aborted afterwards."""
+
+    def __init__(self, boto: Any, bucket: str) -> None:
+        self.boto, self.bucket = boto, bucket
+        self.made: list[tuple[str, str, str]] = []
+        self.etags: dict[str, list[str]] = {}
+
+    def make(self, key: str, sizes: tuple[int, ...] = (1000, 1000, 1000),
+             bucket: str | None = None) -> str:
+        bucket = bucket or self.bucket
+        upload_id = self.boto.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        self.made.append((bucket, key, upload_id))
+        self.etags[upload_id] = [
+            self.boto.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n,
+                                  Body=os.urandom(size))["ETag"]
+            for n, size in enumerate(sizes, 1)]
+        return upload_id
+
+    def live(self, prefix: str, bucket: str | None = None) -> set[tuple[str, str]]:
+        """(key, upload_id) of every incomplete upload under ``prefix``, every page."""
+        found, markers = set(), {}
+        while True:
+            page = self.boto.list_multipart_uploads(Bucket=bucket or self.bucket,
+                                                    Prefix=prefix, **markers)
+            found |= {(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])}
+            if not page.get("IsTruncated"):
+                return found
+            markers = {"KeyMarker": page["NextKeyMarker"],
+                       "UploadIdMarker": page["NextUploadIdMarker"]}
+
+    def initiated(self, prefix: str) -> dict[str, datetime]:
+        page = self.boto.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+        return {u["UploadId"]: u["Initiated"] for u in page.get("Uploads", [])}
+
+    def cleanup(self) -> None:
+        for bucket, key, upload_id in self.made:
+            try:
+                self.boto.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            except ClientError:
+                pass  # aborted by the test (RGW may answer NoSuchKey rather than NoSuchUpload)
+
+
+@pytest.fixture
+def uploads(boto: Any, bucket: str) -> Iterator[Uploads]:
+    made = Uploads(boto, bucket)
+    yield made
+    made.cleanup()
+
+
+def rows_of(table: str, upload_id: str) -> list[str]:
+    return [line for line in table.splitlines() if upload_id in line]
+
+
+# --- mpu uploads -----------------------------------------------------------------------------
+
+def test_uploads_json_rows_equal_what_was_uploaded(mpu, uploads, bucket, key):
+    made = {uploads.make(f"{key}/a.bin", (1000, 1000, 1000)): (f"{key}/a.bin", 3, 3000),
+            uploads.make(f"{key}/a.bin", (7,)): (f"{key}/a.bin", 1, 7),
+            uploads.make(f"{key}/sub/b.bin", (1024, 1024)): (f"{key}/sub/b.bin", 2, 2048)}
+    uploads.make(f"{key}-sibling/c.bin")  # under another prefix: not listed
+    before = datetime.now(timezone.utc)
+    rows = mpu.json("uploads", f"mpu://{bucket}/{key}/")
+    after = datetime.now(timezone.utc)
+    assert {r["upload_id"]: (r["key"], r["parts"], r["bytes"]) for r in rows} == made
+    assert len(rows) == 3 and {r["bucket"] for r in rows} == {bucket}
+    server_initiated = uploads.initiated(f"{key}/")
+    for row in rows:
+        initiated = datetime.fromisoformat(row["initiated"])  # ISO 8601 with a UTC offset
+        assert initiated.utcoffset() is not None
+        assert initiated == server_initiated[row["upload_id"]]
+        assert isinstance(row["age"], float)  # seconds
+        assert ((before - initiated).total_seconds() - 1 <= row["age"]
+                <= (after - initiated).total_seconds() + 1)
+        assert row["storage_class"] == "STANDARD" and row["abort_date"] is None
+    assert [r["initiated"] for r in rows] == sorted(r["initiated"] for r in rows)  # oldest first
+
+
+def test_uploads_recent_upload_is_seconds_old(mpu, uploads, bucket, key, server):
+    if server.is_moto:
+        pytest.skip(MOTO_FIXED_DATE)
+    uploads.make(f"{key}/x")
+    [row] = mpu.json("uploads", f"mpu://{bucket}/{key}/")
+    assert -5 <= row["age"] < 120
+    assert abs((datetime.now(timezone.utc)
+                - datetime.fromisoformat(row["initiated"])).total_seconds()) < 120
+
+
+def test_uploads_table_has_human_sizes_and_a_summary(mpu, uploads, bucket, key):
+    three = uploads.make(f"{key}/three", (1000, 1000, 1000))  # 3000 B
+    two = uploads.make(f"{key}/two", (1024, 1024))  # 2048 B
+    tiny = uploads.make(f"{key}/tiny", (5,))
+    done = mpu("uploads", f"mpu://{bucket}/{key}/")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["bucket", "key", "upload_id"]
+    assert "bytes" in lines[0].split() and "parts" in lines[0].split()
+    for upload_id, key_, size in [(three, f"{key}/three", "2.9 KiB"),
+                                  (two, f"{key}/two", "2 KiB"), (tiny, f"{key}/tiny", "5 B")]:
+        [row] = rows_of(done.stdout, upload_id)
+        assert f" {key_} " in row and re.search(rf"\s{re.escape(size)}\s", row), row
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row)  # initiated, readable
+    assert "3 incomplete upload(s), 6 parts, 4.9 KiB" in lines[-1]
+    assert "3000" not in done.stdout  # no raw byte counts for people
+
+
+def test_uploads_no_sizes_skips_parts_and_bytes(mpu, uploads, bucket, key):
+    upload_id = uploads.make(f"{key}/x", (1000, 1000, 1000))
+    [row] = mpu.json("uploads", f"mpu://{bucket}/{key}/", "--no-sizes")
+    assert row["upload_id"] == upload_id and row["key"] == f"{key}/x"
+    assert row["parts"] is None and row["bytes"] is None
+    done = mpu("uploads", f"mpu://{bucket}/{key}/", "--no-sizes")
+    assert done.returncode == 0, done.stderr
+    [line] = rows_of(done.stdout, upload_id)
+    assert "KiB" not in line and re.search(r"\s-\s+-\s", line), line
+    assert "incomplete upload(s)" not in done.stdout  # no byte summary without sizes
+
+
+def test_uploads_empty_prefix_says_so(mpu, bucket, key):
+    done = mpu("uploads", f"mpu://{bucket}/{key}/")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "no incomplete uploads"
+    assert mpu.json("uploads", f"mpu://{bucket}/{key}/") == []
+
+
+# --- mpu parts -------------------------------------------------------------------------------
+
+def test_parts_json_lists_every_part(mpu, uploads, bucket, key):
+    upload_id = uploads.make(f"{key}/p", (1000, 2000, 3))
+    other = uploads.make(f"{key}/p", (9,))  # same key, another upload: not mixed in
+    parts = mpu.json("parts", f"mpu://{bucket}/{key}/p", upload_id)
+    assert [(p["number"], p["size"]) for p in parts] == [(1, 1000), (2, 2000), (3, 3)]
+    assert [p["etag"] for p in parts] == uploads.etags[upload_id]
+    for p in parts:
+        assert datetime.fromisoformat(p["last_modified"]).utcoffset() is not None
+    assert [p["size"] for p in mpu.json("parts", f"mpu://{bucket}/{key}/p", other)] == [9]
+
+
+def test_parts_of_an_unknown_upload_fails_with_exit_1(mpu, uploads, bucket, key):
+    uploads.make(f"{key}/p", (10,))
+    done = mpu("parts", f"mpu://{bucket}/{key}/p", "no-such-upload-id")
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    # AWS and moto answer NoSuchUpload, RGW NoSuchKey: either way the hint says what it means
+    assert "completed, aborted or expired" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def own_bucket(boto: Any) -> Iterator[str]:
+    """A bucket of this test's own (a lifecycle rule, or objects at the bucket's top level,
+    must not touch or see other tests' data); emptied and deleted afterwards."""
+    name = f"mpu-test-own-{uuid.uuid4().hex[:10]}"
+    boto.create_bucket(Bucket=name)
+    yield name
+    try:
+        for u in boto.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            boto.abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
+        for o in boto.list_objects_v2(Bucket=name).get("Contents", []):
+            boto.delete_object(Bucket=name, Key=o["Key"])
+        boto.delete_bucket_lifecycle(Bucket=name)
+    finally:
+        boto.delete_bucket(Bucket=name)
+
+
+# --- mpu du ----------------------------------------------------------------------------------
+
+def test_du_by_prefix(mpu, uploads, bucket, key):
+    uploads.make(f"{key}-a/1", (1000, 1000))
+    uploads.make(f"{key}-a/deeper/2", (500,))
+    uploads.make(f"{key}-b/3", (4000,))
+    rows = mpu.json("du", f"mpu://{bucket}/{key}-", "--by", "prefix")
+    got = [(r["bucket"], r["prefix"], r["uploads"], r["parts"], r["bytes"]) for r in rows]
+    assert got == [(bucket, f"{key}-b/", 1, 1, 4000),  # largest first
+                   (bucket, f"{key}-a/", 2, 3, 2500)]
+    assert all(datetime.fromisoformat(r["oldest"]).utcoffset() is not None for r in rows)
+    assert "share" not in rows[0]  # only with --objects
+
+
+def test_du_objects_gives_the_share_of_space(mpu, uploads, boto, bucket, key):
+    uploads.make(f"{key}-a/1", (1000, 2000))  # 3000 B incomplete, 9000 B of objects
+    uploads.make(f"{key}-b/2", (500,))  # 500 B incomplete, no objects
+    boto.put_object(Bucket=bucket, Key=f"{key}-a/done-1", Body=b"x" * 4000)
+    boto.put_object(Bucket=bucket, Key=f"{key}-a/done-2", Body=b"y" * 5000)
+    rows = mpu.json("du", f"mpu://{bucket}/{key}-", "--by", "prefix", "--objects")
+    got = {r["prefix"]: (r["bytes"], r["object_bytes"], r["share"]) for r in rows}
+    assert got == {f"{key}-a/": (3000, 9000, pytest.approx(0.25)),
+                   f"{key}-b/": (500, 0, pytest.approx(1.0))}
+    done = mpu("du", f"mpu://{bucket}/{key}-", "--by", "prefix", "--objects")
+    assert done.returncode == 0, done.stderr
+    [line] = [x for x in done.stdout.splitlines() if f"{key}-a/" in x]
+    assert "25.0%" in line and "8.8 KiB" in line and "2.9 KiB" in line, line
+
+
+def test_du_objects_does_not_count_an_object_named_like_the_prefix(mpu, uploads, boto,
+                                                                   own_bucket):
+    """Group "logs/" holds what is under logs/ — not the object "logs" next to it.
+    (Fails: usage() sizes each group with s3fs du("bucket/logs"), which strips the slash and,
+    with nothing under logs/, answers the size of the object "logs".)"""
+    uploads.make("logs/run-1", (300,), bucket=own_bucket)
+    boto.put_object(Bucket=own_bucket, Key="logs", Body=b"x" * 55)
+    boto.put_object(Bucket=own_bucket, Key="logs-archive/old", Body=b"x" * 1000)
+    [row] = mpu.json("du", f"mpu://{own_bucket}", "--by", "prefix", "--objects")
+    assert (row["prefix"], row["bytes"]) == ("logs/", 300)
+    assert (row["object_bytes"], row["share"]) == (0, pytest.approx(1.0)), row
+
+
+def test_du_objects_counts_each_object_in_one_prefix_only(mpu, uploads, boto, own_bucket):
+    """The top-level group ("": keys without a slash) holds the top-level objects; objects
+    under data/ belong to data/ and are not counted again there.
+    (Fails: the "" group is sized with du() of the whole bucket.)"""
+    uploads.make("top-level-upload", (200,), bucket=own_bucket)
+    uploads.make("data/upload", (400,), bucket=own_bucket)
+    boto.put_object(Bucket=own_bucket, Key="top.txt", Body=b"x" * 100)
+    boto.put_object(Bucket=own_bucket, Key="data/obj", Body=b"x" * 1000)
+    rows = mpu.json("du", f"mpu://{own_bucket}", "--by", "prefix", "--objects")
+    got = {r["prefix"]: (r["bytes"], r["object_bytes"]) for r in rows}
+    assert got["data/"] == (400, 1000)
+    assert sum(r["object_bytes"] for r in rows) <= 1100, got  # no object counted twice
+    assert got[""] == (200, 100), got
+
+
+# --- mpu abort -------------------------------------------------------------------------------
+
+def test_abort_dry_run_aborts_nothing(mpu, uploads, bucket, key):
+    made = {(f"{key}/a", uploads.make(f"{key}/a")), (f"{key}/b", uploads.make(f"{key}/b"))}
+    rows = mpu.json("abort", f"mpu://{bucket}/{key}/", "--dry-run", "--force")
+    assert {(r["key"], r["upload_id"]) for r in rows} == made
+    assert {r["outcome"] for r in rows} == {"would-abort"}
+    assert {r["bytes"] for r in rows} == {3000}
+    assert uploads.live(f"{key}/") == made
+    done = mpu("abort", f"mpu://{bucket}/{key}/", "--dry-run", "--force")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "2 would-abort"
+    assert uploads.live(f"{key}/") == made
+
+
+def test_abort_without_yes_and_no_terminal_is_refused(mpu, uploads, bucket, key):
+    made = {(f"{key}/a", uploads.make(f"{key}/a")), (f"{key}/b", uploads.make(f"{key}/b"))}
+    done = mpu("abort", f"mpu://{bucket}/{key}/", "--force")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "--yes" in done.stderr and "--dry-run" in done.stderr
+    assert "2 upload(s)" in done.stderr and done.stdout == ""
+    assert uploads.live(f"{key}/") == made
+
+
+def test_abort_force_yes_aborts_under_the_prefix_only(mpu, uploads, bucket, key):
+    made = {(f"{key}/a/1", uploads.make(f"{key}/a/1")),
+            (f"{key}/a/2", uploads.make(f"{key}/a/2", (10,)))}
+    sibling = {(f"{key}/b/1", uploads.make(f"{key}/b/1"))}
+    rows = mpu.json("abort", f"mpu://{bucket}/{key}/a/", "--force", "-y")
+    assert {(r["key"], r["upload_id"]): r["outcome"] for r in rows} == {
+        m: "aborted" for m in made}
+    assert sorted(r["bytes"] for r in rows) == [10, 3000]
+    assert uploads.live(f"{key}/") == sibling
+    # again: nothing left there
+    done = mpu("abort", f"mpu://{bucket}/{key}/a/", "--force", "-y")
+    assert done.returncode == 0 and "nothing to abort" in done.stdout
+
+
+def test_abort_upload_id_aborts_only_that_one(mpu, uploads, bucket, key):
+    target = uploads.make(f"{key}/same")
+    same_key = uploads.make(f"{key}/same")
+    other_key = uploads.make(f"{key}/other")
+    rows = mpu.json("abort", f"mpu://{bucket}/{key}/", "--upload-id", target, "--force", "-y")
+    assert [(r["upload_id"], r["outcome"]) for r in rows] == [(target, "aborted")]
+    assert uploads.live(f"{key}/") == {(f"{key}/same", same_key), (f"{key}/other", other_key)}
+
+
+def test_abort_unknown_upload_id_aborts_nothing_and_says_so(mpu, uploads, bucket, key):
+    made = {(f"{key}/a", uploads.make(f"{key}/a"))}
+    done = mpu("abort", f"mpu://{bucket}/{key}/", "--upload-id", "not-an-upload", "--force",
+               "-y")
+    assert "not found" in done.stderr and "not-an-upload" in done.stderr, done.stderr
+    assert "nothing to abort" in done.stdout
+    assert uploads.live(f"{key}/") == made
+
+
+def test_abort_skips_young_uploads_without_force(mpu, uploads, bucket, key, server):
+    if server.is_moto:
+        pytest.skip(MOTO_FIXED_DATE)
+    made = {(f"{key}/live", uploads.make(f"{key}/live"))}
+    rows = mpu.json("abort", f"mpu://{bucket}/{key}/", "-y")
+    assert [r["outcome"] for r in rows] == ["skipped"]
+    assert "younger than 1h" in rows[0]["reason"] and "force" in rows[0]["reason"]
+    assert uploads.live(f"{key}/") == made
+    # the threshold is --min-age: once the upload is older than it, it goes
+    [initiated] = uploads.initiated(f"{key}/").values()
+    while (datetime.now(timezone.utc) - initiated).total_seconds() < 1.5:
+        time.sleep(0.1)
+    rows = mpu.json("abort", f"mpu://{bucket}/{key}/", "--min-age", "1s", "-y")
+    assert [r["outcome"] for r in rows] == ["aborted"]
+    assert uploads.live(f"{key}/") == set()
+
+
+def test_abort_without_yes_asks_nothing_when_every_upload_is_young(mpu, uploads, bucket, key,
+                                                                     server):
+    """Young uploads are skipped, so there is nothing to confirm: no refusal, nothing aborted."""
+    if server.is_moto:
+        pytest.skip(MOTO_FIXED_DATE)
+    made = {(f"{key}/a", uploads.make(f"{key}/a"))}
+    done = mpu("abort", f"mpu://{bucket}/{key}/")
+    assert done.returncode == 0, done.stderr
+    assert "skipped" in done.stdout.splitlines()[-1]
+    assert uploads.live(f"{key}/") == made
+
+
+# --- mpu lifecycle ---------------------------------------------------------------------------
+
+OTHER_RULE = {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+              "Expiration": {"Days": 30}}
+
+
+def server_rules(boto: Any, bucket: str) -> dict[str, dict[str, Any]]:
+    try:
+        rules = boto.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchLifecycleConfiguration":
+            return {}
+        raise
+    return {r["ID"]: r for r in rules}
+
+
+@pytest.mark.slow
+def test_lifecycle_set_show_remove_keeps_other_rules(mpu, boto, own_bucket):
+    boto.put_bucket_lifecycle_configuration(Bucket=own_bucket,
+                                            LifecycleConfiguration={"Rules": [OTHER_RULE]})
+    other_before = server_rules(boto, own_bucket)["expire-logs"]
+
+    rows = mpu.json("lifecycle", f"mpu://{own_bucket}/tmp/", "--set-days", "3")
+    by_id = {r["id"]: r for r in rows}
+    assert set(by_id) == {"expire-logs", "mpu-abort-incomplete-uploads"}
+    assert by_id["mpu-abort-incomplete-uploads"] == {
+        "bucket": own_bucket, "id": "mpu-abort-incomplete-uploads", "status": "Enabled",
+        "prefix": "tmp/", "abort_incomplete_days": 3, "expiration_days": None, "other": ""}
+    assert by_id["expire-logs"]["expiration_days"] == 30
+    on_server = server_rules(boto, own_bucket)
+    assert on_server["mpu-abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 3}
+    assert on_server["mpu-abort-incomplete-uploads"]["Filter"] == {"Prefix": "tmp/"}
+    assert on_server["expire-logs"] == other_before
+
+    shown = mpu("lifecycle", f"mpu://{own_bucket}")
+    assert shown.returncode == 0, shown.stderr
+    [ours] = [x for x in shown.stdout.splitlines() if "mpu-abort-incomplete-uploads" in x]
+    assert re.search(r"\sEnabled\s+tmp/\s+3\s", ours), ours
+    assert any("expire-logs" in x and "30" in x for x in shown.stdout.splitlines())
+
+    rows = mpu.json("lifecycle", f"mpu://{own_bucket}", "--remove")
+    assert [r["id"] for r in rows] == ["expire-logs"]
+    assert server_rules(boto, own_bucket) == {"expire-logs": other_before}
+
+
+def test_lifecycle_remove_of_the_only_rule_deletes_the_configuration(mpu, boto,
+                                                                      own_bucket):
+    assert mpu.json("lifecycle", f"mpu://{own_bucket}", "--set-days", "7")[0][
+        "abort_incomplete_days"] == 7
+    assert list(server_rules(boto, own_bucket)) == ["mpu-abort-incomplete-uploads"]
+    assert mpu.json("lifecycle", f"mpu://{own_bucket}", "--remove") == []
+    assert server_rules(boto, own_bucket) == {}
+
+
+# --- bad usage -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["uploads", "{url}", "--bogus"], "unrecognized arguments: --bogus"),
+    (["uploads", "{url}", "--older-than", "soon"], "'soon' is not a duration"),
+    (["abort", "{url}", "--older-than", "soon", "--force", "-y"], "'soon' is not a duration"),
+    (["abort", "{url}", "--min-age", "soon", "-y"], "'soon' is not a duration"),
+    (["du", "{url}", "--by", "owner"], "invalid choice: 'owner'"),
+    (["lifecycle", "{url}", "--set-days", "0"], "at least 1"),
+    (["lifecycle", "{url}", "--set-days", "3", "--remove"], "either --set-days or --remove"),
+    (["abort"], "the following arguments are required: URL"),
+], ids=["unknown-option", "uploads-older-than", "abort-older-than", "abort-min-age",
+        "du-by", "lifecycle-days", "lifecycle-set-and-remove", "abort-no-url"])
+def test_bad_usage_exits_2_with_a_message_and_changes_nothing(mpu, uploads, bucket, key,
+                                                              args, message):
+    made = {(f"{key}/a", uploads.make(f"{key}/a", (10,)))}
+    done = mpu(*[a.format(url=f"mpu://{bucket}/{key}/") for a in args])
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+    if "is not a duration" in message:
+        assert "1h" in done.stderr and "7d" in done.stderr  # says what a duration looks like
+    assert uploads.live(f"{key}/") == made
+
+
+def test_unknown_bucket_is_a_failure_exit_1(mpu, key):
+    done = mpu("uploads", f"mpu://no-such-bucket-{uuid.uuid4().hex[:12]}/")
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "NoSuchBucket" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- credentials -----------------------------------------------------------------------------
+
+def test_credentials_come_from_the_environment(mpu, uploads, bucket, key, server):
+    """A wrong AWS_SECRET_ACCESS_KEY is refused with exit 1 and not echoed; none at all
+    cannot authenticate either."""
+    if server.is_moto:
+        pytest.skip("moto does not check request signatures")
+    uploads.make(f"{key}/a", (10,))
+    wrong = mpu("uploads", f"mpu://{bucket}/{key}/",
+                env={"AWS_SECRET_ACCESS_KEY": "wrong-" + uuid.uuid4().hex})
+    assert wrong.returncode == 1, (wrong.stdout, wrong.stderr)
+    assert re.search(r"SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId", wrong.stderr)
+    assert "Traceback" not in wrong.stderr
+    none = mpu("uploads", f"mpu://{bucket}/{key}/", "--json",
+               env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})
+    assert none.returncode == 1 and none.stdout == "", (none.stdout, none.stderr)
+    assert "Traceback" not in none.stderr
+
+
+@pytest.mark.slow
+def test_secret_never_printed_even_with_debug_logging(mpu, uploads, bucket, key):
+    """-vv logs botocore's requests (signed headers): the secret must still not appear.
+    (Every other call in this file checks the same in its own output.)"""
+    upload_id = uploads.make(f"{key}/a", (10,))
+    url = f"mpu://{bucket}/{key}/"
+    for args in (["uploads", url, "--json"], ["parts", f"mpu://{bucket}/{key}/a", upload_id],
+                 ["abort", url, "--dry-run", "--force"], ["du", url, "--objects"],
+                 ["abort", url, "--force", "-y"]):
+        done = mpu(*args, verbose=True)
+        assert done.returncode == 0, done.stderr
+        assert "DEBUG" in done.stderr  # the logging really was on
+    assert uploads.live(f"{key}/") == set()
