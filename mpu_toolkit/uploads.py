@@ -85,11 +85,15 @@ def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *
     frame = uploads if uploads is not None else list_uploads(urls, fs=fs)
     object_bytes = None
     if objects:
-        groups = (accounting.top_prefix(frame["key"].astype(str), prefix_depth)
-                  if by == "prefix" else pd.Series("", index=frame.index))
-        wanted = set(zip(frame["bucket"].astype(str), groups))
-        object_bytes = {(b, p): int(fs.du(f"{b}/{p}".rstrip("/"), total=True))
-                        for b, p in wanted}
+        object_bytes = {}
+        for bucket in frame["bucket"].astype(str).unique():
+            found = fs.find(bucket, detail=True)  # every object: the scan `objects` asks for
+            keys = pd.Series([p.split("/", 1)[1] for p in found], dtype="string")
+            sizes = pd.Series([int(i["size"]) for i in found.values()], dtype="int64")
+            groups = (accounting.top_prefix(keys, prefix_depth) if by == "prefix"
+                      else pd.Series("", index=keys.index))  # same grouping as the uploads
+            for group, total in sizes.groupby(groups.to_numpy()).sum().items():
+                object_bytes[(bucket, str(group))] = int(total)
     return accounting.summarize(frame, by, prefix_depth=prefix_depth, object_bytes=object_bytes)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from .. import uploads
 from ..errors import ConfigurationError
 from ..filesystem import MPUFileSystem
+from ..safe_abort import parse_age
 from ..sizing import format_size, parse_size
 from .render import print_json, print_table
 
@@ -41,7 +42,7 @@ def _emit(args: argparse.Namespace, frame: Any, empty: str) -> None:
 
 def cmd_uploads(args: argparse.Namespace) -> int:
     frame = uploads.list(args.urls or None, sizes=not args.no_sizes,
-                         older_than=args.older_than, fs=_fs(args))
+                         older_than=parse_age(args.older_than, "--older-than"), fs=_fs(args))
     _emit(args, frame, "no incomplete uploads")
     if not args.json and not frame.empty and not args.no_sizes:
         print(f"\n{len(frame)} incomplete upload(s), {int(frame['parts'].sum())} parts, "
@@ -74,6 +75,9 @@ def _confirm(plan: Any) -> bool:
 
 def cmd_abort(args: argparse.Namespace) -> int:
     fs = _fs(args)
+    options = dict(min_age=None if args.force else parse_age(args.min_age, "--min-age"),
+                   older_than=parse_age(args.older_than, "--older-than"), force=args.force,
+                   fs=fs)
     target: Any = args.urls
     if args.upload_id:
         listed = uploads.list(args.urls, fs=fs)
@@ -82,8 +86,6 @@ def cmd_abort(args: argparse.Namespace) -> int:
         if missing:
             print(f"mpu: not found under {' '.join(args.urls)}: {', '.join(sorted(missing))}",
                   file=sys.stderr)
-    options = dict(min_age=None if args.force else args.min_age, older_than=args.older_than,
-                   force=args.force, fs=fs)
     if not args.dry_run and not args.yes:
         preview = uploads.abort(target, dry_run=True, **options)
         if not _confirm(preview):
