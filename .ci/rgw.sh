@@ -112,7 +112,7 @@ bluestore_block_size = 21474836480
 osd_memory_target = 1073741824
 [client.rgw.a]
 admin_socket = $DIR/run/\$name.asok
-rgw_frontends = beast endpoint=127.0.0.1:$PORT
+rgw_frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw_gc_obj_min_wait = 10
 rgw_gc_processor_period = 10
 rgw_gc_processor_max_time = 10
