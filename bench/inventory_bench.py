@@ -29,14 +29,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from importlib import metadata
 from typing import Any, Callable
+
+from bench_common import add_server_args, parse_size, resolve_endpoint
+from bench_common import environment as common_environment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KiB = 1024
@@ -50,22 +51,11 @@ METHODS = {  # name -> (label, what it is compared with)
 }
 
 
-def parse_size(text: str) -> int:
-    from mpu_toolkit.sizing import parse_size as parse
-
-    return parse(text)
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--endpoint", default=os.environ.get("MPU_TEST_ENDPOINT"),
-                   help="S3 endpoint URL (default $MPU_TEST_ENDPOINT, else embedded moto)")
-    p.add_argument("--key", default=os.environ.get("MPU_TEST_KEY"))
-    p.add_argument("--secret", default=os.environ.get("MPU_TEST_SECRET"))
-    p.add_argument("--server-name", default=os.environ.get("MPU_TEST_SERVER"),
-                   help="name for the report (default: moto, or $MPU_TEST_SERVER)")
-    p.add_argument("--region", default="us-east-1")
+    add_server_args(p)
     p.add_argument("--uploads", type=int, default=2000, help="incomplete uploads to create")
     p.add_argument("--parts", type=int, default=3, help="parts per upload")
     p.add_argument("--part-size", type=parse_size, default=KiB, help="bytes per part (1KiB)")
@@ -93,19 +83,8 @@ class Server:
     """The endpoint (external, or the embedded moto), a bucket for the run, boto3 clients."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        self.local = None
-        if args.endpoint:
-            if not (args.key and args.secret):
-                sys.exit("--endpoint needs --key and --secret (or MPU_TEST_KEY/MPU_TEST_SECRET)")
-            self.endpoint, self.key, self.secret = args.endpoint, args.key, args.secret
-            self.name = args.server_name or "external"
-        else:
-            from mpu_toolkit.local import LocalS3
-
-            self.local = LocalS3().start()
-            so = self.local.storage_options
-            self.endpoint, self.key, self.secret = so["endpoint_url"], so["key"], so["secret"]
-            self.name = args.server_name or "moto"
+        (self.endpoint, self.key, self.secret, self.name,
+         self.local) = resolve_endpoint(args)
         self.region = args.region
         self.client = self.boto3_client(pool=max(10, args.create_threads * 2))
         self.bucket = f"mpu-inv-bench-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
@@ -239,15 +218,7 @@ def timed(call: Callable[[], tuple[int, int | None, int | None]]) -> dict[str, A
 
 
 def environment() -> dict[str, Any]:
-    versions = {}
-    for dist in ("mpu_toolkit", "s3fs", "aiobotocore", "botocore", "boto3", "fsspec",
-                 "pandas", "moto"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "versions": versions}
+    return common_environment(("s3fs", "aiobotocore", "botocore", "boto3", "fsspec", "pandas", "moto"))
 
 
 def check(method: str, result: dict[str, Any], expected: tuple[int, int, int]) -> str | None:

@@ -37,7 +37,8 @@ sys.path.insert(0, HERE)
 
 from bench_report import fmt_size  # noqa: E402
 from parquet_worker import RUNS  # noqa: E402
-from stream_bench import Server, environment, parse_size  # noqa: E402
+from bench_common import add_server_args, parse_size  # noqa: E402
+from stream_bench import Server, environment  # noqa: E402
 
 UPLOADS = ("mpu", "s3fs-frame", "pyarrow", "boto3-buffer")
 
@@ -45,11 +46,7 @@ UPLOADS = ("mpu", "s3fs-frame", "pyarrow", "boto3-buffer")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--endpoint", default=os.environ.get("MPU_TEST_ENDPOINT"))
-    p.add_argument("--key", default=os.environ.get("MPU_TEST_KEY"))
-    p.add_argument("--secret", default=os.environ.get("MPU_TEST_SECRET"))
-    p.add_argument("--server-name", default=os.environ.get("MPU_TEST_SERVER"))
-    p.add_argument("--region", default="us-east-1")
+    add_server_args(p)
     p.add_argument("--size", default="2GB", type=parse_size, help="in-memory bytes of frames")
     p.add_argument("--rss-sizes", default="0.5GB,2GB", type=_sizes,
                    help="sizes for write_parquet's RSS flatness check ('' to skip)")

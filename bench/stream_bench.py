@@ -16,18 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
-from importlib import metadata
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from bench_common import add_server_args, parse_size, resolve_endpoint
+from bench_common import environment as common_environment  # noqa: E402
 from bench_report import TABLE_LEGEND, fmt_size, format_table, rss_check, summarize  # noqa
 from bench_writers import NOTES, WRITERS  # noqa: E402  (imports no client library)
 
@@ -35,22 +35,11 @@ ALL_WRITERS = list(WRITERS)
 MiB, GiB = 1024 * 1024, 1024 ** 3
 
 
-def parse_size(text: str) -> int:
-    from mpu_toolkit.sizing import parse_size as parse
-
-    return parse(text)
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--endpoint", default=os.environ.get("MPU_TEST_ENDPOINT"),
-                   help="S3 endpoint URL (default $MPU_TEST_ENDPOINT, else embedded moto)")
-    p.add_argument("--key", default=os.environ.get("MPU_TEST_KEY"))
-    p.add_argument("--secret", default=os.environ.get("MPU_TEST_SECRET"))
-    p.add_argument("--server-name", default=os.environ.get("MPU_TEST_SERVER"),
-                   help="name for the results file (default: moto, or $MPU_TEST_SERVER)")
-    p.add_argument("--region", default="us-east-1")
+    add_server_args(p)
     p.add_argument("--size", default="1GiB", type=parse_size)
     p.add_argument("--repeat", default=3, type=int)
     p.add_argument("--writers", default=",".join(ALL_WRITERS))
@@ -74,19 +63,8 @@ class Server:
     """The S3 endpoint (external, or the embedded moto) plus a boto3 client for checks."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        self.local = None
-        if args.endpoint:
-            self.endpoint, self.key, self.secret = args.endpoint, args.key, args.secret
-            if not (self.key and self.secret):
-                sys.exit("--endpoint needs --key and --secret (or MPU_TEST_KEY/MPU_TEST_SECRET)")
-            self.name = args.server_name or "external"
-        else:
-            from mpu_toolkit.local import LocalS3
-
-            self.local = LocalS3().start()
-            so = self.local.storage_options
-            self.endpoint, self.key, self.secret = so["endpoint_url"], so["key"], so["secret"]
-            self.name = args.server_name or "moto"
+        (self.endpoint, self.key, self.secret, self.name,
+         self.local) = resolve_endpoint(args)
         import boto3
         from botocore.config import Config
 
@@ -205,15 +183,8 @@ def describe(result: dict[str, Any]) -> str:
 
 
 def environment() -> dict[str, Any]:
-    versions = {}
-    for dist in ("mpu_toolkit", "s3fs", "aiobotocore", "botocore", "boto3", "s3transfer",
-                 "smart_open", "pyarrow", "obstore", "fsspec", "moto", "psutil"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "versions": versions}
+    return common_environment(("s3fs", "aiobotocore", "botocore", "boto3", "s3transfer", "smart_open", "pyarrow",
+                 "obstore", "fsspec", "moto", "psutil"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,6 @@ import threading
 import time
 
 import fsspec
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest

@@ -1,0 +1,54 @@
+"""What every benchmark here shares: the server options (and the size parser)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+
+def parse_size(text: str) -> int:
+    from mpu_toolkit.sizing import parse_size as parse
+
+    return parse(text)
+
+
+def add_server_args(p: argparse.ArgumentParser) -> None:
+    """--endpoint/--key/--secret/--server-name/--region, defaulting to the MPU_TEST_* variables
+    that `eval "$(bash .ci/rgw.sh start)"` exports; no endpoint means the embedded moto."""
+    p.add_argument("--endpoint", default=os.environ.get("MPU_TEST_ENDPOINT"),
+                   help="S3 endpoint URL (default $MPU_TEST_ENDPOINT, else embedded moto)")
+    p.add_argument("--key", default=os.environ.get("MPU_TEST_KEY"))
+    p.add_argument("--secret", default=os.environ.get("MPU_TEST_SECRET"))
+    p.add_argument("--server-name", default=os.environ.get("MPU_TEST_SERVER"),
+                   help="name for the report (default: moto, or $MPU_TEST_SERVER)")
+    p.add_argument("--region", default="us-east-1")
+
+
+def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str, str, str, object | None]:
+    """(endpoint, key, secret, server name, the embedded server to stop or None)."""
+    if args.endpoint:
+        if not (args.key and args.secret):
+            raise SystemExit("--endpoint needs --key and --secret "
+                             "(or MPU_TEST_KEY/MPU_TEST_SECRET)")
+        return args.endpoint, args.key, args.secret, args.server_name or "external", None
+    from mpu_toolkit.local import LocalS3
+
+    local = LocalS3().start()
+    so = local.storage_options
+    return so["endpoint_url"], so["key"], so["secret"], args.server_name or "moto", local
+
+
+def environment(dists: tuple[str, ...]) -> dict[str, Any]:
+    """Python, platform, cores, load and the versions of ``dists``, for the report."""
+    versions: dict[str, str | None] = {}
+    for dist in ("mpu_toolkit", *dists):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"python": sys.version.split()[0], "platform": platform.platform(),
+            "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "versions": versions}
