@@ -57,6 +57,7 @@ class MultipartWriter(io.BufferedIOBase):
         self.autocommit = autocommit
         self._declared_size = size
         self._progress = progress
+        self._last_emit = float("-inf")
         self._on_commit = on_commit
         self.url = self.path = url
         self._clock = Clock()
@@ -129,7 +130,8 @@ class MultipartWriter(io.BufferedIOBase):
         except BaseException as exc:
             self._fail(exc)
         self._written += size
-        self._emit()
+        if self._progress is not None and self._clock() - self._last_emit >= _EMIT_INTERVAL:
+            self._emit()  # throttled: encoders make many tiny writes (Parquet page headers)
         return size
 
     def close(self) -> None:
@@ -344,6 +346,7 @@ class MultipartWriter(io.BufferedIOBase):
     def _emit(self) -> None:
         if self._progress is None:
             return
+        self._last_emit = self._clock()
         state = {"closed": "completing"}.get(self._state, self._state)
         event = ProgressEvent(
             url=self.url, state=state, bytes_written=self._written,  # type: ignore[arg-type]
@@ -369,6 +372,7 @@ def _on_part_done(ref: "weakref.ref[MultipartWriter]") -> Any:
     return callback
 
 
+_EMIT_INTERVAL = 0.1  # seconds between progress events caused by write()
 _live_writers: "weakref.WeakSet[MultipartWriter]" = weakref.WeakSet()
 
 
