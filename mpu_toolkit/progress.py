@@ -4,15 +4,25 @@ A writer calls its progress callback with a :class:`ProgressEvent` snapshot when
 are accepted, a part finishes, or the upload ends. Callbacks run on the producer's thread or
 on fsspec's I/O thread, so they must be quick and thread-safe (update a widget, a bar, a
 metric); notebook widgets subscribe to the same events.
+
+``progress=True`` picks the display (:func:`make_progress`): inside a Jupyter kernel, the
+notebook view registered with :func:`register_notebook_progress` (importing
+``mpu_toolkit.widgets`` registers its ``UploadProgress``); otherwise, or when none is
+registered, a ``tqdm.auto`` bar. This module never imports the widgets layer itself.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-__all__ = ["ProgressEvent", "ProgressCallback", "TqdmProgress", "make_progress"]
+__all__ = ["ProgressEvent", "ProgressCallback", "TqdmProgress", "make_progress",
+           "register_notebook_progress", "in_kernel"]
+
+log = logging.getLogger(__name__)
 
 State = Literal["writing", "completing", "completed", "aborted", "failed", "kept"]
 
@@ -69,12 +79,49 @@ class TqdmProgress:
             bar.close()
 
 
+#: ``factory(desc, total) -> callback`` used by ``progress=True`` inside a Jupyter kernel;
+#: set by :func:`register_notebook_progress` (``mpu_toolkit.widgets`` does it on import).
+_notebook_factory: Callable[[str, int | None], ProgressCallback] | None = None
+
+
+def register_notebook_progress(
+        factory: Callable[[str, int | None], ProgressCallback] | None) -> None:
+    """Make ``progress=True`` call ``factory(desc, total)`` when running in a Jupyter kernel.
+
+    The factory creates, displays and returns the callback (``None`` unregisters). The
+    library never imports a widgets module: the notebook layer registers itself instead.
+    """
+    global _notebook_factory
+    _notebook_factory = factory
+
+
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (IPython's shell has a ``kernel``); never imports IPython."""
+    ipython = sys.modules.get("IPython")  # not imported yet: certainly not a kernel
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if get_ipython is None:
+        return False
+    try:
+        shell = get_ipython()
+    except Exception:  # pragma: no cover - a broken IPython install is not a kernel
+        return False
+    return getattr(shell, "kernel", None) is not None
+
+
 def make_progress(option: bool | ProgressCallback | None, desc: str,
                   total: int | None) -> ProgressCallback | None:
-    """``progress=True`` → a tqdm bar; a callable is used as is; falsy → none."""
+    """``progress=True`` → the registered notebook view inside a Jupyter kernel (see
+    :func:`register_notebook_progress`), else a tqdm bar; a callable is used as is; falsy →
+    none."""
     if not option:
         return None
     if option is True:
+        factory = _notebook_factory
+        if factory is not None and in_kernel():
+            try:
+                return factory(desc, total)
+            except Exception:  # a display problem must not stop the upload
+                log.exception("notebook progress display failed; using tqdm")
         return TqdmProgress(desc, total)
     if callable(option):
         return option

@@ -1,0 +1,109 @@
+"""Execute every notebook in notebooks/ top to bottom in a real kernel (nbclient).
+
+The notebooks start their own embedded LocalS3, so these tests need no session server. The
+kernel is this interpreter: a temporary ``python3`` kernelspec pointing at ``sys.executable``
+is put first on JUPYTER_PATH (a user-installed ``python3`` kernel of another Python cannot
+shadow it), and the first executed cell checks ``sys.executable``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+pytestmark = pytest.mark.slow  # a kernel start and a moto server: ~5-10 s per notebook
+
+
+@pytest.fixture
+def this_python_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    spec = tmp_path / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(
+        [str(tmp_path), *filter(None, [os.environ.get("JUPYTER_PATH")])]))
+    return "python3"
+
+
+def run(name: str, kernel_name: str) -> Any:
+    path = NOTEBOOKS / name
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert all(not c.get("outputs") and c.get("execution_count") is None
+               for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
+    nb.cells.insert(0, nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
+    client = nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120,
+                                     resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()
+    assert _text(nb.cells[0]).strip() == sys.executable  # the kernel is this environment
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors, errors
+    return nb
+
+
+def _text(cell: Any) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def _all_text(nb: Any) -> str:
+    return "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
+
+
+def _widget_models(nb: Any) -> list[dict[str, Any]]:
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    return [model["state"] for model in state.values()]
+
+
+def _displayed_widgets(nb: Any) -> int:
+    return sum(WIDGET_VIEW in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+               for o in c.outputs)
+
+
+def test_stream_dataframes_to_parquet(this_python_kernel: str) -> None:
+    nb = run("01-stream-dataframes-to-parquet.ipynb", this_python_kernel)
+    text = _all_text(nb)
+    assert "round-tripped rows: 1,000,000 (written: 1,000,000)" in text
+    assert "producer failed: the source database went away" in text
+    assert "object exists: False" in text
+    assert "incomplete uploads left: 0" in text
+    assert "stopped" in text
+    # progress=True showed UploadProgress (not tqdm) in the kernel: green, then red
+    assert _displayed_widgets(nb) >= 2
+    statuses = [m["value"] for m in _widget_models(nb)
+                if "mpu-progress-status" in m.get("_dom_classes", ())]
+    assert any("completed — ETag" in s for s in statuses), statuses
+    assert any("aborted —" in s or "failed —" in s for s in statuses), statuses
+    bars = [m["bar_style"] for m in _widget_models(nb)
+            if "mpu-progress-bar" in m.get("_dom_classes", ())]
+    assert sorted(bars) == ["danger", "success"]
+    # the FrameWriteResult is the cell's displayed value
+    assert any("FrameWriteResult(" in o.get("data", {}).get("text/plain", "")
+               for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_find_cost_abort_incomplete_uploads(this_python_kernel: str) -> None:
+    nb = run("02-find-cost-abort-incomplete-uploads.ipynb", this_python_kernel)
+    text = _all_text(nb)
+    # 16 MiB → 3 parts of 5 MiB kept, 11 MiB → 2, 6 MiB → 1 (the unsent tail is never uploaded)
+    assert f"incomplete uploads: 3, parts: 6, bytes: {6 * 5 * 1024 * 1024:,}" in text
+    assert "usd_per_month" in "".join(
+        o.get("data", {}).get("text/plain", "") for c in nb.cells if c.cell_type == "code"
+        for o in c.outputs)
+    assert "incomplete uploads left: 0" in text
+    assert "stopped" in text
+    assert any("mpu-uploads-browser" in m.get("_dom_classes", ()) for m in _widget_models(nb))
