@@ -310,15 +310,18 @@ class MultipartWriter(io.BufferedIOBase):
         """Abort (or keep for resume), remember why, and re-raise."""
         if self._state in ("writing", "closed"):
             self._error = error
-            self._state = "aborted" if isinstance(error, UploadAborted) else "failed"
+            ended: State = "aborted" if isinstance(error, UploadAborted) else "failed"
+            # decided before the abort, so events from parts settling meanwhile say the same
+            self._state = "kept" if self._keep_parts else ended
             self._in_flight.clear()
             self._buffer, self._spares = bytearray(), []
             try:
                 self._sink.abort(keep_parts=self._keep_parts)
             except Exception as abort_error:  # the first error is the one to report
                 log.error("%s: abort after %r failed too: %s", self.url, error, abort_error)
-            if self._keep_parts and self.upload_id is not None:
-                self._state = "kept"
+            if self._keep_parts and self.upload_id is None:
+                self._state = ended  # nothing was started, so nothing is kept
+            elif self._keep_parts:
                 log.warning("%s failed; parts kept for resume: upload_id=%s (%d parts done)",
                             self.url, self.upload_id, self._parts_uploaded)
                 if hasattr(error, "add_note"):  # Python 3.11+

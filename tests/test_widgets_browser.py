@@ -326,9 +326,8 @@ def test_displays_as_a_vbox_with_stable_css_classes(open_browser):
 
 def test_ten_thousand_uploads_stay_responsive(open_browser, fs):
     """A synthetic listing of 10,000 rows (the server is not needed for this): filtering,
-    sorting and paging each take well under a second and render one page only."""
-    import time
-
+    sorting and paging work on the whole listing but render one page only (no timing here:
+    speed is measured by benchmarks, not asserted in tests)."""
     from mpu_toolkit.inventory import COLUMNS
 
     n = 10_000
@@ -344,14 +343,11 @@ def test_ten_thousand_uploads_stay_responsive(open_browser, fs):
     browser = open_browser(urls="mpu://no-such-prefix-listing-needed/", load=False)
     browser._set_listing(frame)
     assert "page 1 of 200" in browser.page_label.value and len(browser.select.options) == 50
-    started = time.perf_counter()
     browser.sort_by.value = "size"
     browser.ascending.value = False
     browser.bucket_filter.value = "bucket-3"
     browser.age_filter.value = "1d"
     browser.next_button.click()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"5 interactions on 10,000 rows took {elapsed:.2f}s"
     expected = frame[(frame.bucket == "bucket-3") & (frame.age >= pd.Timedelta(days=1))]
     assert len(browser.frame) == len(expected) and browser.frame["bytes"].is_monotonic_decreasing
     assert browser.table.value.count("<tr>") == 51  # header + one page
