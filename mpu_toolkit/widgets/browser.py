@@ -34,6 +34,7 @@ _SECRET_OPTIONS = ("key", "secret", "token", "aws_access_key_id", "aws_secret_ac
 
 
 def _button(description: str, css: str, **kw: Any) -> widgets.Button:
+    kw.setdefault("layout", widgets.Layout(width="auto"))  # labels are never cut off
     button = widgets.Button(description=description, **kw)
     button.add_class(css)
     return button
@@ -118,6 +119,7 @@ class UploadsBrowser(widgets.VBox):
         self.abort_button = _button("Abort selected", "mpu-abort", button_style="danger",
                                     icon="trash")
         self.older_days = _styled(widgets.IntText(value=7, description="older than (days)",
+                                                  style={"description_width": "initial"},
                                                   layout=widgets.Layout(width="14em")),
                                   "mpu-older-days")
         self.abort_older_button = _button("Abort older than N days", "mpu-abort-older",
