@@ -187,18 +187,14 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
                 procs.append(psutil.Process(pid))
             except psutil.NoSuchProcess:
                 pass
-        for proc in procs:
-            try:
-                proc.terminate()
-            except psutil.NoSuchProcess:
-                pass
-        _, alive = psutil.wait_procs(procs, timeout=5)
-        for proc in alive:
-            try:
-                proc.kill()
-            except psutil.NoSuchProcess:
-                pass
-        _, alive = psutil.wait_procs(alive, timeout=5)
+        alive = procs
+        for stop in (psutil.Process.terminate, psutil.Process.kill):
+            for proc in alive:
+                try:
+                    stop(proc)
+                except psutil.NoSuchProcess:
+                    pass
+            _, alive = psutil.wait_procs(alive, timeout=5)
         assert not alive, f"processes left behind: {[p.pid for p in alive]}"
 
 

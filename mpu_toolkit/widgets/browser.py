@@ -33,16 +33,14 @@ _SECRET_OPTIONS = ("key", "secret", "token", "aws_access_key_id", "aws_secret_ac
                    "aws_session_token", "password")
 
 
-def _button(description: str, css: str, **kw: Any) -> widgets.Button:
-    kw.setdefault("layout", widgets.Layout(width="auto"))  # labels are never cut off
-    button = widgets.Button(description=description, **kw)
-    button.add_class(css)
-    return button
-
-
 def _styled(widget: widgets.Widget, css: str) -> widgets.Widget:
     widget.add_class(css)
     return widget
+
+
+def _button(description: str, css: str, **kw: Any) -> widgets.Button:
+    kw.setdefault("layout", widgets.Layout(width="auto"))  # labels are never cut off
+    return _styled(widgets.Button(description=description, **kw), css)
 
 
 def _ref(row: Any) -> UploadRef:
