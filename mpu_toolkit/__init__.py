@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                      IntegrityError, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
-                     TooManyPartsError, TransientS3Error, UploadAborted, WriterClosedError)
+                     SourceChanged, TooManyPartsError, TransientS3Error, UploadAborted,
+                     WriterClosedError)
 from .filesystem import MPUFileSystem
 from .integrity import ChecksumMode
 from .options import WriteOptions
 from .progress import ProgressEvent
+from .fileupload import FileUploadResult
 from .protocol import ObjectInfo, PartInfo, UploadInfo
+from .servercopy import CopyResult
+from .transfers import compose, copy, upload_file
 from .writer import MultipartWriter
 
 if TYPE_CHECKING:
@@ -39,7 +43,8 @@ def __getattr__(name: str) -> Any:
 __version__ = "0.1.0"
 
 __all__ = [
-    "open_writer", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
+    "open_writer", "copy", "compose", "upload_file", "CopyResult", "FileUploadResult",
+    "SourceChanged", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
     "ProgressEvent", "ObjectInfo", "PartInfo", "UploadInfo", "MPUError", "ConfigurationError",
     "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload",
     "NoSuchBucket",

@@ -31,6 +31,7 @@ __all__ = [
     "InvalidPartOrder",
     "EndpointUnreachable",
     "NotSupportedByServer",
+    "SourceChanged",
     "IntegrityError",
     "UploadAborted",
     "UploadNotClean",
@@ -157,6 +158,10 @@ class EndpointUnreachable(MPUError, ConnectionError):
     """No connection to the endpoint (refused, DNS failure, connect timeout)."""
 
 
+class SourceChanged(S3Error):
+    """A copy's source object was replaced (or a local file changed) while it was read."""
+
+
 _ADVICE = {
     NoSuchUpload: "the upload was completed, aborted or expired; start a new upload "
     "(list live ones with mpu_toolkit's uploads inventory)",
@@ -172,6 +177,8 @@ _ADVICE = {
     "complete with exactly those (RGW needs every uploaded part listed)",
     InvalidPartOrder: "list parts in ascending part-number order",
     TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
+    SourceChanged: "the source was replaced while it was being read; run the operation "
+    "again once the writer of the source is done",
     NotSupportedByServer: "this S3-compatible server does not implement it; use the "
     "server's own tools, or clean up with `mpu abort` on a schedule",
 }
@@ -200,6 +207,8 @@ _CODE_CLASSES: dict[str, type[S3Error]] = {
     "RequestTimeTooSkewed": CredentialsError,
     "NotImplemented": NotSupportedByServer,
     "MethodNotAllowed": NotSupportedByServer,
+    "PreconditionFailed": SourceChanged,
+    "412": SourceChanged,
 }
 
 
@@ -221,6 +230,8 @@ def _classify(code: str, status: int | None, operation: str, message: str) -> ty
         return NoSuchKey
     if status == 403:
         return AccessDenied
+    if status == 412:
+        return SourceChanged
     return S3Error
 
 

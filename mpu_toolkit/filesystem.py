@@ -14,14 +14,20 @@ Pass ``config_kwargs`` to override any of them.
 
 from __future__ import annotations
 
+import mimetypes
+import os
 from dataclasses import fields
-from typing import Any
+from typing import Any, Sequence
 
+from fsspec.asyn import sync
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from s3fs import S3FileSystem
 
+from .servercopy import CopyResult, CopySettings, compose_objects, copy_object
 from .errors import ConfigurationError
+from .fileupload import FileUploadResult, upload_local_file
 from .options import WriteOptions
-from .progress import make_progress
+from .progress import ProgressEvent, make_progress
 from .protocol import MultipartProtocol, ObjectInfo
 from .upload import S3Upload
 from .writer import MultipartWriter
@@ -63,10 +69,7 @@ class MPUFileSystem(S3FileSystem):
     def open_writer(self, path: str, *, autocommit: bool = True,
                     **options: Any) -> MultipartWriter:
         """A streaming writer for ``path`` with these options over the filesystem's defaults."""
-        bucket, key, version = self.split_path(path)
-        if not key or version:
-            raise ConfigurationError(f"cannot write to {path!r}: give a bucket and a key "
-                                     "('bucket/key'), without a version id")
+        bucket, key, _ = self._location(path, write=True)
         opts = self.write_options.updated(**options) if options else self.write_options
         upload = S3Upload(self._protocol, self.loop, bucket, key, opts)
         url = f"s3://{bucket}/{key}"
@@ -79,6 +82,80 @@ class MPUFileSystem(S3FileSystem):
             keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
             size=opts.size, progress=make_progress(opts.progress, key, opts.size),
             on_commit=invalidate)
+
+    # -- server-side copy and compose --------------------------------------------------------
+    async def _cp_file(self, path1: str, path2: str, preserve_etag: bool | None = None,
+                       **kwargs: Any) -> CopyResult:
+        """Copy on the server: CopyObject, or concurrent UploadPartCopy for large objects
+        (see :class:`~mpu_toolkit.copy.CopySettings` for ``copy_cutoff``, ``part_size``,
+        ``metadata``, ``content_type``)."""
+        if preserve_etag:  # s3fs's part-for-part copy reproduces the source's ETag
+            return await super()._cp_file(path1, path2, preserve_etag=True, **kwargs)
+        settings = CopySettings.from_kwargs(self.write_options, **kwargs)
+        result = await copy_object(self._protocol, self.loop, self._location(path1),
+                                   self._location(path2, write=True), settings)
+        self.invalidate_cache(path2)
+        return result
+
+    async def _compose(self, paths: Sequence[str], path: str, **kwargs: Any) -> CopyResult:
+        settings = CopySettings.from_kwargs(self.write_options, **kwargs)
+        result = await compose_objects(self._protocol, self.loop,
+                                       [self._location(p) for p in paths],
+                                       self._location(path, write=True), settings)
+        self.invalidate_cache(path)
+        return result
+
+    def compose(self, paths: Sequence[str], path: str, **kwargs: Any) -> CopyResult:
+        """Concatenate objects ``paths`` (in order) into ``path`` on the server; only the
+        pieces under 5 MiB that cannot be parts of their own go through this client."""
+        return sync(self.loop, self._compose, list(paths), path, **kwargs)
+
+    # -- local files ---------------------------------------------------------------------------
+    async def _put_file(self, lpath: str, rpath: str, callback: Callback = DEFAULT_CALLBACK,
+                        chunksize: int | None = None, max_concurrency: int | None = None,
+                        mode: str = "overwrite", **kwargs: Any) -> Any:
+        """Upload a local file in concurrent, verified parts; ``resume=True`` continues
+        the key's interrupted upload, sending only missing or changed parts."""
+        if os.path.isdir(lpath) or mode == "create":  # directories; If-None-Match writes
+            return await super()._put_file(lpath, rpath, callback=callback, chunksize=chunksize,
+                                           max_concurrency=max_concurrency, mode=mode, **kwargs)
+        resume, upload_id = kwargs.pop("resume", False), kwargs.pop("upload_id", None)
+        if chunksize:
+            kwargs.setdefault("part_size", chunksize)
+        if max_concurrency:
+            kwargs.setdefault("concurrency", max_concurrency)
+        if not (kwargs.get("content_type") or kwargs.get("ContentType")):
+            kwargs["content_type"] = mimetypes.guess_type(lpath)[0]
+        if callback is not DEFAULT_CALLBACK and "progress" not in kwargs:
+            kwargs["progress"] = _callback_progress(callback)
+        result = await self._upload_file(lpath, rpath, resume=resume, upload_id=upload_id,
+                                         **kwargs)
+        while rpath:
+            self.invalidate_cache(rpath)
+            rpath = self._parent(rpath)
+        return result
+
+    async def _upload_file(self, lpath: str, rpath: str, *, resume: bool = False,
+                           upload_id: str | None = None, **options: Any) -> FileUploadResult:
+        opts = self.write_options.updated(**options) if options else self.write_options
+        bucket, key, _ = self._location(rpath, write=True)
+        return await upload_local_file(self._protocol, self.loop, lpath, bucket, key, opts,
+                                       resume=resume, upload_id=upload_id)
+
+    def upload_file(self, lpath: str | os.PathLike[str], rpath: str, *, resume: bool = False,
+                    upload_id: str | None = None, **options: Any) -> FileUploadResult:
+        """Upload one local file (see :func:`mpu_toolkit.upload_file`)."""
+        result = sync(self.loop, self._upload_file, os.fspath(lpath), rpath, resume=resume,
+                      upload_id=upload_id, **options)
+        self.invalidate_cache(rpath)
+        return result
+
+    def _location(self, path: str, write: bool = False) -> tuple[str, str, str | None]:
+        bucket, key, version = self.split_path(path)
+        if not key or (write and version):
+            raise ConfigurationError(f"{path!r} is not an object: give 'bucket/key'"
+                                     + (" without a version id" if write else ""))
+        return bucket, key, version
 
     def _open(self, path: str, mode: str = "rb", block_size: Any = None,
               autocommit: bool = True, **kwargs: Any) -> Any:
@@ -96,3 +173,16 @@ class MPUFileSystem(S3FileSystem):
         if block_size is not None:
             kwargs.setdefault("part_size", block_size)
         return self.open_writer(path, autocommit=autocommit, **kwargs)
+
+
+def _callback_progress(callback: Callback) -> Any:
+    """fsspec's callback protocol (``set_size`` / ``relative_update``) fed from events."""
+    seen = {"bytes": 0}
+
+    def on_event(event: ProgressEvent) -> None:
+        if event.total is not None:
+            callback.set_size(event.total)
+        callback.relative_update(event.bytes_uploaded - seen["bytes"])
+        seen["bytes"] = event.bytes_uploaded
+
+    return on_event

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Sequence
 
-from .errors import NoSuchUpload, S3Error, UploadNotClean, map_error
+from .errors import IntegrityError, NoSuchUpload, S3Error, UploadNotClean, map_error
 from .payload import PartBody
 from .sizing import S3_LIMITS
 
@@ -71,6 +71,13 @@ class ObjectInfo:
     etag: str
     size: int | None = None
     version_id: str | None = None
+    last_modified: datetime | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)  #: user metadata (HEAD only)
+    content_type: str | None = None
+    #: the other headers a copy keeps: ContentEncoding, CacheControl, ContentDisposition ...
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    #: the server shares the source's data on CopyObject instead of copying bytes (Ceph RGW)
+    copies_by_reference: bool = False
 
 
 _CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256",
@@ -130,13 +137,15 @@ class MultipartProtocol:
     async def upload_part_copy(self, bucket: str, key: str, upload_id: str, number: int,
                                source_bucket: str, source_key: str, *,
                                byte_range: tuple[int, int] | None = None,
-                               source_version: str | None = None) -> PartInfo:
-        """UploadPartCopy of ``source[first:last+1]`` (inclusive range, as in HTTP)."""
+                               source_version: str | None = None,
+                               if_match: str | None = None) -> PartInfo:
+        """UploadPartCopy of ``source[first:last+1]`` (inclusive range, as in HTTP).
+
+        ``if_match``: the source's ETag; the copy fails if the source was replaced (a
+        condition some servers ignore, Ceph RGW among them: callers re-check with HEAD).
+        """
         S3_LIMITS.check_part_number(number)
-        source: dict[str, str] = {"Bucket": source_bucket, "Key": source_key}
-        if source_version:
-            source["VersionId"] = source_version
-        args: dict[str, Any] = {"CopySource": source}
+        args = _copy_source(source_bucket, source_key, source_version, if_match)
         if byte_range is not None:
             args["CopySourceRange"] = f"bytes={byte_range[0]}-{byte_range[1]}"
         response = await self._call("upload_part_copy", bucket, key, UploadId=upload_id,
@@ -279,10 +288,55 @@ class MultipartProtocol:
         return ObjectInfo(bucket, key, str(response.get("ETag", "")), len(body),
                           response.get("VersionId"))
 
+    async def copy_object(self, bucket: str, key: str, source_bucket: str, source_key: str, *,
+                          source_version: str | None = None, if_match: str | None = None,
+                          replace: ObjectInfo | None = None,
+                          storage_class: str | None = None) -> ObjectInfo:
+        """CopyObject (sources up to 5 GiB): one request, the server copies the bytes.
+
+        Without ``replace`` the source's metadata and headers are kept (COPY directive);
+        with it, ``replace``'s metadata, content type and headers are set instead.
+        """
+        args = _copy_source(source_bucket, source_key, source_version, if_match)
+        if replace is not None:
+            args.update(_object_args(replace.metadata, replace.content_type, None,
+                                     replace.headers), MetadataDirective="REPLACE")
+        if storage_class:
+            args["StorageClass"] = storage_class
+        response = await self._call("copy_object", bucket, key, **args)
+        result = response.get("CopyObjectResult", {})
+        return ObjectInfo(bucket, key, str(result.get("ETag", "")),
+                          version_id=response.get("VersionId"),
+                          last_modified=result.get("LastModified"))
+
+    async def get_range(self, bucket: str, key: str, first: int, last: int, *,
+                        if_match: str | None = None) -> bytes:
+        """GetObject of bytes ``first..last`` (inclusive); fails if the ETag is not
+        ``if_match`` (the object was replaced)."""
+        response = await self._call("get_object", bucket, key, Range=f"bytes={first}-{last}",
+                                    **({"IfMatch": if_match} if if_match else {}))
+        try:
+            async with response["Body"] as stream:
+                data: bytes = await stream.read()
+        except Exception as exc:
+            raise map_error(exc, operation="GetObject", bucket=bucket, key=key,
+                            endpoint=self.endpoint) from exc
+        if len(data) != last - first + 1:
+            raise IntegrityError(f"s3://{bucket}/{key}: asked for bytes {first}-{last}, got "
+                                 f"{len(data):,} bytes; the object may have been replaced")
+        return data
+
     async def head(self, bucket: str, key: str) -> ObjectInfo:
+        """HeadObject: size, ETag, user metadata and the headers a copy carries over."""
         response = await self._call("head_object", bucket, key)
+        http_headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return ObjectInfo(bucket, key, str(response.get("ETag", "")),
-                          int(response.get("ContentLength", 0)), response.get("VersionId"))
+                          int(response.get("ContentLength", 0)), response.get("VersionId"),
+                          last_modified=response.get("LastModified"),
+                          metadata=dict(response.get("Metadata") or {}),
+                          content_type=response.get("ContentType"),
+                          headers={k: response[k] for k in _COPIED_HEADERS if response.get(k)},
+                          copies_by_reference="x-rgw-object-type" in http_headers)
 
 
 _OPERATION_NAMES = {
@@ -293,8 +347,24 @@ _OPERATION_NAMES = {
     "list_multipart_uploads": "ListMultipartUploads", "put_object": "PutObject",
     "head_object": "HeadObject", "get_bucket_lifecycle_configuration": "GetBucketLifecycle",
     "put_bucket_lifecycle_configuration": "PutBucketLifecycle",
-    "delete_bucket_lifecycle": "DeleteBucketLifecycle",
+    "delete_bucket_lifecycle": "DeleteBucketLifecycle", "copy_object": "CopyObject",
+    "get_object": "GetObject",
 }
+
+#: HEAD fields that CreateMultipartUpload/CopyObject accept back: what a copy keeps.
+_COPIED_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
+                   "Expires", "WebsiteRedirectLocation")
+
+
+def _copy_source(bucket: str, key: str, version: str | None,
+                 if_match: str | None) -> dict[str, Any]:
+    source: dict[str, str] = {"Bucket": bucket, "Key": key}
+    if version:
+        source["VersionId"] = version
+    args: dict[str, Any] = {"CopySource": source}
+    if if_match:
+        args["CopySourceIfMatch"] = if_match
+    return args
 
 
 def _object_args(metadata: Mapping[str, str] | None, content_type: str | None,

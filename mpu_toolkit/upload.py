@@ -51,24 +51,32 @@ class S3Upload:
     def upload_id(self) -> str | None:
         return self._upload_id
 
+    def attach(self, upload_id: str, known_md5s: dict[int, bytes] | None = None) -> None:
+        """Continue an existing upload (resume) instead of creating one; ``known_md5s`` are
+        the verified MD5s of its parts that are kept, for the final ETag check."""
+        if self._create_task is not None:
+            raise RuntimeError("attach() must come before the first part")
+        self._upload_id = upload_id
+        self._md5s.update(known_md5s or {})
+
     # -- the sink interface (called from the producer's thread) ----------------------------
     def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
-        return asyncio.run_coroutine_threadsafe(self._tracked(self._upload_part(number, data)),
+        return asyncio.run_coroutine_threadsafe(self._tracked(self.send_part(number, data)),
                                                 self._loop)
 
     def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo:
-        return self._run(self._complete(list(parts)))
+        return self._run(self.finish(list(parts)))
 
     def put_object(self, data: bytearray) -> ObjectInfo:
-        return self._run(self._put_object(data))
+        return self._run(self.put_whole(data))
 
     def abort(self, keep_parts: bool = False) -> None:
         if _on_loop_thread(self._loop):  # e.g. garbage collection on the I/O thread
-            asyncio.ensure_future(self._abort(keep_parts))
+            asyncio.ensure_future(self.cancel(keep_parts))
             return
-        self._run(self._abort(keep_parts))
+        self._run(self.cancel(keep_parts))
 
-    # -- coroutines on the loop --------------------------------------------------------------
+    # -- coroutines on the loop (also used directly by copy, compose and file uploads) ------
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         async def runner() -> T:
             return await coro
@@ -85,6 +93,8 @@ class S3Upload:
             self._tasks.discard(task)
 
     async def _ensure_started(self) -> str:
+        if self._create_task is None and self._upload_id is not None:  # attached
+            return self._upload_id
         if self._create_task is None:
             self._create_task = asyncio.ensure_future(self._create())
         # shielded: a cancelled part must not orphan an upload the server already created
@@ -107,7 +117,8 @@ class S3Upload:
             return await asyncio.to_thread(digest_part, data, self._mode)
         return PartDigest()
 
-    async def _upload_part(self, number: int, data: bytearray | memoryview) -> PartInfo:
+    async def send_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
+        """UploadPart with digest, ETag check and retries (same number on every try)."""
         upload_id = await self._ensure_started()
         digest = await self._digest(data)
         args = digest.request_args(self._mode)
@@ -123,12 +134,24 @@ class S3Upload:
             self._md5s[number] = digest.md5
         return part
 
+    async def copy_part(self, number: int, source: ObjectInfo,
+                        byte_range: tuple[int, int]) -> PartInfo:
+        """UploadPartCopy of ``source`` bytes ``first..last``, if the source is unchanged."""
+        upload_id = await self._ensure_started()
+        return await self._retry.run(
+            lambda: self._protocol.upload_part_copy(
+                self.bucket, self.key, upload_id, number, source.bucket, source.key,
+                byte_range=byte_range, source_version=source.version_id,
+                if_match=source.etag or None),
+            what=f"UploadPartCopy {number} of {self.url}")
+
     def _check_etag(self, etag: str, digest: PartDigest, what: str) -> None:
         if digest.md5 is not None and etag_matches(etag, digest.md5.hex()) is False:
             raise IntegrityError(f"{self.url}: the server's ETag {etag} for {what} is not the "
                                  f"MD5 of the bytes sent ({digest.md5.hex()}); re-sending")
 
-    async def _put_object(self, data: bytearray) -> ObjectInfo:
+    async def put_whole(self, data: bytes | bytearray) -> ObjectInfo:
+        """PutObject of a whole small object, with digest, ETag check and retries."""
         opts = self._options
         digest = await self._digest(data)
 
@@ -146,8 +169,10 @@ class S3Upload:
             return await self._confirm(len(data), None)
         return info
 
-    async def _complete(self, parts: list[PartInfo]) -> ObjectInfo:
+    async def finish(self, parts: list[PartInfo]) -> ObjectInfo:
+        """CompleteMultipartUpload with ``parts``, then (``verify``) HEAD to confirm."""
         assert self._upload_id is not None, "complete() before any part was sent"
+        parts = sorted(parts, key=lambda p: p.number)  # the multipart ETag is in this order
         upload_id, size = self._upload_id, sum(p.size for p in parts)
         attempts = 0
 
@@ -188,7 +213,7 @@ class S3Upload:
             raise error
         return info
 
-    async def _abort(self, keep_parts: bool) -> None:
+    async def cancel(self, keep_parts: bool = False) -> None:
         """Cancel parts in flight (and wait for them); then abort until no part is left.
         With ``keep_parts`` the parts in flight finish and the upload stays for resuming.
 

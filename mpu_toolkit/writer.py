@@ -322,11 +322,14 @@ class MultipartWriter(io.BufferedIOBase):
             if self._keep_parts and self.upload_id is None:
                 self._state = ended  # nothing was started, so nothing is kept
             elif self._keep_parts:
-                log.warning("%s failed; parts kept for resume: upload_id=%s (%d parts done)",
-                            self.url, self.upload_id, self._parts_uploaded)
+                hint = (f"incomplete upload kept: {self.url} upload_id={self.upload_id}; "
+                        f"with the same bytes in a local file, finish it with `mpu put "
+                        f"--resume --upload-id {self.upload_id} FILE {self.url}` (or "
+                        "upload_file(FILE, url, resume=True)); drop it with `mpu abort`")
+                log.warning("%s failed with %d parts done; %s", self.url,
+                            self._parts_uploaded, hint)
                 if hasattr(error, "add_note"):  # Python 3.11+
-                    error.add_note(f"incomplete upload kept for resume: {self.url} "
-                                   f"upload_id={self.upload_id}")
+                    error.add_note(hint)
             self._emit()
         if raise_error:
             raise error

@@ -17,6 +17,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from faultproxy import FaultProxy
+
 from mpu_toolkit.filesystem import MPUFileSystem
 from mpu_toolkit.local import LocalS3
 
@@ -98,3 +100,11 @@ def key(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def fs(storage_options: dict[str, Any]) -> MPUFileSystem:
     return MPUFileSystem(**storage_options)
+
+
+@pytest.fixture
+def proxy(server: Server) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the server (see faultproxy.py)."""
+    p = FaultProxy(server.endpoint_url).start()
+    yield p
+    p.stop()

@@ -19,9 +19,11 @@ Action = Literal["500", "503", "reset", "stall", "drop-response"]
 _HOP_HEADERS = {"transfer-encoding", "connection", "keep-alive", "content-length"}
 
 
-def operation_of(method: str, query: dict[str, str]) -> str:
+def operation_of(method: str, query: dict[str, str], copy_source: bool = False) -> str:
     if "uploads" in query:
         return "CreateMultipartUpload" if method == "POST" else "ListMultipartUploads"
+    if copy_source and method == "PUT":
+        return "UploadPartCopy" if "uploadId" in query else "CopyObject"
     if "uploadId" in query:
         return {"PUT": "UploadPart", "POST": "CompleteMultipartUpload",
                 "DELETE": "AbortMultipartUpload", "GET": "ListParts"}.get(method, method)
@@ -33,6 +35,7 @@ class Rule:
     operation: str
     action: Action
     times: int
+    after: int = 0  #: requests of the operation let through before the rule applies
 
 
 @dataclass
@@ -43,8 +46,9 @@ class FaultProxy:
     injected: list[str] = field(default_factory=list)
     port: int = 0
 
-    def fail(self, operation: str, action: Action, times: int = 1) -> None:
-        self.rules.append(Rule(operation, action, times))
+    def fail(self, operation: str, action: Action, times: int = 1, after: int = 0) -> None:
+        """Make ``times`` requests of ``operation`` fail, after letting ``after`` pass."""
+        self.rules.append(Rule(operation, action, times, after))
 
     @property
     def endpoint_url(self) -> str:
@@ -53,12 +57,16 @@ class FaultProxy:
     def _take_rule(self, operation: str) -> Rule | None:
         for rule in self.rules:
             if rule.operation == operation and rule.times > 0:
+                if rule.after > 0:
+                    rule.after -= 1
+                    continue
                 rule.times -= 1
                 return rule
         return None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        operation = operation_of(request.method, dict(request.query))
+        operation = operation_of(request.method, dict(request.query),
+                                 "x-amz-copy-source" in request.headers)
         self.seen.append(operation)
         body = await request.read()
         rule = self._take_rule(operation)

@@ -40,3 +40,11 @@ def wait_until(condition: Any, timeout: float = 30.0) -> Any:
             return value
         time.sleep(0.02)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def proxied_fs(proxy: Any, storage_options: dict[str, Any], **options: Any) -> Any:
+    """A fresh MPUFileSystem that talks to the server through ``proxy``."""
+    from mpu_toolkit import MPUFileSystem
+
+    so = {**storage_options, "endpoint_url": proxy.endpoint_url}
+    return MPUFileSystem(**so, skip_instance_cache=True, **options)

@@ -9,25 +9,12 @@ import os
 from typing import Any, Iterator
 
 import pytest
-from faultproxy import FaultProxy
-from helpers import incomplete_uploads, object_exists
+from helpers import incomplete_uploads, object_exists, proxied_fs
 
 from mpu_toolkit import ConfigurationError, MPUFileSystem, TransientS3Error
 from mpu_toolkit.sizing import MiB
 
 PART = 5 * MiB
-
-
-@pytest.fixture
-def proxy(server: Any) -> Iterator[FaultProxy]:
-    p = FaultProxy(server.endpoint_url).start()
-    yield p
-    p.stop()
-
-
-def proxied_fs(proxy: FaultProxy, storage_options: dict[str, Any], **options: Any) -> MPUFileSystem:
-    so = {**storage_options, "endpoint_url": proxy.endpoint_url}
-    return MPUFileSystem(**so, skip_instance_cache=True, **options)
 
 
 def write(fs: MPUFileSystem, path: str, data: bytes, **options: Any) -> Any:
