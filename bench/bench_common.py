@@ -52,3 +52,11 @@ def environment(dists: tuple[str, ...]) -> dict[str, Any]:
             versions[dist] = None
     return {"python": sys.version.split()[0], "platform": platform.platform(),
             "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "versions": versions}
+
+
+def describe_environment(env: dict[str, Any]) -> str:
+    """The header every benchmark prints: Python, CPUs, load, library versions."""
+    load = " ".join(f"{x:.2f}" for x in env["loadavg"])
+    versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+    return (f"python {env['python']} on {env['cpus']} CPU(s), load average {load} "
+            f"(shared machine: figures as measured)\nversions: {versions}")

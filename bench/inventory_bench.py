@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Callable
 
-from bench_common import add_server_args, parse_size, resolve_endpoint
+from bench_common import add_server_args, describe_environment, parse_size, resolve_endpoint
 from bench_common import environment as common_environment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -296,9 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     from mpu_toolkit.filesystem import MPUFileSystem
 
     env = environment()
-    say(f"python {env['python']} on {env['cpus']} CPU(s), load average "
-        f"{' '.join(f'{x:.2f}' for x in env['loadavg'])} (shared machine: figures as measured)")
-    say("versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v))
+    say(describe_environment(env))
     server = Server(args)
     n, k, size = args.uploads, args.parts, args.part_size
     expected = (n, n * k, n * k * size)

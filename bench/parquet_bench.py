@@ -164,10 +164,7 @@ def verdicts(runs: list[dict[str, Any]], rss_runs: list[dict[str, Any]]) -> list
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     env = environment()
-    print(f"python {env['python']} on {env['cpus']} CPU(s), load average "
-          f"{' '.join(f'{x:.2f}' for x in env['loadavg'])} (shared machine: figures as measured)")
-    server = Server(args)
-    print(f"server: {server.name} at {server.endpoint}, bucket {server.bucket}")
+    server = Server.announced(args, env)
     print(f"frames: {args.size / 1e9:g} GB in memory, {args.compression}, each run in its own "
           "process\n")
     runs: list[dict[str, Any]] = []

@@ -26,7 +26,7 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench_common import add_server_args, parse_size, resolve_endpoint
+from bench_common import add_server_args, describe_environment, parse_size, resolve_endpoint
 from bench_common import environment as common_environment  # noqa: E402
 from bench_report import TABLE_LEGEND, fmt_size, format_table, rss_check, summarize  # noqa
 from bench_writers import NOTES, WRITERS  # noqa: E402  (imports no client library)
@@ -61,6 +61,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 class Server:
     """The S3 endpoint (external, or the embedded moto) plus a boto3 client for checks."""
+
+    @classmethod
+    def announced(cls, args: argparse.Namespace, env: dict[str, Any]) -> "Server":
+        """Start or reach the server, after printing the environment; then say which."""
+        print(describe_environment(env))
+        server = cls(args)
+        print(f"server: {server.name} at {server.endpoint}, bucket {server.bucket}")
+        return server
 
     def __init__(self, args: argparse.Namespace) -> None:
         (self.endpoint, self.key, self.secret, self.name,
@@ -190,11 +198,7 @@ def environment() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     env = environment()
-    print(f"python {env['python']} on {env['cpus']} CPU(s), load average "
-          f"{' '.join(f'{x:.2f}' for x in env['loadavg'])} (shared machine: figures as measured)")
-    print("versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v))
-    server = Server(args)
-    print(f"server: {server.name} at {server.endpoint}, bucket {server.bucket}")
+    server = Server.announced(args, env)
     print(f"stream: {fmt_size(args.size)} in 1 MiB writes of fresh bytes, {args.repeat} "
           f"repetition(s), each run in its own process\n")
     runs: list[dict[str, Any]] = []

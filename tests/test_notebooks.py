@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,12 @@ def _widget_models(nb: Any) -> list[dict[str, Any]]:
     return [model["state"] for model in state.values()]
 
 
+def _progress_statuses(nb: Any) -> list[str]:
+    """The final text of every UploadProgress widget the notebook displayed."""
+    return [m["value"] for m in _widget_models(nb)
+            if "mpu-progress-status" in m.get("_dom_classes", ())]
+
+
 def _displayed_widgets(nb: Any) -> int:
     return sum(WIDGET_VIEW in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
                for o in c.outputs)
@@ -84,8 +91,7 @@ def test_stream_dataframes_to_parquet(this_python_kernel: str) -> None:
     assert "stopped" in text
     # progress=True showed UploadProgress (not tqdm) in the kernel: green, then red
     assert _displayed_widgets(nb) >= 2
-    statuses = [m["value"] for m in _widget_models(nb)
-                if "mpu-progress-status" in m.get("_dom_classes", ())]
+    statuses = _progress_statuses(nb)
     assert any("completed — ETag" in s for s in statuses), statuses
     assert any("aborted —" in s or "failed —" in s for s in statuses), statuses
     bars = [m["bar_style"] for m in _widget_models(nb)
@@ -107,3 +113,19 @@ def test_find_cost_abort_incomplete_uploads(this_python_kernel: str) -> None:
     assert "incomplete uploads left: 0" in text
     assert "stopped" in text
     assert any("mpu-uploads-browser" in m.get("_dom_classes", ()) for m in _widget_models(nb))
+
+
+def test_copy_compose_resume(this_python_kernel: str) -> None:
+    nb = run("03-copy-compose-resume.ipynb", this_python_kernel)
+    text = _all_text(nb)
+    assert "copy: UploadPartCopy, 3 parts, 25,165,824 bytes copied by the server, 0 through" in text
+    assert "metadata kept: {'source': 'sensor-7'}" in text
+    assert "'stage': 'validated'" in text
+    assert "rows in the composed object: 406,200 (shards: 406,200)" in text
+    assert "child killed: -9" in text
+    kept = re.search(r"kept (\d+) parts, sent (\d+), replaced \[\]", text)
+    assert kept and int(kept.group(1)) >= 5 and sum(map(int, kept.groups())) == 12, text
+    assert "object matches the local file: True" in text
+    assert "incomplete uploads left: 0" in text and "stopped" in text
+    statuses = _progress_statuses(nb)
+    assert any("completed — ETag" in s for s in statuses), statuses

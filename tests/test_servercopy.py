@@ -10,7 +10,7 @@ import pytest
 from helpers import incomplete_uploads, object_exists, proxied_fs
 
 import mpu_toolkit
-from mpu_toolkit import ConfigurationError, MPUFileSystem, SourceChanged
+from mpu_toolkit import ConfigurationError, SourceChanged
 from mpu_toolkit.errors import NoSuchKey
 from mpu_toolkit.servercopy import CopySettings
 from mpu_toolkit.sizing import MiB

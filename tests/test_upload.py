@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from helpers import incomplete_uploads, object_exists, proxied_fs
