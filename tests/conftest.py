@@ -18,6 +18,7 @@ import pytest
 from botocore.config import Config
 
 from faultproxy import FaultProxy
+from helpers import Mpu
 
 from mpu_toolkit.filesystem import MPUFileSystem
 from mpu_toolkit.local import LocalS3
@@ -108,3 +109,9 @@ def proxy(server: Server) -> Iterator[FaultProxy]:
     p = FaultProxy(server.endpoint_url).start()
     yield p
     p.stop()
+
+
+@pytest.fixture(scope="session")
+def mpu(storage_options: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Mpu:
+    """The `mpu` command against the session's server (see helpers.Mpu)."""
+    return Mpu(storage_options, str(tmp_path_factory.mktemp("aws-home")))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from typing import Any
+
+MPU = shutil.which("mpu")  #: the installed console script, or None
 
 
 def incomplete_uploads(boto: Any, bucket: str, key: str) -> list[dict[str, Any]]:
@@ -48,3 +54,39 @@ def proxied_fs(proxy: Any, storage_options: dict[str, Any], **options: Any) -> A
 
     so = {**storage_options, "endpoint_url": proxy.endpoint_url}
     return MPUFileSystem(**so, skip_instance_cache=True, **options)
+
+
+class Mpu:
+    """Runs `mpu SUBCOMMAND ... --endpoint-url URL` with credentials in the environment."""
+
+    def __init__(self, storage_options: dict[str, Any], home: str) -> None:
+        self.endpoint = storage_options["endpoint_url"]
+        self.secret = storage_options["secret"]
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "MPU_TEST_"))}  # nothing from the caller's AWS setup
+        env.update({
+            "AWS_ACCESS_KEY_ID": storage_options["key"],
+            "AWS_SECRET_ACCESS_KEY": storage_options["secret"],
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.path.join(home, "no-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "no-credentials"),
+        })
+        self.env = env
+
+    def __call__(self, *args: str, verbose: bool = False, env: dict[str, str] | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        assert MPU is not None
+        argv = [MPU, *(["-vv"] if verbose else []), *args, "--endpoint-url", self.endpoint]
+        assert not any(self.secret in a for a in argv), "the secret must not be an argument"
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, env={**self.env, **(env or {})})
+        secrets = {self.secret, (env or {}).get("AWS_SECRET_ACCESS_KEY") or self.secret}
+        for secret in secrets:
+            assert secret not in done.stdout + done.stderr, (
+                f"the secret appears in the output of `mpu {' '.join(args)}`")
+        return done
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)

@@ -9,11 +9,8 @@ in none of the command's output.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
-import subprocess
 import time
 import uuid
 from datetime import datetime, timezone
@@ -21,52 +18,11 @@ from typing import Any, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import MPU
 
-MPU = shutil.which("mpu")
 pytestmark = pytest.mark.skipif(MPU is None, reason="the `mpu` console script is not installed "
                                                     "(pip install -e .)")
 MOTO_FIXED_DATE = "moto reports a fixed 2010 Initiated date, so every upload looks old"
-
-
-class Mpu:
-    """Runs `mpu SUBCOMMAND ... --endpoint-url URL` with credentials in the environment."""
-
-    def __init__(self, storage_options: dict[str, Any], home: str) -> None:
-        self.endpoint = storage_options["endpoint_url"]
-        self.secret = storage_options["secret"]
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("AWS_", "MPU_TEST_"))}  # nothing from the caller's AWS setup
-        env.update({
-            "AWS_ACCESS_KEY_ID": storage_options["key"],
-            "AWS_SECRET_ACCESS_KEY": storage_options["secret"],
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": os.path.join(home, "no-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "no-credentials"),
-        })
-        self.env = env
-
-    def __call__(self, *args: str, verbose: bool = False, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        assert MPU is not None
-        argv = [MPU, *(["-vv"] if verbose else []), *args, "--endpoint-url", self.endpoint]
-        assert not any(self.secret in a for a in argv), "the secret must not be an argument"
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env={**self.env, **(env or {})})
-        secrets = {self.secret, (env or {}).get("AWS_SECRET_ACCESS_KEY") or self.secret}
-        for secret in secrets:
-            assert secret not in done.stdout + done.stderr, (
-                f"the secret appears in the output of `mpu {' '.join(args)}`")
-        return done
-
-    def json(self, *args: str) -> Any:
-        done = self(*args, "--json")
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-
-@pytest.fixture(scope="session")
-def mpu(storage_options: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Mpu:
-    return Mpu(storage_options, str(tmp_path_factory.mktemp("aws-home")))
 
 
 class Uploads:

@@ -1,5 +1,10 @@
 """The ``mpu`` command: a thin layer over the library, with aws-cli-like names and ``--json``.
 
+Commands: ``cp``, ``put`` and ``compose`` move objects and files (server-side copies,
+resumable uploads, downloads; see :mod:`.transfer_commands`); ``uploads``, ``parts``, ``du``,
+``abort`` and ``lifecycle`` find, cost and clean up incomplete uploads; ``demo`` runs on an
+embedded local S3.
+
 Exit codes: 0 success; 1 an operation failed (an upload could not be aborted, a server
 error); 2 bad usage (unknown option, invalid value, a refused unconfirmed abort).
 """
@@ -14,7 +19,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import ConfigurationError, MPUError
-from . import commands
+from . import commands, transfer_commands
 from .commands import EXIT_FAILED, EXIT_USAGE
 
 __all__ = ["main", "build_parser"]
@@ -22,8 +27,8 @@ __all__ = ["main", "build_parser"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mpu", description="Stream into S3 multipart uploads; find, cost and abort "
-                                "incomplete ones.")
+        prog="mpu", description="Copy, upload and compose S3 objects in multipart uploads; "
+                                "find, cost and abort incomplete ones.")
     parser.add_argument("--version", action="version", version=f"mpu_toolkit {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-v info, -vv debug)")
@@ -37,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
         cmd.set_defaults(run=run)
         return cmd
+
+    transfer_commands.register(add)
 
     urls_help = "mpu://bucket/prefix (or s3://); none: every bucket the credentials list"
     cmd = add("uploads", "list incomplete uploads with their parts and bytes",

@@ -1,0 +1,315 @@
+"""``mpu cp``, ``mpu put`` and ``mpu compose``: copy, upload, download and concatenate by URL.
+
+A thin layer over :func:`mpu_toolkit.copy`, :func:`~mpu_toolkit.upload_file`,
+:func:`~mpu_toolkit.compose` and s3fs's ``get_file``: each command parses its flags into the
+library's keyword arguments, runs one operation and prints a one-line summary (or, with
+``--json``, the result's fields as one JSON object).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import mimetypes
+import os
+import sys
+import time
+import uuid
+from typing import Any, Callable, Iterator
+
+from ..errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey, map_error
+from ..protocol import ObjectInfo
+from ..sizing import format_size, parse_size
+from ..transfers import compose, copy, upload_file
+from .commands import EXIT_OK, _fs
+from .render import print_json
+
+__all__ = ["register", "cmd_cp", "cmd_put", "cmd_compose", "parse_metadata"]
+
+_REMOTE_SCHEMES = ("mpu://", "s3://", "s3a://")
+
+
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add ``cp``, ``put`` and ``compose`` with ``build_parser``'s ``add`` helper."""
+    url = "mpu://bucket/key or s3://bucket/key"
+    cmd = add("cp", "copy an object or a file: server-side between URLs, upload a local "
+                    "file to a URL, or download a URL to a local path", cmd_cp)
+    cmd.add_argument("src", metavar="SRC", help=f"{url}, or a local file")
+    cmd.add_argument("dst", metavar="DST", help=f"{url}, or a local path (a URL ending in "
+                                                "'/' or a local directory takes SRC's name)")
+    _object_options(cmd)
+    _transfer_options(cmd)
+    cmd.add_argument("--copy-cutoff", default="auto", metavar="SIZE",
+                     help="URL to URL only: largest object copied with one CopyObject; "
+                          "larger ones are copied in UploadPartCopy parts (default: auto)")
+    _resume_options(cmd)
+
+    cmd = add("put", "upload a local file in concurrent, MD5-checked parts (or resume an "
+                     "interrupted upload of it)", cmd_put)
+    cmd.add_argument("file", metavar="FILE", help="local file")
+    cmd.add_argument("url", metavar="URL", help=f"{url} (ending in '/': FILE's name is added)")
+    _object_options(cmd)
+    _transfer_options(cmd)
+    _resume_options(cmd)
+
+    cmd = add("compose", "concatenate objects, in order, into a new object on the server",
+              cmd_compose)
+    cmd.add_argument("sources", nargs="+", metavar="SRC", help=f"source objects, in order "
+                                                                f"({url})")
+    cmd.add_argument("dest", metavar="DST", help="the new object")
+    _object_options(cmd)
+    cmd.add_argument("--part-size", metavar="SIZE",
+                     help="copy part size, e.g. 64MiB (default 64MiB)")
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def _object_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--metadata", action="append", metavar="KEY=VALUE",
+                     help="user metadata of the new object (repeatable); replaces the "
+                          "source's")
+    cmd.add_argument("--content-type", metavar="TYPE", help="Content-Type of the new object")
+
+
+def _transfer_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--part-size", metavar="SIZE", help="part size, e.g. 16MiB")
+    cmd.add_argument("--concurrency", type=int, metavar="N", help="parts in flight at once")
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr "
+                                                                "(shown only on a terminal)")
+
+
+def _resume_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--resume", action="store_true",
+                     help="upload: continue the key's interrupted upload, sending only "
+                          "missing or changed parts")
+    cmd.add_argument("--upload-id", metavar="ID",
+                     help="upload: the interrupted upload to continue (implies --resume)")
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_cp(args: argparse.Namespace) -> int:
+    src_remote, dst_remote = is_remote(args.src), is_remote(args.dst)
+    if not (src_remote or dst_remote):
+        raise ConfigurationError(f"cp {args.src} {args.dst}: both are local paths; one of "
+                                 "SRC and DST must be an mpu:// or s3:// URL (copy local "
+                                 "files with the shell's cp)")
+    if args.copy_cutoff != "auto" and not (src_remote and dst_remote):
+        raise ConfigurationError("--copy-cutoff is for URL-to-URL copies only")
+    if (args.resume or args.upload_id) and (src_remote or not dst_remote):
+        raise ConfigurationError("--resume and --upload-id are for uploads (local SRC, URL "
+                                 "DST) only; a server-side copy or download starts over")
+    if not dst_remote:
+        return _download(args)
+    if not src_remote:
+        return _upload(args, args.src, args.dst)
+    dest = _into(args.dst, args.src)
+    cutoff = args.copy_cutoff if args.copy_cutoff == "auto" else parse_size(args.copy_cutoff,
+                                                                            "--copy-cutoff")
+    result = copy(args.src, dest, copy_cutoff=cutoff, fs=_fs(args), **_options(args))
+    _report(args, f"copied {args.src} → {result.url}: {_sizes(result)}", result,
+            source=args.src)
+    return EXIT_OK
+
+
+def cmd_put(args: argparse.Namespace) -> int:
+    if is_remote(args.file) or not is_remote(args.url):
+        raise ConfigurationError(f"put {args.file} {args.url}: give a local FILE and an "
+                                 "mpu:// or s3:// URL (server-side copies: mpu cp URL URL)")
+    return _upload(args, args.file, args.url)
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    sources, dest = args.sources, args.dest
+    local = [p for p in [*sources, dest] if not is_remote(p)]
+    if local:
+        raise ConfigurationError(f"compose works on objects only: {', '.join(local)} is not "
+                                 "an mpu:// or s3:// URL (upload it first with mpu put)")
+    result = compose(sources, dest, fs=_fs(args), **_options(args))
+    via_client = (f"; {format_size(result.bytes_uploaded)} through this client"
+                  if result.bytes_uploaded else "")
+    _report(args, f"composed {len(sources)} object{_s(len(sources))} → {result.url}: "
+                  f"{_sizes(result, via_client)}", result, sources=sources)
+    return EXIT_OK
+
+
+# -- the three directions ---------------------------------------------------------------------
+def _upload(args: argparse.Namespace, path: str, url: str) -> int:
+    """``cp FILE URL`` and ``put FILE URL``: one code path."""
+    options = _options(args)
+    if "content_type" not in options:  # as aws-cli does: guess from the file name
+        options["content_type"] = mimetypes.guess_type(path)[0]
+    result = upload_file(path, _into(url, path), resume=args.resume or bool(args.upload_id),
+                         upload_id=args.upload_id, fs=_fs(args), **options)
+    summary = (f"uploaded {path} → {result.url}: {format_size(result.size)} in "
+               f"{result.parts} part{_s(result.parts)}")
+    if result.upload_id is None:
+        summary += " (PutObject)"
+    if result.resumed:
+        summary += (f"; resumed upload {result.upload_id}: kept {result.parts_kept}, "
+                    f"sent {result.parts_sent}")
+        if result.parts_replaced:
+            summary += f", replaced part{_s(len(result.parts_replaced))} " + ", ".join(
+                map(str, result.parts_replaced))
+    _report(args, f"{summary}, {result.seconds:.1f} s", result, source=path)
+    return EXIT_OK
+
+
+def _download(args: argparse.Namespace) -> int:
+    """``cp URL PATH``: into a temporary file beside PATH, renamed once complete and of the
+    object's size, so PATH is never left partial."""
+    if args.metadata or args.content_type:
+        raise ConfigurationError("--metadata and --content-type set a new object's "
+                                 "attributes; a download to a local path has none")
+    started, options, fs = time.monotonic(), _download_options(args), _fs(args)
+    with _s3fs_errors(args.src):
+        info = fs.info(args.src)
+    if info.get("type") != "file":
+        raise ConfigurationError(f"{args.src} is not an object (a prefix?): give "
+                                 "bucket/key; recursive copies are not supported")
+    path = args.dst
+    if os.path.isdir(path) or path.endswith(os.sep):
+        path = os.path.join(path, os.path.basename(args.src.rstrip("/")))
+    parent = os.path.dirname(os.path.abspath(path))
+    partial = os.path.join(parent, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}"
+                                   ".mpu-download")
+    with _local_errors(path):
+        os.makedirs(parent, exist_ok=True)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # umask
+    try:
+        with _s3fs_errors(args.src):
+            fs.get_file(args.src, partial, callback=_download_progress(args, path), **options)
+        size = os.path.getsize(partial)
+        if size != info["size"]:
+            raise IntegrityError(f"{args.src}: downloaded {size:,} bytes, the object has "
+                                 f"{info['size']:,}; download again")
+        with _local_errors(path):
+            os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    seconds = time.monotonic() - started
+    record = {"url": args.src, "path": path, "size": size, "etag": info.get("ETag"),
+              "seconds": seconds}
+    _report(args, f"downloaded {args.src} → {path}: {format_size(size)}, {seconds:.1f} s",
+            record)
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _s3fs_errors(url: str) -> Iterator[None]:
+    """s3fs's reads raise built-in errors: make them ours, so they exit 1 with a message."""
+    try:
+        yield
+    except MPUError:
+        raise
+    except FileNotFoundError:
+        raise NoSuchKey(f"{url}: no such object — check the key; list the bucket to see "
+                        "what exists") from None
+    except OSError as exc:  # PermissionError (403), a full disk ...
+        raise MPUError(f"downloading {url} failed: {exc}") from exc
+    except Exception as exc:  # botocore's credential and connection errors
+        raise MPUError(f"downloading {url} failed: {map_error(exc)}") from exc
+
+
+@contextlib.contextmanager
+def _local_errors(path: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise MPUError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+# -- flags → library keywords -----------------------------------------------------------------
+def is_remote(path: str) -> bool:
+    return path.lower().startswith(_REMOTE_SCHEMES)
+
+
+def parse_metadata(pairs: list[str] | None) -> dict[str, str] | None:
+    """``["owner=data", "run=7"]`` → ``{"owner": "data", "run": "7"}``; ``None`` (no flag)
+    keeps the library's default."""
+    if pairs is None:
+        return None
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigurationError(f"--metadata {pair!r} is not KEY=VALUE: write it as "
+                                     "--metadata owner=data-team (repeat the flag for more)")
+        metadata[name.strip()] = value
+    return metadata
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments the flags give, only those set (the library's defaults stay)."""
+    options: dict[str, Any] = {"progress": sys.stderr.isatty() and not args.no_progress}
+    metadata = parse_metadata(args.metadata)
+    if metadata is not None:
+        options["metadata"] = metadata
+    if args.content_type:
+        options["content_type"] = args.content_type
+    if args.part_size:
+        options["part_size"] = parse_size(args.part_size, "--part-size")
+    if getattr(args, "concurrency", None) is not None:
+        options["concurrency"] = args.concurrency
+    return options
+
+
+def _download_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.part_size:
+        options["chunksize"] = parse_size(args.part_size, "--part-size")
+    if args.concurrency is not None:
+        if not 1 <= args.concurrency <= 64:
+            raise ConfigurationError(f"--concurrency={args.concurrency} must be from 1 to 64")
+        options["max_concurrency"] = args.concurrency
+    return options
+
+
+def _download_progress(args: argparse.Namespace, path: str) -> Any:
+    from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
+
+    if args.no_progress or not sys.stderr.isatty():
+        return DEFAULT_CALLBACK
+    return TqdmCallback(tqdm_kwargs={"desc": os.path.basename(path), "unit": "B",
+                                     "unit_scale": True, "unit_divisor": 1024,
+                                     "file": sys.stderr, "dynamic_ncols": True})
+
+
+def _into(dest: str, source: str) -> str:
+    """``s3://b/dir/`` + ``x/data.bin`` → ``s3://b/dir/data.bin`` (aws-cli's rule)."""
+    if dest.endswith("/"):
+        return dest + os.path.basename(source.rstrip("/"))
+    return dest
+
+
+# -- output -----------------------------------------------------------------------------------
+def _report(args: argparse.Namespace, summary: str, result: Any, **extra: Any) -> None:
+    if args.json:
+        print_json({**extra, **(result if isinstance(result, dict) else result_record(result))},
+                   sys.stdout)
+    else:
+        print(summary)
+
+
+def result_record(result: Any) -> dict[str, Any]:
+    """A result dataclass as JSON-ready fields: the object as its etag, size and version;
+    tuples as lists; properties such as ``CopyResult.size`` included."""
+    record: dict[str, Any] = {}
+    for field in dataclasses.fields(result):
+        value = getattr(result, field.name)
+        if isinstance(value, ObjectInfo):
+            value = {"etag": value.etag, "size": value.size, "version_id": value.version_id}
+        elif isinstance(value, tuple):
+            value = list(value)
+        record[field.name] = value
+    record.setdefault("size", getattr(result, "size", None))
+    return record
+
+
+def _sizes(result: Any, detail: str = "") -> str:
+    return (f"{format_size(result.size)}, {result.parts} part{_s(result.parts)} "
+            f"({result.method}{detail}), {result.seconds:.1f} s")
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
