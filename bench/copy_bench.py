@@ -13,9 +13,11 @@ start so slow drift on a shared machine hits all alike):
   where the server shares data on copy (Ceph RGW), elsewhere concurrent UploadPartCopy above
   one 64 MiB part;
 * ``mpu-parts``: ``copy(..., copy_cutoff=0, concurrency=8)``: UploadPartCopy, 64 MiB x 8;
-* ``s3fs``: ``S3FileSystem.copy(src, dst)``: one CopyObject (s3fs does that up to 5 GiB);
-* ``s3fs-managed``: what s3fs does above 5 GiB: ``info`` then ``_copy_managed(block=64 MiB)``,
-  one UploadPartCopy after another;
+* ``s3fs``: ``S3FileSystem.copy(src, dst)``: one CopyObject up to s3fs's
+  ``MANAGED_COPY_THRESHOLD`` (150 MiB in s3fs 2026.9), above it UploadPartCopy of 50 MiB
+  blocks, one after another;
+* ``s3fs-managed``: that multipart path with mpu's part size: ``info`` then
+  ``_copy_managed(block=64 MiB)``, one UploadPartCopy after another;
 * ``boto3``: ``client.copy(...)``, s3transfer's managed copy (UploadPartCopy, 8 MiB x 10
   threads above its 8 MiB threshold);
 * ``obstore``: ``obstore.copy(store, from_, to)`` (CopyObject), if obstore is installed.
@@ -70,9 +72,10 @@ METHODS: dict[str, tuple[str, str, str]] = {
             "UploadPartCopy above 64 MiB, 64 MiB x 8"),
     "mpu-parts": ("copy", "mpu copy(copy_cutoff=0)",
                   "UploadPartCopy forced: part_size 64 MiB, concurrency 8"),
-    "s3fs": ("copy", "s3fs copy()", "one CopyObject (s3fs's path up to 5 GiB)"),
+    "s3fs": ("copy", "s3fs copy()", "CopyObject up to s3fs.core.MANAGED_COPY_THRESHOLD, "
+                                    "above: UploadPartCopy 50 MiB blocks, serial"),
     "s3fs-managed": ("copy", "s3fs _copy_managed",
-                     "s3fs's path above 5 GiB: info + UploadPartCopy 64 MiB blocks, serial"),
+                     "s3fs's multipart path: info + UploadPartCopy 64 MiB blocks, serial"),
     "boto3": ("copy", "boto3 client.copy",
               "s3transfer managed copy: UploadPartCopy 8 MiB x 10 threads above 8 MiB; "
               "Config(request_checksum_calculation/response_checksum_validation="
@@ -274,8 +277,13 @@ def build_calls(server: Server, spec: dict[str, Any], ctx: dict[str, Any],
         s3.info(f"{bucket}/{src}")
 
         def s3fs_copy(dst: str) -> dict[str, Any]:
+            from s3fs.core import MANAGED_COPY_THRESHOLD
+
             s3.copy(f"{bucket}/{src}", f"{bucket}/{dst}")
-            return {"how": "CopyObject", "bytes_uploaded": 0}
+            if size <= MANAGED_COPY_THRESHOLD:
+                return {"how": "CopyObject", "bytes_uploaded": 0}
+            parts = math.ceil(size / (50 * MiB))  # s3fs _copy_managed's default block
+            return {"how": f"UploadPartCopy ({parts} parts, serial)", "bytes_uploaded": 0}
 
         def s3fs_managed(dst: str) -> dict[str, Any]:
             n = s3.info(f"{bucket}/{src}")["size"]  # as s3fs's _cp_file does first
