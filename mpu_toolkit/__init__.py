@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
-                     IntegrityError, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
+                     IntegrityError, InvalidName, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
                      SourceChanged, TooManyPartsError, TransientS3Error, UploadAborted,
                      WriterClosedError)
 from .filesystem import MPUFileSystem
@@ -44,7 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "open_writer", "copy", "compose", "upload_file", "CopyResult", "FileUploadResult",
-    "SourceChanged", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
+    "SourceChanged", "InvalidName", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
     "ProgressEvent", "ObjectInfo", "PartInfo", "UploadInfo", "MPUError", "ConfigurationError",
     "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload",
     "NoSuchBucket",

@@ -12,6 +12,7 @@ The classes also inherit the matching built-in (``FileNotFoundError``, ``Permiss
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "EndpointUnreachable",
     "NotSupportedByServer",
     "SourceChanged",
+    "InvalidName",
     "IntegrityError",
     "UploadAborted",
     "UploadNotClean",
@@ -158,6 +160,10 @@ class EndpointUnreachable(MPUError, ConnectionError):
     """No connection to the endpoint (refused, DNS failure, connect timeout)."""
 
 
+class InvalidName(S3Error, ValueError):
+    """The bucket name or key is not one S3 accepts."""
+
+
 class SourceChanged(S3Error):
     """A copy's source object was replaced (or a local file changed) while it was read."""
 
@@ -177,6 +183,8 @@ _ADVICE = {
     "complete with exactly those (RGW needs every uploaded part listed)",
     InvalidPartOrder: "list parts in ascending part-number order",
     TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
+    InvalidName: "bucket names are 3-63 characters of lowercase letters, digits, dots and "
+    "hyphens, starting and ending with a letter or digit; keys are 1 to 1,024 bytes of UTF-8",
     SourceChanged: "the source was replaced while it was being read; run the operation "
     "again once the writer of the source is done",
     NotSupportedByServer: "this S3-compatible server does not implement it; use the "
@@ -208,6 +216,8 @@ _CODE_CLASSES: dict[str, type[S3Error]] = {
     "NotImplemented": NotSupportedByServer,
     "MethodNotAllowed": NotSupportedByServer,
     "PreconditionFailed": SourceChanged,
+    "InvalidBucketName": InvalidName,
+    "KeyTooLongError": InvalidName,
     "412": SourceChanged,
 }
 
@@ -235,6 +245,9 @@ def _classify(code: str, status: int | None, operation: str, message: str) -> ty
     return S3Error
 
 
+_S3_BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
 def _where(bucket: str, key: str) -> str:
     if bucket and key:
         return f"s3://{bucket}/{key}"
@@ -258,10 +271,17 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         message = str(error.get("Message", "") or "")
         cls = _classify(code, status, operation, message)
         advice = _ADVICE.get(cls, "see the server's message")
+        if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
+            cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
         text = (f"{op} on {where} failed: {code or status} {message}".rstrip()
                 + f" — {advice.format(bucket=bucket)}")
         return cls(text, code=code, status=status, operation=operation, bucket=bucket,
                    key=key, request_id=str(meta.get("RequestId", "")))
+    if isinstance(exc, bce.ParamValidationError) and "bucket" in str(exc).lower():
+        return InvalidName(f"{op} on {where}: {exc} — " + _ADVICE[InvalidName],
+                           operation=operation, bucket=bucket, key=key)
+    if isinstance(exc, bce.ParamValidationError):
+        return ConfigurationError(f"{op} on {where}: {exc}")
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
         return CredentialsError(f"{op} on {where}: no usable credentials — "
                                 + _ADVICE[CredentialsError], operation=operation,

@@ -24,7 +24,8 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from s3fs import S3FileSystem
 
 from .servercopy import CopyResult, CopySettings, compose_objects, copy_object
-from .errors import ConfigurationError
+from . import logredact
+from .errors import ConfigurationError, InvalidName
 from .fileupload import FileUploadResult, upload_local_file
 from .options import WriteOptions
 from .progress import ProgressEvent, make_progress
@@ -60,6 +61,7 @@ class MPUFileSystem(S3FileSystem):
         config["s3"] = {"payload_signing_enabled": False, **(config.get("s3") or {})}
         super().__init__(*args, config_kwargs=config, **kwargs)
         self._protocol = MultipartProtocol(self)
+        logredact.install()
 
     @property
     def multipart(self) -> MultipartProtocol:
@@ -155,6 +157,9 @@ class MPUFileSystem(S3FileSystem):
         if not key or (write and version):
             raise ConfigurationError(f"{path!r} is not an object: give 'bucket/key'"
                                      + (" without a version id" if write else ""))
+        if len(key.encode("utf-8")) > 1024:
+            raise InvalidName(f"the key of {path[:60]!r}... is {len(key.encode()):,} bytes; S3 "
+                              "keys are at most 1,024 bytes of UTF-8: shorten it")
         return bucket, key, version
 
     def _open(self, path: str, mode: str = "rb", block_size: Any = None,

@@ -16,7 +16,7 @@ from typing import Any, Coroutine, Sequence, TypeVar
 
 from fsspec.asyn import sync
 
-from .errors import IntegrityError, NoSuchUpload
+from .errors import IntegrityError, NoSuchUpload, TransientS3Error
 from .integrity import ChecksumMode, PartDigest, digest_part, etag_matches, multipart_etag
 from .options import WriteOptions
 from .protocol import MultipartProtocol, ObjectInfo, PartInfo
@@ -102,15 +102,47 @@ class S3Upload:
 
     async def _create(self) -> str:
         opts = self._options
-        upload_id = await self._retry.run(
-            lambda: self._protocol.create(
-                self.bucket, self.key, metadata=opts.metadata, content_type=opts.content_type,
-                storage_class=opts.storage_class, checksum_algorithm=self._mode.algorithm,
-                extra=opts.extra),
-            what=f"CreateMultipartUpload {self.url}", retry_unreachable=False)
+        lost_answers = 0
+
+        def on_retry(_: int, error: BaseException) -> None:
+            nonlocal lost_answers
+            lost_answers += _answer_lost(error)
+
+        try:
+            upload_id = await self._retry.run(
+                lambda: self._protocol.create(
+                    self.bucket, self.key, metadata=opts.metadata,
+                    content_type=opts.content_type, storage_class=opts.storage_class,
+                    checksum_algorithm=self._mode.algorithm, extra=opts.extra),
+                what=f"CreateMultipartUpload {self.url}", retry_unreachable=False,
+                on_retry=on_retry)
+        except Exception as error:
+            if lost_answers or _answer_lost(error):
+                await self._warn_possible_orphans(None)
+            raise
         self._upload_id = upload_id
         log.debug("%s: started upload %s", self.url, upload_id)
+        if lost_answers:
+            await self._warn_possible_orphans(upload_id)
         return upload_id
+
+    async def _warn_possible_orphans(self, ours: str | None) -> None:
+        """A CreateMultipartUpload whose answer was lost may have started an upload that
+        no one will finish (S3 has no idempotency token for it). Name the candidates; they
+        are not aborted here, since another writer of this key may own them."""
+        try:
+            others = [u.upload_id for u in await self._protocol.list_uploads(self.bucket,
+                                                                               self.key)
+                      if u.key == self.key and u.upload_id != ours]
+        except Exception as exc:  # only a warning: the upload itself goes on
+            log.warning("%s: could not list uploads to look for orphans: %s", self.url, exc)
+            return
+        if others:
+            log.warning("%s: CreateMultipartUpload was retried after its answer was lost; "
+                        "it may have left incomplete upload(s) %s that no one will finish. If "
+                        "no other writer uses this key, abort them (mpu abort %s --upload-id "
+                        "ID --force) or let a lifecycle rule do it", self.url,
+                        ", ".join(others), self.url)
 
     async def _digest(self, data: bytearray | memoryview) -> PartDigest:
         if self._mode is ChecksumMode.MD5:
@@ -126,6 +158,9 @@ class S3Upload:
         async def attempt() -> PartInfo:
             part = await self._protocol.upload_part(self.bucket, self.key, upload_id, number,
                                                     data, **args)
+            if not part.etag.strip('"'):  # Complete could not name this part
+                raise IntegrityError(f"{self.url}: the answer to part {number} has no ETag; "
+                                     "re-sending")
             self._check_etag(part.etag, digest, f"part {number}")
             return part
 
@@ -170,32 +205,54 @@ class S3Upload:
         return info
 
     async def finish(self, parts: list[PartInfo]) -> ObjectInfo:
-        """CompleteMultipartUpload with ``parts``, then (``verify``) HEAD to confirm."""
+        """CompleteMultipartUpload with ``parts``, then (``verify``) HEAD to confirm.
+
+        When an answer was lost (the connection dropped after the request went out), the
+        server may have completed the upload already: a retry then finds it gone, or every
+        retry fails the same way. Before reporting a failure the object is HEADed; if it has
+        this upload's size and multipart ETag, the upload did complete.
+        """
         assert self._upload_id is not None, "complete() before any part was sent"
         parts = sorted(parts, key=lambda p: p.number)  # the multipart ETag is in this order
         upload_id, size = self._upload_id, sum(p.size for p in parts)
-        attempts = 0
+        md5s = [self._md5s.get(p.number) for p in parts]
+        expected = multipart_etag(md5s) if all(md5s) else None  # type: ignore[arg-type]
+        lost = 0
+
+        def on_retry(_: int, error: BaseException) -> None:
+            nonlocal lost
+            lost += _answer_lost(error)
 
         async def attempt() -> ObjectInfo:
-            nonlocal attempts
-            attempts += 1
             try:
                 return await self._protocol.complete(self.bucket, self.key, upload_id, parts)
             except NoSuchUpload:
-                if attempts == 1:
+                if not lost or not await self._published(size, expected):
                     raise
-                # an earlier try may have succeeded with its answer lost on the way back
-                info = await self._protocol.head(self.bucket, self.key)
-                if info.size != size:
-                    raise
-                return info
+                return await self._protocol.head(self.bucket, self.key)
 
-        info = await self._retry.run(attempt, what=f"CompleteMultipartUpload {self.url}")
+        try:
+            info = await self._retry.run(attempt, what=f"CompleteMultipartUpload {self.url}",
+                                         on_retry=on_retry)
+        except Exception as error:
+            if not (lost or _answer_lost(error)) or not await self._published(size, expected):
+                raise
+            log.warning("%s: Complete's answers were lost, but the object is there with this "
+                        "upload's size and ETag: it completed", self.url)
+            info = await self._protocol.head(self.bucket, self.key)
         if self._options.verify:
-            md5s = [self._md5s.get(p.number) for p in parts]
-            expected = multipart_etag(md5s) if all(md5s) else None  # type: ignore[arg-type]
             info = await self._confirm(size, expected)
         return info
+
+    async def _published(self, size: int, expected_etag: str | None) -> bool:
+        """Is the object this upload's? Size, and the multipart ETag where it is known."""
+        try:
+            info = await self._protocol.head(self.bucket, self.key)
+        except Exception:
+            return False
+        if info.size != size:
+            return False
+        return expected_etag is None or etag_matches(info.etag, expected_etag) is not False
 
     async def _confirm(self, size: int, expected_etag: str | None) -> ObjectInfo:
         """HEAD the published object: right size and, where comparable, right ETag."""
@@ -233,6 +290,11 @@ class S3Upload:
             lambda: self._protocol.abort_until_clean(self.bucket, self.key, upload_id),
             what=f"AbortMultipartUpload {self.url}")
         log.info("%s: aborted upload %s", self.url, self._upload_id)
+
+
+def _answer_lost(error: BaseException) -> bool:
+    """True when the request may have reached the server: no HTTP answer came back."""
+    return isinstance(error, TransientS3Error) and error.status is None
 
 
 def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:

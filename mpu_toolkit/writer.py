@@ -318,7 +318,12 @@ class MultipartWriter(io.BufferedIOBase):
             try:
                 self._sink.abort(keep_parts=self._keep_parts)
             except Exception as abort_error:  # the first error is the one to report
-                log.error("%s: abort after %r failed too: %s", self.url, error, abort_error)
+                hint = (f"incomplete upload {self.upload_id} is left (abort failed: "
+                        f"{abort_error}); abort it later with `mpu abort {self.url} "
+                        f"--upload-id {self.upload_id} --force`, or let a lifecycle rule")
+                log.error("%s: abort after %r failed too; %s", self.url, error, hint)
+                if hasattr(error, "add_note"):
+                    error.add_note(hint)
             if self._keep_parts and self.upload_id is None:
                 self._state = ended  # nothing was started, so nothing is kept
             elif self._keep_parts:

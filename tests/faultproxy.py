@@ -15,11 +15,17 @@ from typing import Literal
 import aiohttp
 from aiohttp import web
 
-Action = Literal["500", "503", "reset", "stall", "drop-response"]
+#: 500 / 503: an error answer, the request is not forwarded. reset-early: the connection is
+#: reset as soon as the headers arrive (the client is still sending the body). reset: reset
+#: after the whole body arrived, not forwarded. stall: no answer (the client times out).
+#: drop-response: forwarded and done by the server, then the connection is reset (the answer
+#: is lost). 200-error: "200 OK" with an InternalError body (AWS does this on Complete).
+Action = Literal["500", "503", "reset-early", "reset", "stall", "drop-response", "200-error"]
 _HOP_HEADERS = {"transfer-encoding", "connection", "keep-alive", "content-length"}
 
 
-def operation_of(method: str, query: dict[str, str], copy_source: bool = False) -> str:
+def operation_of(method: str, query: dict[str, str], copy_source: bool = False,
+                 path: str = "/bucket/key") -> str:
     if "uploads" in query:
         return "CreateMultipartUpload" if method == "POST" else "ListMultipartUploads"
     if copy_source and method == "PUT":
@@ -27,7 +33,12 @@ def operation_of(method: str, query: dict[str, str], copy_source: bool = False) 
     if "uploadId" in query:
         return {"PUT": "UploadPart", "POST": "CompleteMultipartUpload",
                 "DELETE": "AbortMultipartUpload", "GET": "ListParts"}.get(method, method)
-    return {"PUT": "PutObject", "HEAD": "HeadObject", "GET": "GetObject"}.get(method, method)
+    if path.strip("/").count("/") == 0:  # the service or a bucket, not an object
+        if method == "GET":
+            return "ListBuckets" if not path.strip("/") else "ListObjects"
+        return f"{method} bucket"
+    return {"PUT": "PutObject", "HEAD": "HeadObject", "GET": "GetObject",
+            "DELETE": "DeleteObject"}.get(method, method)
 
 
 @dataclass
@@ -66,18 +77,28 @@ class FaultProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         operation = operation_of(request.method, dict(request.query),
-                                 "x-amz-copy-source" in request.headers)
+                                 "x-amz-copy-source" in request.headers, request.path)
         self.seen.append(operation)
-        body = await request.read()
         rule = self._take_rule(operation)
         if rule is not None:
             self.injected.append(f"{operation}:{rule.action}")
+        if rule is not None and rule.action == "reset-early":
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError
+        body = await request.read()
+        if rule is not None:
             if rule.action in ("500", "503"):
                 code = "SlowDown" if rule.action == "503" else "InternalError"
                 xml = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                        f"<Message>injected by the test proxy</Message></Error>")
                 return web.Response(status=int(rule.action), body=xml.encode(),
                                     content_type="application/xml")
+            if rule.action == "200-error":
+                xml = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>InternalError</Code>"
+                       "<Message>injected by the test proxy: 200 OK with an error body</Message>"
+                       "</Error>")
+                return web.Response(status=200, body=xml.encode(), content_type="application/xml")
             if rule.action == "reset":
                 assert request.transport is not None
                 request.transport.abort()
