@@ -17,6 +17,7 @@ from .integrity import ChecksumMode
 from .options import WriteOptions
 from .progress import ProgressEvent
 from .fileupload import FileUploadResult
+from .handle import UploadHandle, start_upload
 from .protocol import ObjectInfo, PartInfo, UploadInfo
 from .servercopy import CopyResult
 from .transfers import compose, copy, upload_file
@@ -26,16 +27,19 @@ if TYPE_CHECKING:
     from .frames import SchemaMismatchError
     from .frameupload import FrameWriteResult
     from .parquet import stream_parquet, write_parquet
+    from .daskframes import to_single_object
     from .textformats import write_csv, write_jsonl
 
 # The frame writers need pandas and pyarrow: imported on first use, so that `mpu://` (loaded
 # by fsspec's entry point in every process that opens such a URL) costs no more than s3fs.
 _LAZY = {"write_parquet": "parquet", "stream_parquet": "parquet", "write_csv": "textformats",
          "write_jsonl": "textformats", "FrameWriteResult": "frameupload",
-         "SchemaMismatchError": "frames"}
+         "SchemaMismatchError": "frames", "to_single_object": "daskframes"}
 
 
 def __getattr__(name: str) -> Any:
+    if name == "uploads":  # the incomplete-uploads API (pandas): a module, loaded on use
+        return importlib.import_module(".uploads", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'mpu_toolkit' has no attribute {name!r}")
@@ -44,7 +48,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "open_writer", "copy", "compose", "upload_file", "CopyResult", "FileUploadResult",
-    "SourceChanged", "InvalidName", "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
+    "SourceChanged", "InvalidName", "UploadHandle", "start_upload", "to_single_object",
+    "MPUFileSystem", "MultipartWriter", "WriteOptions", "ChecksumMode",
     "ProgressEvent", "ObjectInfo", "PartInfo", "UploadInfo", "MPUError", "ConfigurationError",
     "TooManyPartsError", "WriterClosedError", "S3Error", "TransientS3Error", "NoSuchUpload",
     "NoSuchBucket",

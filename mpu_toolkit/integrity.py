@@ -18,7 +18,8 @@ from typing import Any, Sequence
 
 from .errors import ConfigurationError
 
-__all__ = ["ChecksumMode", "PartDigest", "digest_part", "multipart_etag", "etag_matches"]
+__all__ = ["ChecksumMode", "PartDigest", "digest_part", "multipart_etag", "etag_matches",
+           "md5_of_etag"]
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART_ETAG = re.compile(r"^[0-9a-f]{32}-\d+$")
@@ -95,3 +96,9 @@ def etag_matches(etag: str | None, expected: str) -> bool | None:
     if not (_MD5_ETAG.match(value) or _MULTIPART_ETAG.match(value)):
         return None
     return value == expected.lower()
+
+
+def md5_of_etag(etag: str | None) -> bytes | None:
+    """The binary MD5 a single part's ETag names, or ``None`` if it is not an MD5."""
+    value = (etag or "").strip().strip('"').lower()
+    return bytes.fromhex(value) if _MD5_ETAG.match(value) else None

@@ -23,7 +23,8 @@ from .frames import Frames, dataframes
 from .frameupload import FrameUpload, FrameWriteResult, split_options
 from .progress import ProgressCallback
 
-__all__ = ["write_csv", "write_jsonl"]
+__all__ = ["write_csv", "write_jsonl", "renderer", "encode_chunk", "codec_for",
+           "text_options"]
 
 Compression = Literal["infer", "gzip", "zstd"] | None
 
@@ -33,7 +34,7 @@ _CSV_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_csv).parameters) - _N
 _JSONL_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_json).parameters) - _NOT_PASSED - {
     "orient", "lines", "indent"}
 _EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
-_CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 
 
 def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
@@ -49,13 +50,8 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
     aborted and nothing is published.
     """
     csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv")
-    header = csv_options.pop("header", True)
-
-    def render(df: pd.DataFrame, first: bool) -> str:
-        return df.to_csv(header=header if first else False, **csv_options)
-
-    return _write_text(frames, url, render, "csv", storage_options, compression, encoding,
-                       progress, writer_options)
+    return _write_text(frames, url, renderer("csv", csv_options), "csv", storage_options,
+                       compression, encoding, progress, writer_options)
 
 
 def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
@@ -69,12 +65,41 @@ def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] 
     ``double_precision`` ...) and writer options. ``compression`` as in :func:`write_csv`.
     """
     json_options, writer_options = split_options(options, _JSONL_OPTIONS, "write_jsonl")
+    return _write_text(frames, url, renderer("jsonl", json_options), "jsonl", storage_options,
+                       compression, encoding, progress, writer_options)
 
-    def render(df: pd.DataFrame, first: bool) -> str:
-        return df.to_json(orient="records", lines=True, **json_options) if len(df) else ""
 
-    return _write_text(frames, url, render, "jsonl", storage_options, compression, encoding,
-                       progress, writer_options)
+Kind = Literal["csv", "jsonl"]
+Render = Callable[[pd.DataFrame, bool], str]
+
+
+def renderer(kind: Kind, options: Mapping[str, Any]) -> Render:
+    """``render(df, first)``: one chunk as pandas writes it (the CSV header only first)."""
+    if kind == "csv":
+        csv_options = dict(options)
+        header = csv_options.pop("header", True)
+        return lambda df, first: df.to_csv(header=header if first else False, **csv_options)
+    return lambda df, first: (df.to_json(orient="records", lines=True, **options)
+                              if len(df) else "")
+
+
+def text_options(kind: Kind, options: dict[str, Any], caller: str
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split keywords into pandas' (``to_csv`` / ``to_json``) and the writer's."""
+    return split_options(options, _CSV_OPTIONS if kind == "csv" else _JSONL_OPTIONS, caller)
+
+
+def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
+                 encoding: str = "utf-8") -> bytes:
+    """One chunk as a self-contained piece: a whole gzip member or zstd frame (pieces
+    concatenate into a valid file), or plain encoded text."""
+    data = render(df, first).encode(encoding)
+    if codec == "gzip":
+        packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return packer.compress(data) + packer.flush()
+    if codec == "zstd":
+        return bytes(pa.compress(data, "zstd", asbytes=True))
+    return data
 
 
 def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool], str],
@@ -82,9 +107,9 @@ def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool],
                 compression: Compression, encoding: str,
                 progress: bool | ProgressCallback | None,
                 writer_options: dict[str, Any]) -> FrameWriteResult:
-    codec = _codec(compression, url)
+    codec = codec_for(compression, url)
     codecs.lookup(encoding)  # an unknown encoding fails here, before any upload
-    writer_options.setdefault("content_type", _CONTENT_TYPES[kind])
+    writer_options.setdefault("content_type", CONTENT_TYPES[kind])
     chunks = dataframes(frames)
     with FrameUpload(url, storage_options=storage_options, progress=progress,
                      writer_options=writer_options) as upload:
@@ -97,7 +122,7 @@ def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool],
     return upload.result
 
 
-def _codec(compression: Compression, url: str) -> str | None:
+def codec_for(compression: Compression, url: str) -> str | None:
     if compression == "infer":
         name = url.rsplit("/", 1)[-1].lower()
         return next((c for ext, c in _EXTENSIONS.items() if name.endswith(ext)), None)

@@ -129,3 +129,17 @@ def test_copy_compose_resume(this_python_kernel: str) -> None:
     assert "incomplete uploads left: 0" in text and "stopped" in text
     statuses = _progress_statuses(nb)
     assert any("completed — ETag" in s for s in statuses), statuses
+
+
+def test_dask_many_workers_one_object(this_python_kernel: str) -> None:
+    pytest.importorskip("distributed")
+    nb = run("04-dask-many-workers-one-object.ipynb", this_python_kernel)
+    text = _all_text(nb)
+    assert "workers: 2" in text and "8 partitions, 1200000 rows" in text
+    assert "rows read back: 1200000" in text
+    assert "byte-identical to pandas writing the whole frame: True" in text
+    assert "failed: bad partition" in text and "object exists: False" in text
+    assert "incomplete uploads left: 0" in text
+    assert "-3 size 15728640" in text.replace('"', "")  # the handle's three 5 MiB parts
+    assert "UploadHandle(url=" in text and "storage_options=" not in text  # no credentials
+    assert "stopped" in text

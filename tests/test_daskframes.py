@@ -1,0 +1,195 @@
+"""mpu:// from Dask workers, and many workers writing one object, on a LocalCluster of two
+worker processes against the real server."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import incomplete_uploads, object_exists
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+import mpu_toolkit  # noqa: E402
+from mpu_toolkit import MPUFileSystem, start_upload, to_single_object  # noqa: E402
+from mpu_toolkit.sizing import MiB  # noqa: E402
+
+PART = 5 * MiB
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, host="127.0.0.1")
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"id": np.arange(rows, dtype="int64"),
+                         "city": rng.choice(["Oslo", "Lima", "Pune", "Kyiv"], rows),
+                         "value": rng.normal(size=rows).round(6)})
+
+
+def uneven(df: pd.DataFrame, cuts: list[int]) -> Any:
+    """A Dask frame with partitions cut at these row numbers (some big, some tiny)."""
+    return dd.from_pandas(df, npartitions=1).repartition(divisions=[0, *cuts, len(df) - 1])
+
+
+def same_frame(back: pd.DataFrame, df: pd.DataFrame) -> None:
+    """Equal, up to Dask's own string dtype (it converts strings to pyarrow-backed ones)."""
+    back = back.reset_index(drop=True)
+    pd.testing.assert_frame_equal(back.astype({"city": df["city"].dtype}), df)
+
+
+def object_body(boto: Any, bucket: str, key: str) -> bytes:
+    return boto.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def test_parquet_dataset_round_trip_through_mpu(client, storage_options, boto, bucket, key):
+    df = frame(300_000)
+    url = f"mpu://{bucket}/{key}/dataset/"
+    dd.from_pandas(df, npartitions=4).to_parquet(url, storage_options=storage_options,
+                                                  write_index=False)
+    same_frame(dd.read_parquet(url, storage_options=storage_options).compute(), df)
+    names = sorted(MPUFileSystem(**storage_options).ls(f"{bucket}/{key}/dataset/"))
+    assert len([n for n in names if n.endswith(".parquet")]) == 4
+    assert incomplete_uploads(boto, bucket, f"{key}/dataset/") == []
+
+
+def test_to_csv_with_name_function(client, storage_options, bucket, key):
+    df = frame(40_000)
+    dd.from_pandas(df, npartitions=3).to_csv(
+        f"mpu://{bucket}/{key}/csv/part-*.csv", name_function=lambda i: f"{i:03d}",
+        storage_options=storage_options, index=False)
+    fs = MPUFileSystem(**storage_options)
+    assert sorted(p.rsplit("/", 1)[1] for p in fs.ls(f"{bucket}/{key}/csv/")) == [
+        "part-000.csv", "part-001.csv", "part-002.csv"]
+    same_frame(dd.read_csv(f"mpu://{bucket}/{key}/csv/part-*.csv",
+                           storage_options=storage_options).compute(), df)
+
+
+def _write_then_fail(df: pd.DataFrame, url: str, so: dict[str, Any], fail: bool) -> int:
+    with MPUFileSystem(**so).open(url, "wb", part_size="5MiB") as f:
+        f.write(os.urandom(12 * MiB))  # two parts are uploaded before the failure
+        if fail:
+            raise RuntimeError("the task failed half-way")
+    return len(df)
+
+
+def test_a_failed_task_leaves_no_partial_object_and_no_upload(client, storage_options, boto,
+                                                              bucket, key):
+    url = f"{bucket}/{key}/out"
+    tasks = [client.submit(_write_then_fail, pd.DataFrame(), f"{url}-{i}", storage_options,
+                           i == 1, pure=False) for i in range(2)]
+    assert tasks[0].result() == 0
+    with pytest.raises(RuntimeError, match="half-way"):
+        tasks[1].result()
+    assert object_exists(boto, bucket, f"{key}/out-0")
+    assert not object_exists(boto, bucket, f"{key}/out-1")
+    assert incomplete_uploads(boto, bucket, f"{key}/out-1") == []
+
+
+def _fail_first_time(url: str, so: dict[str, Any], marker: str) -> str:
+    first = not os.path.exists(marker)
+    open(marker, "a").close()
+    with MPUFileSystem(**so).open(url, "wb", part_size="5MiB") as f:
+        f.write(b"x" * (11 * MiB))
+        if first:
+            os._exit(1)  # the worker process dies mid-upload: Dask retries elsewhere
+    return "done"
+
+
+def test_a_retried_task_publishes_once_and_its_killed_try_is_found(client, storage_options,
+                                                                   boto, bucket, key, tmp_path):
+    future = client.submit(_fail_first_time, f"{bucket}/{key}", storage_options,
+                           str(tmp_path / "tried"), pure=False, retries=2)
+    assert future.result(timeout=120) == "done"
+    assert object_body(boto, bucket, key) == b"x" * (11 * MiB)
+    # a process killed mid-upload cannot abort; the inventory finds what it left
+    left = mpu_toolkit.uploads.list(f"mpu://{bucket}/{key}", storage_options=storage_options)
+    left = left[left["key"] == key]
+    assert len(left) <= 1
+    mpu_toolkit.uploads.abort(left, storage_options=storage_options, force=True)
+    assert incomplete_uploads(boto, bucket, key) == []
+
+
+@pytest.mark.parametrize("name, codec", [("all.csv", None), ("all.csv.gz", "gzip"),
+                                         ("all.jsonl", None)])
+def test_single_object_is_byte_identical_to_pandas(client, storage_options, boto, bucket, key,
+                                                   name, codec):
+    df = frame(1_600_000, seed=3)  # ~45 MB of CSV; partitions 1 and 4 over 10 MiB each
+    ddf = uneven(df, [1_000, 700_000, 701_000, 702_000, 1_400_000, 1_450_000, 1_599_000])
+    assert ddf.npartitions == 8
+    result = to_single_object(ddf, f"mpu://{bucket}/{key}/{name}",
+                              storage_options=storage_options, part_size=PART)
+    body = object_body(boto, bucket, f"{key}/{name}")
+    if codec == "gzip":
+        body = gzip.decompress(body)  # one gzip member per partition: still one valid file
+    expected = (df.to_json(orient="records", lines=True) if name.endswith(".jsonl")
+                else df.to_csv())
+    assert body == expected.encode()
+    # the workers uploaded the bodies of the two large partitions (2+ parts each); the
+    # client joined the small ones with the heads
+    assert result.rows == len(df) and result.parts >= (3 if codec else 6)
+    assert incomplete_uploads(boto, bucket, f"{key}/{name}") == []
+    if codec == "gzip":
+        back = pd.read_csv(f"mpu://{bucket}/{key}/{name}", storage_options=storage_options,
+                           index_col=0)
+        pd.testing.assert_frame_equal(back, df)
+
+
+def test_single_object_without_a_distributed_client(storage_options, boto, bucket, key):
+    df = frame(50_000)
+    to_single_object(dd.from_pandas(df, npartitions=3), f"{bucket}/{key}.csv",
+                     storage_options=storage_options, index=False)
+    assert object_body(boto, bucket, f"{key}.csv") == df.to_csv(index=False).encode()
+
+
+def _explode(part: pd.DataFrame) -> pd.DataFrame:
+    if len(part) and part["id"].iloc[0] >= 200_000:
+        raise ValueError("bad partition")
+    return part
+
+
+def test_a_failing_partition_aborts_the_single_object(client, storage_options, boto, bucket,
+                                                      key):
+    ddf = dd.from_pandas(frame(400_000), npartitions=4).map_partitions(_explode)
+    with pytest.raises(ValueError, match="bad partition"):
+        to_single_object(ddf, f"mpu://{bucket}/{key}.csv", storage_options=storage_options,
+                         part_size=PART)
+    assert not object_exists(boto, bucket, f"{key}.csv")
+    assert incomplete_uploads(boto, bucket, f"{key}.csv") == []
+
+
+def _upload_part(handle: Any, number: int, seed: int) -> Any:
+    return handle.upload_part(number, np.random.default_rng(seed).bytes(PART))
+
+
+def test_the_upload_handle_travels_to_workers(client, storage_options, boto, bucket, key):
+    handle = start_upload(f"mpu://{bucket}/{key}", storage_options=storage_options,
+                          metadata={"writers": "2"})
+    assert storage_options["secret"] not in repr(handle)
+    assert pickle.loads(pickle.dumps(handle)) == handle
+    futures = [client.submit(_upload_part, handle, n, n, pure=False) for n in (2, 1, 3)]
+    parts = [f.result() for f in futures]
+    info = handle.complete(parts)
+    expected = b"".join(np.random.default_rng(n).bytes(PART) for n in (1, 2, 3))
+    assert object_body(boto, bucket, key) == expected
+    assert info.etag.strip('"').endswith("-3")
+    assert boto.head_object(Bucket=bucket, Key=key)["Metadata"] == {"writers": "2"}
+
+
+def test_writers_refuse_to_travel(fs, bucket, key):
+    f = fs.open(f"{bucket}/{key}", "wb")
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(f)
+    f.discard() if hasattr(f, "discard") else f.close()
