@@ -98,25 +98,31 @@ def test_a_failed_task_leaves_no_partial_object_and_no_upload(client, storage_op
     assert incomplete_uploads(boto, bucket, f"{key}/out-1") == []
 
 
-def _fail_first_time(url: str, so: dict[str, Any], marker: str) -> str:
+def _fail_first_time(url: str, so: dict[str, Any], marker: str, how: str) -> str:
     first = not os.path.exists(marker)
     open(marker, "a").close()
     with MPUFileSystem(**so).open(url, "wb", part_size="5MiB") as f:
         f.write(b"x" * (11 * MiB))
+        if first and how == "raise":
+            raise ConnectionError("the first try failed mid-upload")
         if first:
-            os._exit(1)  # the worker process dies mid-upload: Dask retries elsewhere
+            os._exit(1)  # the worker process dies mid-upload: Dask retries on a new one
     return "done"
 
 
-def test_a_retried_task_publishes_once_and_its_killed_try_is_found(client, storage_options,
-                                                                   boto, bucket, key, tmp_path):
+@pytest.mark.parametrize("how", ["raise", "worker-dies"])
+def test_a_retried_task_publishes_once(client, storage_options, boto, bucket, key, tmp_path,
+                                       how):
     future = client.submit(_fail_first_time, f"{bucket}/{key}", storage_options,
-                           str(tmp_path / "tried"), pure=False, retries=2)
+                           str(tmp_path / "tried"), how, pure=False, retries=2)
     assert future.result(timeout=120) == "done"
     assert object_body(boto, bucket, key) == b"x" * (11 * MiB)
-    # a process killed mid-upload cannot abort; the inventory finds what it left
     left = mpu_toolkit.uploads.list(f"mpu://{bucket}/{key}", storage_options=storage_options)
     left = left[left["key"] == key]
+    if how == "raise":  # the failed try aborted its own upload: no orphan
+        assert left.empty
+        return
+    # a process killed mid-upload cannot abort; the inventory finds what it left
     assert len(left) <= 1
     mpu_toolkit.uploads.abort(left, storage_options=storage_options, force=True)
     assert incomplete_uploads(boto, bucket, key) == []
@@ -192,4 +198,4 @@ def test_writers_refuse_to_travel(fs, bucket, key):
     f = fs.open(f"{bucket}/{key}", "wb")
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(f)
-    f.discard() if hasattr(f, "discard") else f.close()
+    f.discard()
