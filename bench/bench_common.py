@@ -60,3 +60,24 @@ def describe_environment(env: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
     return (f"python {env['python']} on {env['cpus']} CPU(s), load average {load} "
             f"(shared machine: figures as measured)\nversions: {versions}")
+
+
+def settle(result: dict[str, Any], check: Any, cleanup: Any, pause: float) -> dict[str, Any]:
+    """After a timed run: verify an ok result with ``check()`` (a problem string, or None;
+    a failing check marks it FAILED, so a broken result cannot report a fast time), remove
+    its objects with ``cleanup()`` (what was left, if anything), then rest ``pause`` s."""
+    if result["status"] == "ok":
+        try:
+            problem = check()
+        except Exception as exc:  # noqa: BLE001 - reported in the table, not raised
+            problem = f"check failed: {type(exc).__name__}: {exc}"
+        if problem:
+            result.update(status="FAILED", error=problem)
+    left = cleanup()
+    if left:
+        result["cleanup"] = left
+    if pause:
+        import time
+
+        time.sleep(pause)
+    return result

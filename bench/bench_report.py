@@ -140,3 +140,53 @@ def rss_check(runs: list[dict[str, Any]], slack_mib: float = 64) -> tuple[str, b
                      f"({g1 - g0:+.0f} MiB for {s1 / s0:.0f}x the bytes)")
     lines.append(f"RSS bound check: {'PASS' if passed else 'FAIL'}")
     return "\n".join(lines), passed
+
+
+def method_rows(methods: list[str], runs: list[dict[str, Any]],
+                catalog: dict[str, tuple[str, str, str]], reference: dict[str, str],
+                medians: tuple[str, ...], latest: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One row per method (``catalog[method] = (group, label, settings)``): medians of
+    ``medians`` over its ok runs, ``latest`` fields of its last ok run, the failures, and
+    ``speed`` = its group's reference method's seconds / its seconds."""
+    rows = []
+    for method in methods:
+        group, label, _ = catalog[method]
+        mine = [r for r in runs if r["method"] == method]
+        ok = [r for r in mine if r["status"] == "ok"]
+        row: dict[str, Any] = {"method": method, "group": group, "label": label,
+                               "runs": len(mine), "ok": len(ok),
+                               "failed": [r.get("error") for r in mine if r["status"] != "ok"]}
+        if ok:
+            row.update({name: _median(r.get(name) for r in ok) for name in medians})
+            row.update({name: ok[-1].get(name) for name in latest})
+        rows.append(row)
+    for row in rows:
+        ref = next((r for r in rows if r["method"] == reference[row["group"]]), None)
+        row["speed"] = (ref["seconds"] / row["seconds"]
+                        if ref and ref.get("seconds") and row.get("seconds") else None)
+    return rows
+
+
+def text_table(lines: list[list[str]], right: list[bool],
+               rows: list[dict[str, Any]] | None = None) -> str:
+    """Aligned columns under a rule; then a line per failure of ``rows``."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    out = ["  ".join(c.rjust(w) if rj else c.ljust(w)
+                     for c, w, rj in zip(line, widths, right)).rstrip() for line in lines]
+    out.insert(1, "-" * len(out[0]))
+    out += [f"  FAILED {r['label']}: {str(e)[:300]}" for r in rows or [] for e in r["failed"]]
+    return "\n".join(out)
+
+
+def save_report(report: dict[str, Any], path: str | None, default_dir: str, name: str,
+                started: Any) -> str:
+    """Write the run's JSON (to ``path``, or ``default_dir/name-<time>.json``); say where."""
+    import json
+    import os
+
+    out = path or os.path.join(default_dir, f"{name}-{started:%Y%m%d-%H%M%S}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(report, f, indent=1, default=str)
+    print(f"\nresults: {out}")
+    return out

@@ -41,10 +41,8 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import json
 import math
 import os
-import statistics
 import sys
 import time
 from datetime import datetime
@@ -53,9 +51,9 @@ from typing import Any, Callable
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench_common import add_server_args, parse_size  # noqa: E402
+from bench_common import add_server_args, parse_size, settle  # noqa: E402
 from bench_common import environment as common_environment  # noqa: E402
-from bench_report import fmt_size  # noqa: E402
+from bench_report import fmt_size, method_rows, save_report, text_table  # noqa: E402
 from bench_writers import (_boto3_client, _obstore_prepare, _s3fs_prepare,  # noqa: E402
                            _storage_options)
 from stream_bench import Server  # noqa: E402  (bucket for the run, boto3 client, cleanup)
@@ -355,19 +353,13 @@ def run_one(server: Server, ctx: dict[str, Any], calls: dict[str, Any], method: 
                   loadavg_after=os.getloadavg()[0])
     if result["status"] == "ok":
         result["mb_per_s"] = ctx["size"] / result["seconds"] / 1e6
-        try:
-            problem, facts = verify(server, ctx, method, key, check_content)
-            result.update(facts)
-        except Exception as exc:  # noqa: BLE001
-            problem = f"check failed: {type(exc).__name__}: {exc}"
-        if problem:
-            result.update(status="FAILED", error=problem)
-    left = server.cleanup(key)
-    if left:
-        result["cleanup"] = left
-    if pause:
-        time.sleep(pause)
-    return result
+
+    def check() -> str | None:
+        problem, facts = verify(server, ctx, method, key, check_content)
+        result.update(facts)
+        return problem
+
+    return settle(result, check, lambda: server.cleanup(key), pause)
 
 
 def describe(r: dict[str, Any]) -> str:
@@ -379,46 +371,22 @@ def describe(r: dict[str, Any]) -> str:
 
 # -- report ------------------------------------------------------------------------------------
 def summarize(methods: list[str], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for method in methods:
-        group, label, _ = METHODS[method]
-        mine = [r for r in runs if r["method"] == method]
-        ok = [r for r in mine if r["status"] == "ok"]
-        row: dict[str, Any] = {"method": method, "group": group, "label": label,
-                               "runs": len(mine), "ok": len(ok),
-                               "failed": [r.get("error") for r in mine if r["status"] != "ok"]}
-        if ok:
-            row.update(seconds=statistics.median(r["seconds"] for r in ok),
-                       mb_per_s=statistics.median(r["mb_per_s"] for r in ok),
-                       cpu_s=statistics.median(r["cpu_s"] for r in ok),
-                       how=ok[-1]["how"], bytes_uploaded=ok[-1]["bytes_uploaded"])
-        rows.append(row)
-    for row in rows:
-        ref = next((r for r in rows if r["method"] == REFERENCE[row["group"]]), None)
-        row["vs_mpu"] = (ref["seconds"] / row["seconds"]
-                         if ref and ref.get("seconds") and row.get("seconds") else None)
-    return rows
+    return method_rows(methods, runs, METHODS, REFERENCE, ("seconds", "mb_per_s", "cpu_s"),
+                       ("how", "bytes_uploaded"))
 
 
 def format_table(rows: list[dict[str, Any]], ref: str) -> str:
-    header = ["method", "ok", "seconds", "MB/s", "CPU-s", f"speed x {ref}", "client bytes",
-              "requests"]
-    lines = [header]
+    lines = [["method", "ok", "seconds", "MB/s", "CPU-s", f"speed x {ref}", "client bytes",
+              "requests"]]
     for r in rows:
         ok = f"{r['ok']}/{r['runs']}"
-        if "seconds" not in r:
+        if r.get("seconds") is None:
             lines.append([r["label"], ok, "-", "-", "-", "-", "-", "-"])
             continue
         lines.append([r["label"], ok, f"{r['seconds']:.3f}", f"{r['mb_per_s']:,.0f}",
-                      f"{r['cpu_s']:.2f}", "-" if r["vs_mpu"] is None else f"{r['vs_mpu']:.2f}",
+                      f"{r['cpu_s']:.2f}", "-" if r["speed"] is None else f"{r['speed']:.2f}",
                       fmt_size(r["bytes_uploaded"]), r["how"]])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    right = [False, True, True, True, True, True, True, False]
-    out = ["  ".join(c.rjust(w) if rj else c.ljust(w)
-                     for c, w, rj in zip(line, widths, right)).rstrip() for line in lines]
-    out.insert(1, "-" * len(out[0]))
-    out += [f"  FAILED {r['label']}: {str(e)[:300]}" for r in rows for e in r["failed"]]
-    return "\n".join(out)
+    return text_table(lines, [False, True, True, True, True, True, True, False], rows)
 
 
 LEGEND = (
@@ -439,8 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     env = environment()
     server = Server.announced(args, env)
-    spec = {"endpoint": server.endpoint, "key": server.key, "secret": server.secret,
-            "bucket": server.bucket, "region": args.region}
+    spec = server.spec(args.region)
     size = args.size
     ctx: dict[str, Any] = {"size": size, "source": f"source/source-{size}.bin", "shards": [],
                            "shard_sizes": [], "skipped": {}}
@@ -503,12 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Settings:")
     for method in methods:
         print(f"  {method:<13} {METHODS[method][2]}")
-    out = args.json or os.path.join(HERE, "results",
-                                    f"copy-{server.name}-{started:%Y%m%d-%H%M%S}.json")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump(report, f, indent=1, default=str)
-    print(f"\nresults: {out}")
+    save_report(report, args.json, os.path.join(HERE, "results"),
+                f"copy-{server.name}", started)
     failed = failed or any(r["status"] != "ok" for r in runs)
     return 1 if failed else 0
 

@@ -62,6 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 class Server:
     """The S3 endpoint (external, or the embedded moto) plus a boto3 client for checks."""
 
+    def spec(self, region: str | None) -> dict[str, Any]:
+        """What the peer clients of bench_writers are built from."""
+        return {"endpoint": self.endpoint, "key": self.key, "secret": self.secret,
+                "bucket": self.bucket, "region": region}
+
     @classmethod
     def announced(cls, args: argparse.Namespace, env: dict[str, Any]) -> "Server":
         """Start or reach the server, after printing the environment; then say which."""
