@@ -9,13 +9,10 @@ with nothing still in flight. Progress events are throttled like the writer's.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Awaitable, Callable, Sequence
 
-from .progress import Clock, ProgressCallback, ProgressEvent, State
+from .progress import Clock, ProgressCallback, ProgressEvent, State, deliver
 from .protocol import PartInfo
-
-log = logging.getLogger(__name__)
 
 __all__ = ["run_parts", "TransferProgress"]
 
@@ -71,11 +68,8 @@ class TransferProgress:
         if self._callback is None:
             return
         self._last = self._clock()
-        try:
-            self._callback(ProgressEvent(
-                url=self.url, state=state, bytes_written=self.bytes_done,
-                bytes_uploaded=self.bytes_done, parts_done=self.parts_done,
-                parts_in_flight=self.in_flight, elapsed=self._clock(), total=self.total,
-                upload_id=self.upload_id, etag=etag, error=error))
-        except Exception:  # a broken display must not break the transfer
-            log.exception("progress callback failed for %s", self.url)
+        deliver(self._callback, ProgressEvent(
+            url=self.url, state=state, bytes_written=self.bytes_done,
+            bytes_uploaded=self.bytes_done, parts_done=self.parts_done,
+            parts_in_flight=self.in_flight, elapsed=self._clock(), total=self.total,
+            upload_id=self.upload_id, etag=etag, error=error))

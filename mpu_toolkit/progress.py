@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-__all__ = ["ProgressEvent", "ProgressCallback", "TqdmProgress", "make_progress",
+__all__ = ["ProgressEvent", "ProgressCallback", "deliver", "TqdmProgress", "make_progress",
            "register_notebook_progress", "in_kernel"]
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,14 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def deliver(callback: ProgressCallback, event: ProgressEvent) -> None:
+    """Hand ``event`` to ``callback``; a broken display must not break the upload."""
+    try:
+        callback(event)
+    except Exception:
+        log.exception("progress callback failed for %s", event.url)
 
 
 class TqdmProgress:

@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Callable, Literal
 
 from .errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
-from .progress import Clock, ProgressCallback, ProgressEvent
+from .progress import Clock, ProgressCallback, ProgressEvent, deliver
 from .protocol import ObjectInfo, PartInfo
 from .sink import UploadSink
 from .sizing import PartSizer
@@ -246,7 +246,8 @@ class MultipartWriter(io.BufferedIOBase):
 
     def __reduce__(self) -> Any:
         raise TypeError(f"a MultipartWriter ({self.url}) cannot be pickled: it holds an open "
-                        "upload; open the writer inside the worker instead")
+                        "upload; open the writer inside the worker instead, or share one "
+                        "upload between workers with mpu_toolkit.start_upload()")
 
     # -- internals ---------------------------------------------------------------------------
     def _check_writing(self) -> None:
@@ -318,26 +319,27 @@ class MultipartWriter(io.BufferedIOBase):
             try:
                 self._sink.abort(keep_parts=self._keep_parts)
             except Exception as abort_error:  # the first error is the one to report
-                hint = (f"incomplete upload {self.upload_id} is left (abort failed: "
-                        f"{abort_error}); abort it later with `mpu abort {self.url} "
-                        f"--upload-id {self.upload_id} --force`, or let a lifecycle rule")
-                log.error("%s: abort after %r failed too; %s", self.url, error, hint)
-                if hasattr(error, "add_note"):
-                    error.add_note(hint)
+                self._tell(error, logging.ERROR, (
+                    f"abort after {error!r} failed too ({abort_error}): incomplete upload "
+                    f"{self.upload_id} is left; abort it later with `mpu abort {self.url} "
+                    f"--upload-id {self.upload_id} --force`, or let a lifecycle rule"))
             if self._keep_parts and self.upload_id is None:
                 self._state = ended  # nothing was started, so nothing is kept
             elif self._keep_parts:
-                hint = (f"incomplete upload kept: {self.url} upload_id={self.upload_id}; "
-                        f"with the same bytes in a local file, finish it with `mpu put "
-                        f"--resume --upload-id {self.upload_id} FILE {self.url}` (or "
-                        "upload_file(FILE, url, resume=True)); drop it with `mpu abort`")
-                log.warning("%s failed with %d parts done; %s", self.url,
-                            self._parts_uploaded, hint)
-                if hasattr(error, "add_note"):  # Python 3.11+
-                    error.add_note(hint)
+                self._tell(error, logging.WARNING, (
+                    f"failed with {self._parts_uploaded} parts done; incomplete upload kept: "
+                    f"upload_id={self.upload_id}; with the same bytes in a local file, finish "
+                    f"it with `mpu put --resume --upload-id {self.upload_id} FILE {self.url}` "
+                    "(or upload_file(FILE, url, resume=True)); drop it with `mpu abort`"))
             self._emit()
         if raise_error:
             raise error
+
+    def _tell(self, error: BaseException, level: int, hint: str) -> None:
+        """Log ``hint`` and attach it to ``error`` as a note (Python 3.11+)."""
+        log.log(level, "%s %s", self.url, hint)
+        if hasattr(error, "add_note"):
+            error.add_note(hint)
 
     def _abandon(self, why: str) -> None:
         log.warning("%s %s: aborting upload %s, nothing is published", self.url, why,
@@ -366,10 +368,7 @@ class MultipartWriter(io.BufferedIOBase):
             total=self._declared_size, upload_id=self.upload_id,
             etag=self.result.etag if self.result else None,
             error=str(self._error) if self._error else None)
-        try:
-            self._progress(event)
-        except Exception:  # a broken progress display must not break the upload
-            log.exception("progress callback failed for %s", self.url)
+        deliver(self._progress, event)
 
 
 def _on_part_done(ref: "weakref.ref[MultipartWriter]") -> Any:
