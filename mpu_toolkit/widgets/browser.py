@@ -8,9 +8,7 @@ filesystem; they never reach the widget's values, its repr or the log.
 
 from __future__ import annotations
 
-import logging
 import math
-import threading
 from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -22,9 +20,8 @@ from ..filesystem import MPUFileSystem
 from ..inventory import COLUMNS
 from ..safe_abort import format_age, parse_age
 from . import table
+from .background import BackgroundWork
 from .view import ALL, SORT_COLUMNS, confirm_text, filter_sort
-
-log = logging.getLogger(__name__)
 
 __all__ = ["UploadsBrowser"]
 
@@ -68,7 +65,8 @@ class UploadsBrowser(widgets.VBox):
         self._share: pd.DataFrame | None = None
         self._selected: set[UploadRef] = set()
         self._pending: pd.DataFrame | None = None
-        self._thread: threading.Thread | None = None
+        self._work = BackgroundWork("mpu-browser", self._set_busy,
+                                    lambda text: self._say(self._clean(text), "error"))
         self._syncing = False
         self._filter_error = False
         self.page = 0
@@ -200,13 +198,11 @@ class UploadsBrowser(widgets.VBox):
 
     def wait(self, timeout: float | None = 60) -> None:
         """Join the background work (listing, abort, scan), if any."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        self._work.wait(timeout)
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._work.busy
 
     def refresh(self) -> None:
         """List the uploads again (in the background)."""
@@ -246,24 +242,8 @@ class UploadsBrowser(widgets.VBox):
 
     # ----------------------------------------------------------------- background work
     def _start(self, what: str, work: Callable[[], None]) -> None:
-        if self.busy:
+        if not self._work.start(what, work):
             self._say("busy: wait until the current work is done", "error")
-            return
-        self._set_busy(True, what)
-
-        def run() -> None:
-            try:
-                work()
-            except MPUError as exc:
-                self._say(self._clean(str(exc)), "error")
-            except Exception as exc:  # the widget must survive anything; no traceback shown
-                log.debug("uploads browser: %s failed", what, exc_info=True)
-                self._say(self._clean(f"{what} failed: {type(exc).__name__}: {exc}"), "error")
-            finally:
-                self._set_busy(False)
-
-        self._thread = threading.Thread(target=run, name=f"mpu-browser-{what}", daemon=True)
-        self._thread.start()
 
     def _set_busy(self, busy: bool, what: str = "") -> None:
         for control in self._controls:
