@@ -326,6 +326,9 @@ class MultipartProtocol:
                                  f"{len(data):,} bytes; the object may have been replaced")
         return data
 
+    async def delete_object(self, bucket: str, key: str) -> None:
+        await self._call("delete_object", bucket, key)
+
     async def head(self, bucket: str, key: str) -> ObjectInfo:
         """HeadObject: size, ETag, user metadata and the headers a copy carries over."""
         response = await self._call("head_object", bucket, key)
@@ -348,7 +351,7 @@ _OPERATION_NAMES = {
     "head_object": "HeadObject", "get_bucket_lifecycle_configuration": "GetBucketLifecycle",
     "put_bucket_lifecycle_configuration": "PutBucketLifecycle",
     "delete_bucket_lifecycle": "DeleteBucketLifecycle", "copy_object": "CopyObject",
-    "get_object": "GetObject",
+    "get_object": "GetObject", "delete_object": "DeleteObject",
 }
 
 #: HEAD fields that CreateMultipartUpload/CopyObject accept back: what a copy keeps.

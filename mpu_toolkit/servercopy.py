@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping, Sequence
 
 from .copyplan import PlannedPart, Segment, copy_ranges, plan_compose
-from .errors import ConfigurationError, IntegrityError, SourceChanged
+from .errors import ConfigurationError, IntegrityError, SourceChanged, TooManyPartsError
 from .options import WriteOptions
 from .partrunner import TransferProgress, run_parts
 from .progress import make_progress
@@ -118,8 +120,11 @@ async def compose_objects(protocol: MultipartProtocol, loop: asyncio.AbstractEve
     started = time.monotonic()
     srcs = await _head_all(protocol, sources)
     target = _attributes(settings, srcs[0], keep=None)
-    plan = plan_compose([s.size or 0 for s in srcs], settings.part_size,
-                        settings.options.limits)
+    try:
+        plan = plan_compose([s.size or 0 for s in srcs], settings.part_size,
+                            settings.options.limits)
+    except TooManyPartsError:  # more sources than one upload can hold: two levels
+        return await _compose_in_groups(protocol, loop, srcs, dest, settings, started)
     if len(plan) == 1 and plan[0].kind == "copy" and plan[0].size == srcs[plan[0].segments[0]
                                                                           .source].size:
         whole = srcs[plan[0].segments[0].source]
@@ -135,6 +140,46 @@ async def compose_objects(protocol: MultipartProtocol, loop: asyncio.AbstractEve
         return CopyResult(_url(dest), info, "PutObject", 1, 0, len(data),
                           time.monotonic() - started)
     return await _multipart(protocol, loop, srcs, dest, settings, target, plan, started)
+
+
+async def _compose_in_groups(protocol: MultipartProtocol, loop: asyncio.AbstractEventLoop,
+                             srcs: list[ObjectInfo], dest: Location, settings: CopySettings,
+                             started: float) -> CopyResult:
+    """Compose groups that fit in one upload into temporary objects beside ``dest``, then
+    compose those; the temporaries are deleted whatever happens."""
+    limits = settings.options.limits
+    groups: list[list[ObjectInfo]] = [[]]
+    budget = 0
+    for src in srcs:  # parts a source can need at most (small ones merge: fewer)
+        need = len(copy_ranges(src.size or 0, settings.part_size, limits)) or 1
+        if groups[-1] and budget + need > limits.max_parts:
+            groups.append([])
+            budget = 0
+        groups[-1].append(src)
+        budget += need
+    token = uuid.uuid4().hex[:12]
+    temps = [(dest[0], f"{dest[1]}.mpu-compose-{token}/{i:05d}", None)
+             for i in range(len(groups))]
+    log.info("%s: %d sources need more than %d parts: composing %d groups first",
+             _url(dest), len(srcs), limits.max_parts, len(groups))
+    moved = 0
+    try:
+        for group, temp in zip(groups, temps):
+            first = await compose_objects(protocol, loop, [(s.bucket, s.key, s.version_id)
+                                                           for s in group], temp, settings)
+            moved += first.bytes_uploaded
+        await _check_unchanged(protocol, srcs)
+        total = sum(s.size or 0 for s in srcs)
+        wide = math.ceil(total / max(1, limits.max_parts - len(temps)))
+        final = CopySettings(settings.options, max(settings.part_size, wide), "auto",
+                             settings.metadata, settings.content_type or srcs[0].content_type)
+        result = await compose_objects(protocol, loop, temps, dest, final)
+    finally:
+        await asyncio.gather(*(protocol.delete_object(t[0], t[1]) for t in temps),
+                             return_exceptions=True)
+    through_client = result.bytes_uploaded + moved
+    return replace(result, bytes_copied=total - through_client, bytes_uploaded=through_client,
+                   seconds=time.monotonic() - started)
 
 
 async def _single_copy(protocol: MultipartProtocol, src: ObjectInfo, dest: Location,

@@ -13,7 +13,7 @@ import mpu_toolkit
 from mpu_toolkit import ConfigurationError, SourceChanged
 from mpu_toolkit.errors import NoSuchKey
 from mpu_toolkit.servercopy import CopySettings
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit.sizing import MiB, PartLimits
 from mpu_toolkit.options import WriteOptions
 
 PART = 5 * MiB
@@ -112,6 +112,39 @@ def test_compose_of_one_whole_object_is_a_copyobject(fs, boto, bucket, key):
     data = put(boto, bucket, key, os.urandom(PART + 3))
     result = mpu_toolkit.compose([f"{bucket}/{key}"], f"{bucket}/{key}.one", fs=fs)
     assert result.method == "CopyObject" and body(boto, bucket, f"{key}.one") == data
+
+
+def test_more_sources_than_one_upload_holds_compose_in_two_levels(fs, boto, bucket, key, proxy,
+                                                                  storage_options):
+    # 7 sources that each need a part of their own, with at most 3 parts per upload
+    pieces = [put(boto, bucket, f"{key}/{i}", os.urandom(PART + i)) for i in range(7)]
+    pfs = proxied_fs(proxy, storage_options)
+    result = pfs.compose([f"{bucket}/{key}/{i}" for i in range(7)], f"{bucket}/{key}.all",
+                         part_size=PART, limits=PartLimits(max_parts=3),
+                         content_type="application/octet-stream")
+    assert body(boto, bucket, f"{key}.all") == b"".join(pieces)
+    assert result.size == sum(len(p) for p in pieces) and result.parts <= 3
+    # groups of 3, 3 and 1 sources (the last one is a plain CopyObject), then the whole
+    assert proxy.seen.count("CompleteMultipartUpload") == 3
+    assert proxy.seen.count("CopyObject") == 1 and proxy.seen.count("DeleteObject") == 3
+    names = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket, Prefix=key)["Contents"]]
+    assert not [n for n in names if ".mpu-compose-" in n]  # the temporaries are gone
+    assert incomplete_uploads(boto, bucket, f"{key}.all") == []
+
+
+def test_a_failed_two_level_compose_leaves_no_temporaries(boto, bucket, key, proxy,
+                                                          storage_options):
+    for i in range(7):
+        put(boto, bucket, f"{key}/{i}", os.urandom(PART + i))
+    proxy.fail("UploadPartCopy", "500", times=10_000, after=4)  # the second group fails
+    pfs = proxied_fs(proxy, storage_options, max_attempts=2)
+    with pytest.raises(mpu_toolkit.TransientS3Error):
+        pfs.compose([f"{bucket}/{key}/{i}" for i in range(7)], f"{bucket}/{key}.all",
+                    part_size=PART, limits=PartLimits(max_parts=3))
+    names = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket, Prefix=key)["Contents"]]
+    assert not [n for n in names if ".mpu-compose-" in n] and f"{key}.all" not in names
+    assert [u for u in boto.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
+            ] == []
 
 
 def test_compose_refuses_bad_input_before_any_request(fs, bucket, key):
