@@ -23,13 +23,13 @@ from fsspec.asyn import sync
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from s3fs import S3FileSystem
 
-from .servercopy import CopyResult, CopySettings, compose_objects, copy_object
 from . import logredact
 from .errors import ConfigurationError, InvalidName
 from .fileupload import FileUploadResult, upload_local_file
 from .options import WriteOptions
 from .progress import ProgressEvent, make_progress
 from .protocol import MultipartProtocol, ObjectInfo
+from .servercopy import CopyResult, CopySettings, compose_objects, copy_object
 from .upload import S3Upload
 from .writer import MultipartWriter
 
@@ -89,7 +89,7 @@ class MPUFileSystem(S3FileSystem):
     async def _cp_file(self, path1: str, path2: str, preserve_etag: bool | None = None,
                        **kwargs: Any) -> CopyResult:
         """Copy on the server: CopyObject, or concurrent UploadPartCopy for large objects
-        (see :class:`~mpu_toolkit.copy.CopySettings` for ``copy_cutoff``, ``part_size``,
+        (see :class:`~mpu_toolkit.servercopy.CopySettings` for ``copy_cutoff``, ``part_size``,
         ``metadata``, ``content_type``)."""
         if preserve_etag:  # s3fs's part-for-part copy reproduces the source's ETag
             return await super()._cp_file(path1, path2, preserve_etag=True, **kwargs)

@@ -102,12 +102,7 @@ class S3Upload:
 
     async def _create(self) -> str:
         opts = self._options
-        lost_answers = 0
-
-        def on_retry(_: int, error: BaseException) -> None:
-            nonlocal lost_answers
-            lost_answers += _answer_lost(error)
-
+        lost = _LostAnswers()
         try:
             upload_id = await self._retry.run(
                 lambda: self._protocol.create(
@@ -115,14 +110,14 @@ class S3Upload:
                     content_type=opts.content_type, storage_class=opts.storage_class,
                     checksum_algorithm=self._mode.algorithm, extra=opts.extra),
                 what=f"CreateMultipartUpload {self.url}", retry_unreachable=False,
-                on_retry=on_retry)
+                on_retry=lost.note)
         except Exception as error:
-            if lost_answers or _answer_lost(error):
+            if lost.count or _answer_lost(error):
                 await self._warn_possible_orphans(None)
             raise
         self._upload_id = upload_id
         log.debug("%s: started upload %s", self.url, upload_id)
-        if lost_answers:
+        if lost.count:
             await self._warn_possible_orphans(upload_id)
         return upload_id
 
@@ -217,25 +212,22 @@ class S3Upload:
         upload_id, size = self._upload_id, sum(p.size for p in parts)
         md5s = [self._md5s.get(p.number) for p in parts]
         expected = multipart_etag(md5s) if all(md5s) else None  # type: ignore[arg-type]
-        lost = 0
-
-        def on_retry(_: int, error: BaseException) -> None:
-            nonlocal lost
-            lost += _answer_lost(error)
+        lost = _LostAnswers()
 
         async def attempt() -> ObjectInfo:
             try:
                 return await self._protocol.complete(self.bucket, self.key, upload_id, parts)
             except NoSuchUpload:
-                if not lost or not await self._published(size, expected):
+                if not lost.count or not await self._published(size, expected):
                     raise
                 return await self._protocol.head(self.bucket, self.key)
 
         try:
             info = await self._retry.run(attempt, what=f"CompleteMultipartUpload {self.url}",
-                                         on_retry=on_retry)
+                                         on_retry=lost.note)
         except Exception as error:
-            if not (lost or _answer_lost(error)) or not await self._published(size, expected):
+            if not (lost.count or _answer_lost(error)) or not await self._published(size,
+                                                                                   expected):
                 raise
             log.warning("%s: Complete's answers were lost, but the object is there with this "
                         "upload's size and ETag: it completed", self.url)
@@ -295,6 +287,16 @@ class S3Upload:
 def _answer_lost(error: BaseException) -> bool:
     """True when the request may have reached the server: no HTTP answer came back."""
     return isinstance(error, TransientS3Error) and error.status is None
+
+
+class _LostAnswers:
+    """Counts the retried tries whose request may have reached the server (``on_retry``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def note(self, _attempt: int, error: BaseException) -> None:
+        self.count += _answer_lost(error)
 
 
 def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
