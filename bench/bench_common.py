@@ -11,7 +11,7 @@ from typing import Any
 
 
 def parse_size(text: str) -> int:
-    from mpu_toolkit.sizing import parse_size as parse
+    from mpu_toolkit._plan.sizing import parse_size as parse
 
     return parse(text)
 
@@ -35,7 +35,7 @@ def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str, str, str, obje
             raise SystemExit("--endpoint needs --key and --secret "
                              "(or MPU_TEST_KEY/MPU_TEST_SECRET)")
         return args.endpoint, args.key, args.secret, args.server_name or "external", None
-    from mpu_toolkit.local import LocalS3
+    from mpu_toolkit.testing.local import LocalS3
 
     local = LocalS3().start()
     so = local.storage_options

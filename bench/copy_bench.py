@@ -3,7 +3,7 @@
     python bench/copy_bench.py [--endpoint URL --key K --secret S] [--size 1GiB]
         [--repeats 3] [--shards 16] [--methods mpu,mpu-parts,s3fs,...] [--json out.json]
 
-Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.local) is
+Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.testing.local) is
 started. One source object of --size fresh random bytes is written once with
 ``mpu_toolkit.open_writer`` (not timed), then every method copies it to a new key on the same
 server, in the same run, interleaved (rep 1 of every method, then rep 2 ..., with a rotating
@@ -242,7 +242,7 @@ def build_calls(server: Server, spec: dict[str, Any], ctx: dict[str, Any],
                 methods: list[str]) -> dict[str, Callable[[str], dict[str, Any]]]:
     """Clients built and warmed (one request each) now; each call copies to ``dst``."""
     import mpu_toolkit
-    from mpu_toolkit.filesystem import MPUFileSystem
+    from mpu_toolkit.fs import MPUFileSystem
 
     bucket, src, size = server.bucket, ctx["source"], ctx["size"]
     so = _storage_options(spec)

@@ -3,7 +3,7 @@
     python bench/dask_bench.py [--endpoint URL --key K --secret S] [--rows 5800000]
         [--repeats 3] [--partitions 8] [--no-gzip] [--pandas-gzip-level N] [--json out.json]
 
-Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.local) is
+Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.testing.local) is
 started. The same data (mixed columns: int64 ``id``, float ``value``, a string ``category``,
 a millisecond timestamp ``ts``; index = global row number) is written as one object by:
 
@@ -182,7 +182,7 @@ def _warm_worker(so: dict[str, Any]) -> str:
     """Import what the tasks use and connect the (fsspec-cached) MPUFileSystem, untimed."""
     import pandas as pd
 
-    import mpu_toolkit.daskframes  # noqa: F401
+    import mpu_toolkit.dask.single_object  # noqa: F401
     from mpu_toolkit import MPUFileSystem
 
     MPUFileSystem(**so).connect()
@@ -198,7 +198,7 @@ def _worker_dtypes(ddf: Any) -> str:
 def client_share(total: int, pieces: int, part_size: int) -> float:
     """About how much of ``total`` bytes in ``pieces`` equal partitions to_single_object
     returns to the client (mpu_toolkit.assembly's layout: the 5 MiB part minimum)."""
-    from mpu_toolkit.assembly import layout_piece
+    from mpu_toolkit._plan.assembly import layout_piece
 
     size = total // pieces
     return sum(layout_piece(i, pieces, size, part_size).kept for i in range(pieces)) / max(

@@ -255,7 +255,7 @@ def summarize(runs: dict[str, list[dict[str, Any]]],
 
 
 def format_table(rows: list[dict[str, Any]], n: int) -> str:
-    from mpu_toolkit.sizing import format_size
+    from mpu_toolkit._plan.sizing import format_size
 
     header = ["method", "seconds", "uploads/s", "speed-up", "counted"]
     lines = [header]
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     import s3fs
 
     from mpu_toolkit import uploads
-    from mpu_toolkit.filesystem import MPUFileSystem
+    from mpu_toolkit.fs import MPUFileSystem
 
     env = environment()
     say(describe_environment(env))

@@ -4,7 +4,7 @@
         [--repeat 3] [--writers mpu,mpu-nochecksum,s3fs,smart_open,boto3,pyarrow,obstore]
         [--rss-sizes 1GiB,4GiB] [--json out.json]
 
-Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.local) is
+Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.testing.local) is
 started. Every writer x repetition runs in its own fresh process (bench_worker.py), so CPU
 seconds and RSS growth are that writer's alone; repetitions are interleaved (rep 1 of every
 writer, then rep 2 ...) with a rotating start so slow drift on a shared machine hits all

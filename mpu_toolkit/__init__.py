@@ -12,34 +12,35 @@ from .errors import (AccessDenied, ConfigurationError, CredentialsError, Endpoin
                      IntegrityError, InvalidName, MPUError, NoSuchBucket, NoSuchUpload, S3Error,
                      SourceChanged, TooManyPartsError, TransientS3Error, UploadAborted,
                      WriterClosedError)
-from .filesystem import MPUFileSystem
-from .integrity import ChecksumMode
+from .fs import MPUFileSystem
+from ._plan.integrity import ChecksumMode
 from .options import WriteOptions
 from .progress import ProgressEvent
-from .fileupload import FileUploadResult
+from ._engine.fileupload import FileUploadResult
 from .handle import UploadHandle, start_upload
-from .protocol import ObjectInfo, PartInfo, UploadInfo
-from .servercopy import CopyResult
-from .transfers import compose, copy, upload_file
-from .writer import MultipartWriter
+from .model import ObjectInfo, PartInfo, UploadInfo
+from ._engine.servercopy import CopyResult
+from .api import compose, copy, upload_file
+from ._engine.writer import MultipartWriter
 
 if TYPE_CHECKING:
-    from .frames import SchemaMismatchError
-    from .frameupload import FrameWriteResult
-    from .parquet import stream_parquet, write_parquet
-    from .daskframes import to_single_object
-    from .textformats import write_csv, write_jsonl
+    from .formats.frames import SchemaMismatchError
+    from .formats.frameupload import FrameWriteResult
+    from .formats.parquet import stream_parquet, write_parquet
+    from .dask.single_object import to_single_object
+    from .formats.text import write_csv, write_jsonl
 
 # The frame writers need pandas and pyarrow: imported on first use, so that `mpu://` (loaded
 # by fsspec's entry point in every process that opens such a URL) costs no more than s3fs.
-_LAZY = {"write_parquet": "parquet", "stream_parquet": "parquet", "write_csv": "textformats",
-         "write_jsonl": "textformats", "FrameWriteResult": "frameupload",
-         "SchemaMismatchError": "frames", "to_single_object": "daskframes"}
+_LAZY = {"write_parquet": "formats.parquet", "stream_parquet": "formats.parquet",
+         "write_csv": "formats.text", "write_jsonl": "formats.text",
+         "FrameWriteResult": "formats.frameupload", "SchemaMismatchError": "formats.frames",
+         "to_single_object": "dask.single_object"}
 
 
 def __getattr__(name: str) -> Any:
     if name == "uploads":  # the incomplete-uploads API (pandas): a module, loaded on use
-        return importlib.import_module(".uploads", __name__)
+        return importlib.import_module(".inventory", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'mpu_toolkit' has no attribute {name!r}")

@@ -1,9 +1,9 @@
 """One exception hierarchy for everything mpu_toolkit raises.
 
 Every error says what went wrong *and what to do about it*. Server errors keep the S3
-error code, HTTP status and request id for support tickets; botocore/aiohttp errors are
-translated here, in one place, including the quirks of S3-compatible servers (Ceph RGW,
-moto) so that callers never branch on server names.
+error code, HTTP status and request id for support tickets. botocore/aiohttp errors are
+translated in one place, the wire layer's :mod:`mpu_toolkit._s3.errormap` (server quirks
+included), so callers never branch on server names.
 
 The classes also inherit the matching built-in (``FileNotFoundError``, ``PermissionError``,
 ``ValueError``, ``ConnectionError``) so generic ``except OSError`` code keeps working.
@@ -11,8 +11,6 @@ The classes also inherit the matching built-in (``FileNotFoundError``, ``Permiss
 
 from __future__ import annotations
 
-import asyncio
-import re
 from typing import Any
 
 __all__ = [
@@ -37,7 +35,6 @@ __all__ = [
     "IntegrityError",
     "UploadAborted",
     "UploadNotClean",
-    "map_error",
 ]
 
 
@@ -166,141 +163,3 @@ class InvalidName(S3Error, ValueError):
 
 class SourceChanged(S3Error):
     """A copy's source object was replaced (or a local file changed) while it was read."""
-
-
-_ADVICE = {
-    NoSuchUpload: "the upload was completed, aborted or expired; start a new upload "
-    "(list live ones with mpu_toolkit's uploads inventory)",
-    NoSuchBucket: "create the bucket first (e.g. fs.mkdir('{bucket}')) or check the bucket "
-    "name and endpoint_url",
-    NoSuchKey: "check the key; list the bucket to see what exists",
-    AccessDenied: "ask for s3:PutObject / s3:AbortMultipartUpload / s3:ListMultipartUploadParts "
-    "on this bucket, or use other credentials",
-    CredentialsError: "pass key= and secret= in storage_options, or set AWS_ACCESS_KEY_ID / "
-    "AWS_SECRET_ACCESS_KEY or an AWS profile",
-    EntityTooSmall: "every part but the last must be at least 5 MiB: raise part_size",
-    InvalidPart: "a listed part is missing or its ETag differs; list the parts and retry "
-    "complete with exactly those (RGW needs every uploaded part listed)",
-    InvalidPartOrder: "list parts in ascending part-number order",
-    TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
-    InvalidName: "bucket names are 3-63 characters of lowercase letters, digits, dots and "
-    "hyphens, starting and ending with a letter or digit; keys are 1 to 1,024 bytes of UTF-8",
-    SourceChanged: "the source was replaced while it was being read; run the operation "
-    "again once the writer of the source is done",
-    NotSupportedByServer: "this S3-compatible server does not implement it; use the "
-    "server's own tools, or clean up with `mpu abort` on a schedule",
-}
-
-_CODE_CLASSES: dict[str, type[S3Error]] = {
-    "NoSuchUpload": NoSuchUpload,
-    "NoSuchBucket": NoSuchBucket,
-    "NoSuchKey": NoSuchKey,
-    "404": NoSuchKey,
-    "AccessDenied": AccessDenied,
-    "403": AccessDenied,
-    "AllAccessDisabled": AccessDenied,
-    "InvalidAccessKeyId": CredentialsError,
-    "SignatureDoesNotMatch": CredentialsError,
-    "ExpiredToken": CredentialsError,
-    "InvalidToken": CredentialsError,
-    "EntityTooSmall": EntityTooSmall,
-    "InvalidPart": InvalidPart,
-    "InvalidPartOrder": InvalidPartOrder,
-    "SlowDown": TransientS3Error,
-    "RequestTimeout": TransientS3Error,
-    "InternalError": TransientS3Error,
-    "ServiceUnavailable": TransientS3Error,
-    "Throttling": TransientS3Error,
-    "ThrottlingException": TransientS3Error,
-    "RequestTimeTooSkewed": CredentialsError,
-    "NotImplemented": NotSupportedByServer,
-    "MethodNotAllowed": NotSupportedByServer,
-    "PreconditionFailed": SourceChanged,
-    "InvalidBucketName": InvalidName,
-    "KeyTooLongError": InvalidName,
-    "412": SourceChanged,
-}
-
-
-def _classify(code: str, status: int | None, operation: str, message: str) -> type[S3Error]:
-    """Pick the exception class, folding server quirks into the AWS meaning."""
-    # RGW answers ListParts on an aborted upload with NoSuchKey (AWS: NoSuchUpload).
-    if code in ("NoSuchKey", "404") and operation == "ListParts":
-        return NoSuchUpload
-    # RGW answers Complete on an aborted upload with 500 "completion already in progress".
-    if operation == "CompleteMultipartUpload" and "already in progress" in message.lower():
-        return NoSuchUpload
-    if code in _CODE_CLASSES:
-        return _CODE_CLASSES[code]
-    if status == 501:
-        return NotSupportedByServer
-    if status is not None and (status >= 500 or status == 429):
-        return TransientS3Error
-    if status == 404:
-        return NoSuchKey
-    if status == 403:
-        return AccessDenied
-    if status == 412:
-        return SourceChanged
-    return S3Error
-
-
-_S3_BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-def _where(bucket: str, key: str) -> str:
-    if bucket and key:
-        return f"s3://{bucket}/{key}"
-    return f"s3://{bucket}" if bucket else "S3"
-
-
-def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key: str = "",
-              endpoint: str | None = None) -> MPUError:
-    """Translate a botocore/aiohttp/asyncio exception into the mpu_toolkit hierarchy."""
-    if isinstance(exc, MPUError):
-        return exc
-    from botocore import exceptions as bce  # deferred: keeps `import mpu_toolkit.errors` cheap
-
-    where = _where(bucket, key)
-    op = operation or "request"
-    if isinstance(exc, bce.ClientError):
-        error = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        code = str(error.get("Code", ""))
-        status = meta.get("HTTPStatusCode")
-        message = str(error.get("Message", "") or "")
-        cls = _classify(code, status, operation, message)
-        advice = _ADVICE.get(cls, "see the server's message")
-        if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
-            cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
-        text = (f"{op} on {where} failed: {code or status} {message}".rstrip()
-                + f" — {advice.format(bucket=bucket)}")
-        return cls(text, code=code, status=status, operation=operation, bucket=bucket,
-                   key=key, request_id=str(meta.get("RequestId", "")))
-    if isinstance(exc, bce.ParamValidationError) and "bucket" in str(exc).lower():
-        return InvalidName(f"{op} on {where}: {exc} — " + _ADVICE[InvalidName],
-                           operation=operation, bucket=bucket, key=key)
-    if isinstance(exc, bce.ParamValidationError):
-        return ConfigurationError(f"{op} on {where}: {exc}")
-    if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
-        return CredentialsError(f"{op} on {where}: no usable credentials — "
-                                + _ADVICE[CredentialsError], operation=operation,
-                                bucket=bucket, key=key)
-    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError)):
-        return EndpointUnreachable(
-            f"{op} on {where}: cannot connect to {endpoint or 'the endpoint'} — check "
-            "endpoint_url and that the server is running and reachable")
-    if isinstance(exc, (bce.ReadTimeoutError, bce.ConnectionClosedError,
-                        asyncio.TimeoutError, ConnectionError)) or _is_aiohttp_error(exc):
-        return TransientS3Error(f"{op} on {where}: connection lost or timed out ({exc!r}) — "
-                                "retrying may help", operation=operation, bucket=bucket,
-                                key=key)
-    return MPUError(f"{op} on {where} failed: {exc!r}")
-
-
-def _is_aiohttp_error(exc: BaseException) -> bool:
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - aiohttp comes with s3fs
-        return False
-    return isinstance(exc, aiohttp.ClientError)

@@ -15,12 +15,12 @@ from typing import Any, Mapping, Sequence
 
 from fsspec.asyn import sync
 
-from .filesystem import MPUFileSystem
-from .integrity import md5_of_etag
+from .fs import MPUFileSystem
+from ._plan.integrity import md5_of_etag
 from .options import WriteOptions
-from .partrunner import run_parts
-from .protocol import ObjectInfo, PartInfo
-from .upload import S3Upload
+from ._engine.transfer import run_parts
+from .model import ObjectInfo, PartInfo
+from ._engine.upload import S3Upload
 
 __all__ = ["UploadHandle", "start_upload"]
 

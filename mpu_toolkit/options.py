@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any, Callable, Literal, Mapping
 
 from .errors import ConfigurationError
-from .integrity import ChecksumMode
-from .retry import RetryPolicy
-from .sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits, PartSizer,
+from ._plan.integrity import ChecksumMode
+from ._s3.retry import RetryPolicy
+from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits, PartSizer,
                      for_known_size, parse_size)
 
 __all__ = ["WriteOptions"]

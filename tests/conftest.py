@@ -20,8 +20,8 @@ from botocore.config import Config
 from faultproxy import FaultProxy
 from helpers import Mpu
 
-from mpu_toolkit.filesystem import MPUFileSystem
-from mpu_toolkit.local import LocalS3
+from mpu_toolkit.fs import MPUFileSystem
+from mpu_toolkit.testing.local import LocalS3
 
 
 @dataclass

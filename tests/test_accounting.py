@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mpu_toolkit.accounting import AGE_BANDS, age_band, summarize, top_prefix
-from mpu_toolkit.inventory import COLUMNS
+from mpu_toolkit.inventory.accounting import AGE_BANDS, age_band, summarize, top_prefix
+from mpu_toolkit.inventory.listing import COLUMNS
 
 
 def frame(rows):

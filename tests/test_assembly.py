@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mpu_toolkit.assembly import Assembler, layout_piece
+from mpu_toolkit._plan.assembly import Assembler, layout_piece
 from mpu_toolkit.errors import ConfigurationError, TooManyPartsError
-from mpu_toolkit.protocol import PartInfo
-from mpu_toolkit.sizing import PartLimits
+from mpu_toolkit.model import PartInfo
+from mpu_toolkit._plan.sizing import PartLimits
 
 TINY = PartLimits(min_part=5, max_part=100, max_parts=1000, max_object=10**9)
 

@@ -15,7 +15,7 @@ from helpers import incomplete_uploads, object_exists
 
 from mpu_toolkit import (ConfigurationError, CredentialsError, InvalidName, MPUFileSystem,
                          TooManyPartsError, upload_file, write_csv)
-from mpu_toolkit.sizing import MiB, PartLimits
+from mpu_toolkit._plan.sizing import MiB, PartLimits
 
 PART = 5 * MiB
 

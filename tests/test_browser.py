@@ -45,7 +45,7 @@ boto3 = pytest.importorskip("boto3")
 # The notebook the browser runs. It writes what the test needs to check server state.
 SETUP_CELL = """\
 import json, boto3
-from mpu_toolkit.local import LocalS3
+from mpu_toolkit.testing.local import LocalS3
 s3 = LocalS3().start()
 so = s3.storage_options
 boto = boto3.client("s3", endpoint_url=so["endpoint_url"], aws_access_key_id=so["key"],

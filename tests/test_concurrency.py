@@ -11,7 +11,7 @@ import pytest
 from helpers import incomplete_uploads, proxied_fs
 
 from mpu_toolkit import IntegrityError, MPUFileSystem
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mpu_toolkit.copyplan import copy_ranges, plan_compose
+from mpu_toolkit._plan.copyplan import copy_ranges, plan_compose
 from mpu_toolkit.errors import TooManyPartsError
-from mpu_toolkit.sizing import MiB, PartLimits
+from mpu_toolkit._plan.sizing import MiB, PartLimits
 
 TINY = PartLimits(min_part=5, max_part=100, max_parts=10_000, max_object=10**9)
 

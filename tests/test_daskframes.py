@@ -18,7 +18,7 @@ distributed = pytest.importorskip("distributed")
 
 import mpu_toolkit  # noqa: E402
 from mpu_toolkit import MPUFileSystem, start_upload, to_single_object  # noqa: E402
-from mpu_toolkit.sizing import MiB  # noqa: E402
+from mpu_toolkit._plan.sizing import MiB  # noqa: E402
 
 PART = 5 * MiB
 

@@ -12,7 +12,8 @@ from mpu_toolkit.errors import (AccessDenied, ConfigurationError, CredentialsErr
                                 EndpointUnreachable, EntityTooSmall, IntegrityError,
                                 InvalidPart, InvalidPartOrder, MPUError, NoSuchBucket,
                                 NoSuchKey, NoSuchUpload, S3Error, TooManyPartsError,
-                                TransientS3Error, UploadAborted, WriterClosedError, map_error)
+                                TransientS3Error, UploadAborted, WriterClosedError)
+from mpu_toolkit._s3.errormap import map_error
 
 BUCKET, KEY = "data-bucket", "dir/big.bin"
 

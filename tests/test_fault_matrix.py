@@ -35,7 +35,7 @@ from helpers import incomplete_uploads, object_exists
 
 import mpu_toolkit
 from mpu_toolkit import MPUError, MPUFileSystem, uploads, write_parquet
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
 DATA = os.urandom(3 * PART + 12345)          # 4 parts

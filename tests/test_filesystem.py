@@ -20,8 +20,8 @@ from helpers import incomplete_uploads, object_exists, wait_until
 import mpu_toolkit
 from mpu_toolkit import (ConfigurationError, EndpointUnreachable, MPUFileSystem, NoSuchBucket,
                          WriterClosedError)
-from mpu_toolkit.integrity import multipart_etag
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit._plan.integrity import multipart_etag
+from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
 
@@ -204,7 +204,7 @@ def test_pandas_round_trip_without_importing_mpu_toolkit(storage_options, bucket
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "mpu_toolkit.filesystem"
+    assert done.stdout.strip() == "mpu_toolkit.fs"
 
 
 def test_failed_parquet_write_leaves_no_half_file(fs, bucket, key, boto):

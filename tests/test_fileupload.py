@@ -23,7 +23,7 @@ from helpers import incomplete_uploads, object_exists, proxied_fs
 
 import mpu_toolkit
 from mpu_toolkit import ConfigurationError, NoSuchUpload, SourceChanged, TransientS3Error
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
 PARTS = 8

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from mpu_toolkit import SchemaMismatchError
-from mpu_toolkit.frames import arrow_tables, dataframes, iter_chunks
+from mpu_toolkit.formats.frames import arrow_tables, dataframes, iter_chunks
 
 SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.float64())])
 

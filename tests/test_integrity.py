@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mpu_toolkit.errors import ConfigurationError
-from mpu_toolkit.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
+from mpu_toolkit._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
                                    multipart_etag)
 
 

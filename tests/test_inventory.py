@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from mpu_toolkit import ConfigurationError
-from mpu_toolkit.inventory import COLUMNS, Target, UploadRecord, parse_targets, to_frame
-from mpu_toolkit.protocol import UploadInfo
-from mpu_toolkit.safe_abort import format_age, parse_age
+from mpu_toolkit.inventory.listing import COLUMNS, Target, UploadRecord, parse_targets, to_frame
+from mpu_toolkit.model import UploadInfo
+from mpu_toolkit.inventory.safe_abort import format_age, parse_age
 
 
 def test_parse_targets():

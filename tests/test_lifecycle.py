@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from mpu_toolkit import ConfigurationError, uploads
-from mpu_toolkit.lifecycle import RULE_ID
+from mpu_toolkit.inventory.lifecycle import RULE_ID
 
 OTHER_RULE = {"ID": "keep-me-expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
               "Expiration": {"Days": 30}}

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 
 from mpu_toolkit.errors import ConfigurationError
-from mpu_toolkit.integrity import ChecksumMode
+from mpu_toolkit._plan.integrity import ChecksumMode
 from mpu_toolkit.options import WriteOptions
-from mpu_toolkit.retry import RetryPolicy
-from mpu_toolkit.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB, PartLimits, TiB,
+from mpu_toolkit._s3.retry import RetryPolicy
+from mpu_toolkit._plan.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB, PartLimits, TiB,
                                 capacity)
 
 

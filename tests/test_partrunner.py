@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from mpu_toolkit.partrunner import TransferProgress, run_parts
-from mpu_toolkit.protocol import PartInfo
+from mpu_toolkit._engine.transfer import TransferProgress, run_parts
+from mpu_toolkit.model import PartInfo
 
 
 def test_at_most_concurrency_jobs_run_and_results_keep_job_order():

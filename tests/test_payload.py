@@ -7,7 +7,7 @@ import os
 
 from botocore.utils import determine_content_length
 
-from mpu_toolkit.payload import CHUNK, PartBody
+from mpu_toolkit._s3.payload import CHUNK, PartBody
 
 
 def collect(body: PartBody) -> list[memoryview]:

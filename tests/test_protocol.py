@@ -11,9 +11,9 @@ from fsspec.asyn import sync
 
 from mpu_toolkit.errors import (ConfigurationError, EntityTooSmall, InvalidPart, MPUError,
                                 NoSuchBucket, NoSuchUpload, TooManyPartsError)
-from mpu_toolkit.filesystem import MPUFileSystem
-from mpu_toolkit.protocol import MultipartProtocol
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit.fs import MPUFileSystem
+from mpu_toolkit._s3.client import MultipartProtocol
+from mpu_toolkit._plan.sizing import MiB
 
 T = TypeVar("T")
 PART = 5 * MiB

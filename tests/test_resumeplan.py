@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mpu_toolkit.errors import TooManyPartsError
-from mpu_toolkit.protocol import PartInfo
-from mpu_toolkit.resumeplan import plan_resume
-from mpu_toolkit.sizing import PartLimits
+from mpu_toolkit.model import PartInfo
+from mpu_toolkit._plan.resumeplan import plan_resume
+from mpu_toolkit._plan.sizing import PartLimits
 
 TINY = PartLimits(min_part=5, max_part=100, max_parts=10_000, max_object=10**9)
 

@@ -8,7 +8,7 @@ import pytest
 
 from mpu_toolkit.errors import (AccessDenied, ConfigurationError, EndpointUnreachable,
                                 IntegrityError, MPUError, NoSuchUpload, TransientS3Error)
-from mpu_toolkit.retry import RetryPolicy
+from mpu_toolkit._s3.retry import RetryPolicy
 
 FAST = dict(base_delay=0, max_delay=0)
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mpu_toolkit import ConfigurationError, stream_parquet
-from mpu_toolkit.rowgroups import RowGroupSize, rebatch
+from mpu_toolkit.formats.rowgroups import RowGroupSize, rebatch
 
 chunk_sizes = st.lists(st.integers(min_value=0, max_value=60), max_size=25)
 

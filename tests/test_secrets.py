@@ -14,7 +14,7 @@ from helpers import proxied_fs
 
 import mpu_toolkit
 from mpu_toolkit import MPUError, MPUFileSystem, uploads, write_parquet
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
 WRONG = "wrong-secret-5f3c9a"

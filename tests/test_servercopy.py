@@ -12,8 +12,8 @@ from helpers import incomplete_uploads, object_exists, proxied_fs
 import mpu_toolkit
 from mpu_toolkit import ConfigurationError, SourceChanged
 from mpu_toolkit.errors import NoSuchKey
-from mpu_toolkit.servercopy import CopySettings
-from mpu_toolkit.sizing import MiB, PartLimits
+from mpu_toolkit._engine.servercopy import CopySettings
+from mpu_toolkit._plan.sizing import MiB, PartLimits
 from mpu_toolkit.options import WriteOptions
 
 PART = 5 * MiB

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mpu_toolkit.errors import ConfigurationError, TooManyPartsError
-from mpu_toolkit.sizing import (S3_LIMITS, FixedPartSizer, GiB, GrowingPartSizer, MiB,
+from mpu_toolkit._plan.sizing import (S3_LIMITS, FixedPartSizer, GiB, GrowingPartSizer, MiB,
                                 PartLimits, TiB, capacity, for_known_size, format_size,
                                 parse_size)
 

@@ -12,7 +12,7 @@ import pytest
 from helpers import incomplete_uploads, object_exists, proxied_fs
 
 from mpu_toolkit import ConfigurationError, MPUFileSystem, TransientS3Error
-from mpu_toolkit.sizing import MiB
+from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
 

@@ -8,7 +8,7 @@ from faultproxy import FaultProxy
 from helpers import incomplete_uploads
 
 from mpu_toolkit import MPUFileSystem, uploads
-from mpu_toolkit.inventory import COLUMNS
+from mpu_toolkit.inventory.listing import COLUMNS
 
 
 def start(boto, bucket: str, key: str, part_sizes: list[int]) -> str:

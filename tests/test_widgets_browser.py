@@ -328,7 +328,7 @@ def test_ten_thousand_uploads_stay_responsive(open_browser, fs):
     """A synthetic listing of 10,000 rows (the server is not needed for this): filtering,
     sorting and paging work on the whole listing but render one page only (no timing here:
     speed is measured by benchmarks, not asserted in tests)."""
-    from mpu_toolkit.inventory import COLUMNS
+    from mpu_toolkit.inventory.listing import COLUMNS
 
     n = 10_000
     now = pd.Timestamp.now(tz="UTC")

@@ -9,7 +9,7 @@ import pytest
 
 from mpu_toolkit import open_writer, progress as progress_module
 from mpu_toolkit.progress import ProgressEvent, TqdmProgress, make_progress
-from mpu_toolkit.widgets.progress import UploadProgress, format_duration
+from mpu_toolkit.widgets.upload_progress import UploadProgress, format_duration
 
 from helpers import incomplete_uploads, object_exists
 
@@ -304,7 +304,7 @@ def test_the_library_does_not_import_the_widgets_layer() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, mpu_toolkit, mpu_toolkit.progress, mpu_toolkit.filesystem\n"
+    code = ("import sys, mpu_toolkit, mpu_toolkit.progress, mpu_toolkit.fs\n"
             "from mpu_toolkit.progress import make_progress\n"
             "make_progress(True, 'b/k', None)._bar.close()\n"
             "print(sorted(m for m in sys.modules if m.startswith(('ipywidgets', "

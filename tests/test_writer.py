@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 
 from mpu_toolkit.errors import (MPUError, TooManyPartsError, TransientS3Error, UploadAborted,
                                 WriterClosedError)
-from mpu_toolkit.integrity import multipart_etag
+from mpu_toolkit._plan.integrity import multipart_etag
 from mpu_toolkit.progress import ProgressEvent
-from mpu_toolkit.protocol import ObjectInfo, PartInfo
-from mpu_toolkit.sizing import FixedPartSizer, GrowingPartSizer, PartLimits, capacity
-from mpu_toolkit.writer import MultipartWriter
+from mpu_toolkit.model import ObjectInfo, PartInfo
+from mpu_toolkit._plan.sizing import FixedPartSizer, GrowingPartSizer, PartLimits, capacity
+from mpu_toolkit._engine.writer import MultipartWriter
 
 URL = "s3://bucket/key.bin"
 LIMITS = PartLimits(min_part=1, max_part=1 << 20, max_parts=50, max_object=50 << 20)

@@ -19,7 +19,8 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import ConfigurationError, MPUError
-from . import commands, transfer_commands
+from . import commands
+from . import transfer_commands
 from .commands import EXIT_FAILED, EXIT_USAGE
 
 __all__ = ["main", "build_parser"]

@@ -6,11 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from .. import uploads
+from .. import inventory as uploads
 from ..errors import ConfigurationError
-from ..filesystem import MPUFileSystem
-from ..safe_abort import parse_age
-from ..sizing import format_size, parse_size
+from ..fs import MPUFileSystem
+from ..inventory.safe_abort import parse_age
+from .._plan.sizing import format_size, parse_size
 from .render import print_json, print_table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -117,7 +117,7 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import json
 
-    from ..demo import run_demo
+    from .demo import run_demo
 
     report = run_demo(size=parse_size(args.size, "--size"),
                       storage_options=storage_options(args) if args.endpoint_url else None,

@@ -8,8 +8,8 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from ..safe_abort import format_age
-from ..sizing import format_size
+from ..inventory.safe_abort import format_age
+from .._plan.sizing import format_size
 
 __all__ = ["print_table", "print_json", "records"]
 

@@ -18,10 +18,11 @@ import time
 import uuid
 from typing import Any, Callable, Iterator
 
-from ..errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey, map_error
-from ..protocol import ObjectInfo
-from ..sizing import format_size, parse_size
-from ..transfers import compose, copy, upload_file
+from .._s3.errormap import map_error
+from ..errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey
+from ..model import ObjectInfo
+from .._plan.sizing import format_size, parse_size
+from ..api import compose, copy, upload_file
 from .commands import EXIT_OK, _fs
 from .render import print_json
 

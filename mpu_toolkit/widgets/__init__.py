@@ -1,6 +1,6 @@
 """Notebook widgets (ipywidgets) on top of the library; the library never imports them."""
 
-from .browser import UploadsBrowser
-from .progress import UploadProgress
+from .uploads_browser import UploadsBrowser
+from .upload_progress import UploadProgress
 
 __all__ = ["UploadsBrowser", "UploadProgress"]

@@ -1,0 +1,205 @@
+"""Upload a local file as concurrent parts, or resume an interrupted upload of it.
+
+The file's size is known, so parts are equal (:func:`~mpu_toolkit.sizing.for_known_size`)
+and read straight from disk into at most ``concurrency`` reused buffers. To resume, the
+stored parts (ListParts) are laid over the file (:mod:`~mpu_toolkit.resumeplan`) and each
+candidate is kept only if its ETag is the MD5 of the local bytes at its place; missing,
+mismatched (the file changed) and unverifiable parts are sent again, so old and new bytes
+are never mixed. A failed upload started with ``resume=True`` keeps its parts for the next
+try; otherwise it is aborted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigurationError, SourceChanged
+from .._plan.integrity import etag_matches
+from ..options import WriteOptions
+from .transfer import TransferProgress, run_parts
+from ..progress import make_progress
+from .._s3.client import MultipartProtocol
+from ..model import ObjectInfo, PartInfo
+from .._plan.resumeplan import ResumeStep, plan_resume
+from .._plan.sizing import for_known_size
+from .upload import S3Upload
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FileUploadResult", "upload_local_file"]
+
+
+@dataclass(frozen=True)
+class FileUploadResult:
+    """What an upload of a local file did; ``parts_sent`` counts UploadPart requests that
+    succeeded, so a resume shows exactly what it had to send again."""
+
+    url: str
+    object: ObjectInfo
+    size: int
+    upload_id: str | None          #: None when the file went up in one PutObject
+    parts: int
+    parts_kept: int = 0            #: stored parts verified against the file and reused
+    parts_sent: int = 0
+    parts_replaced: tuple[int, ...] = field(default_factory=tuple)  #: stored, but differing
+    bytes_sent: int = 0
+    resumed: bool = False
+    seconds: float = 0.0
+
+
+async def upload_local_file(protocol: MultipartProtocol, loop: asyncio.AbstractEventLoop,
+                            path: str | os.PathLike[str], bucket: str, key: str,
+                            options: WriteOptions, *, resume: bool = False,
+                            upload_id: str | None = None) -> FileUploadResult:
+    """Upload ``path`` to ``s3://bucket/key``; with ``resume``, continue the key's
+    interrupted upload (or ``upload_id``) and send only what is missing or different."""
+    started = time.monotonic()
+    path = os.fspath(path)
+    before = _stat(path)
+    size = before.st_size
+    url = f"s3://{bucket}/{key}"
+    existing = upload_id or (await _find_upload(protocol, bucket, key) if resume else None)
+    upload = S3Upload(protocol, loop, bucket, key, options)
+    part_size = for_known_size(size, options.part_size, options.limits).part_size(1)
+    if existing is None and size <= part_size:
+        info = await upload.put_whole(await asyncio.to_thread(_read_all, path))
+        _check_unchanged(path, before)
+        return FileUploadResult(url, info, size, None, 1, parts_sent=1, bytes_sent=size,
+                                seconds=time.monotonic() - started)
+    stored = await protocol.list_parts(bucket, key, existing) if existing else []
+    steps = plan_resume(stored, size, part_size, options.limits)
+    kept, replaced = await _verify(path, steps, options.concurrency)
+    if existing:
+        upload.attach(existing, {n: md5 for n, (_, md5) in kept.items()})
+        log.info("%s: resuming upload %s: %d part(s) kept, %d to send", url, existing,
+                 len(kept), len(steps) - len(kept))
+    if replaced:
+        log.warning("%s: %s changed since upload %s stored part(s) %s; sending them again",
+                    url, path, existing, ", ".join(map(str, replaced)))
+    to_send = [s for s in steps if s.number not in kept]
+    progress = TransferProgress(make_progress(options.progress, key, size), url, size,
+                                done_bytes=sum(s.size for s in steps if s.number in kept),
+                                done_parts=len(kept))
+    buffers: list[bytearray] = []  # at most `concurrency`, reused part after part
+    buffer_size = max((s.size for s in to_send), default=0)
+
+    async def send(step: ResumeStep) -> PartInfo:
+        buffer = buffers.pop() if buffers else bytearray(buffer_size)
+        try:
+            view = await asyncio.to_thread(_read_into, path, step.offset, step.size, buffer)
+            return await upload.send_part(step.number, view)
+        finally:
+            buffers.append(buffer)
+
+    try:
+        sent = await run_parts([lambda s=s: send(s) for s in to_send], options.concurrency,
+                               progress)
+        progress.upload_id = upload.upload_id
+        _check_unchanged(path, before)
+        progress.emit("completing")
+        info = await upload.finish([part for part, _ in kept.values()] + sent)
+    except BaseException as error:
+        keep = resume or options.keep_parts_on_error
+        progress.emit("kept" if keep else "failed", error=str(error))
+        await upload.cancel(keep_parts=keep)
+        if keep and upload.upload_id and hasattr(error, "add_note"):
+            error.add_note(f"parts kept: resume with upload_file({path!r}, '{url}', "
+                           f"resume=True) or `mpu put --resume {path} {url}`")
+        raise
+    progress.emit("completed", etag=info.etag)
+    return FileUploadResult(url, info, size, upload.upload_id, len(steps), len(kept),
+                            len(sent), tuple(replaced), sum(p.size for p in sent),
+                            existing is not None, time.monotonic() - started)
+
+
+async def _find_upload(protocol: MultipartProtocol, bucket: str, key: str) -> str | None:
+    """The one incomplete upload of ``key``; several are ambiguous and refused."""
+    found = [u for u in await protocol.list_uploads(bucket, prefix=key) if u.key == key]
+    if len(found) > 1:
+        ids = ", ".join(u.upload_id for u in found)
+        raise ConfigurationError(f"s3://{bucket}/{key} has {len(found)} incomplete uploads "
+                                 f"({ids}): pass upload_id= (mpu put --upload-id) to choose "
+                                 "one, and abort the others with `mpu abort`")
+    if not found:
+        log.info("s3://%s/%s: no incomplete upload to resume; starting a new one", bucket, key)
+    return found[0].upload_id if found else None
+
+
+async def _verify(path: str, steps: list[ResumeStep], concurrency: int
+                  ) -> tuple[dict[int, tuple[PartInfo, bytes]], list[int]]:
+    """Hash the local bytes of every stored candidate: matching ones are kept (with their
+    MD5); numbers of parts whose ETag names other bytes are returned as replaced."""
+    gate = asyncio.Semaphore(max(1, min(concurrency, os.cpu_count() or 1)))
+
+    async def md5_of(step: ResumeStep) -> bytes:
+        async with gate:
+            return await asyncio.to_thread(_md5_of_range, path, step.offset, step.size)
+
+    candidates = [s for s in steps if s.stored is not None]
+    digests = await asyncio.gather(*(md5_of(s) for s in candidates))
+    kept: dict[int, tuple[PartInfo, bytes]] = {}
+    replaced: list[int] = []
+    for step, md5 in zip(candidates, digests):
+        assert step.stored is not None
+        verdict = etag_matches(step.stored.etag, md5.hex())
+        if verdict:
+            kept[step.number] = (step.stored, md5)
+        elif verdict is False:
+            replaced.append(step.number)
+        else:  # an ETag that is not an MD5 (SSE-KMS ...): cannot be checked, so re-sent
+            log.info("part %d: ETag %s is not an MD5; sending it again", step.number,
+                     step.stored.etag)
+    return kept, replaced
+
+
+def _stat(path: str) -> os.stat_result:
+    try:
+        result = os.stat(path)
+    except FileNotFoundError:
+        raise ConfigurationError(f"no such local file: {path!r}") from None
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"{path!r} is not a regular file: give a file to upload "
+                                 "(directories: fs.put(dir, url, recursive=True))")
+    return result
+
+
+def _check_unchanged(path: str, before: os.stat_result) -> None:
+    now = os.stat(path)
+    if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise SourceChanged(f"{path} changed while it was being uploaded; nothing was "
+                            "published — upload it again once its writer is done",
+                            code="SourceChanged")
+
+
+def _read_all(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _read_into(path: str, offset: int, size: int, buffer: bytearray) -> Any:
+    view = memoryview(buffer)[:size]
+    with open(path, "rb") as f:
+        f.seek(offset)
+        if f.readinto(view) != size:
+            raise SourceChanged(f"{path} is shorter than when the upload began; upload it "
+                                "again once its writer is done", code="SourceChanged")
+    return view
+
+
+def _md5_of_range(path: str, offset: int, size: int, chunk: int = 8 << 20) -> bytes:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while size > 0:
+            data = f.read(min(chunk, size))
+            if not data:
+                break
+            digest.update(data)
+            size -= len(data)
+    return digest.digest()

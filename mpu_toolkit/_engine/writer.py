@@ -1,0 +1,400 @@
+"""The streaming writer: bytes in, numbered parts out, bounded memory, never a partial object.
+
+``write()`` copies into the current part buffer; a full buffer becomes a numbered part and is
+handed to the :class:`UploadSink` (which uploads it in the background). Before a part is
+handed over, ``write()`` waits until fewer than ``concurrency`` parts are in flight — that
+wait is the backpressure that bounds memory to about ``(concurrency + 1) × part size``.
+``close()`` sends the last part, waits for all, then completes; any failure on the way
+(producer, part, complete) aborts instead, so a truncated object is never published.
+
+The writer knows nothing of S3: the sink interface (submit a part / complete / put the whole
+object / abort) is implemented by :class:`mpu_toolkit.upload.S3Upload` and, in the tests, by
+an instrumented fake that checks the chunking exactly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures.thread  # noqa: F401  (see _register_exit below)
+import io
+import logging
+import sys
+import threading
+import weakref
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any, Callable, Literal
+
+from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
+from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
+from ..model import ObjectInfo, PartInfo
+from .sink import UploadSink
+from .._plan.sizing import PartSizer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MultipartWriter"]
+
+State = Literal["writing", "closed", "completed", "aborted", "failed", "kept"]
+
+
+class MultipartWriter(io.BufferedIOBase):
+    """A write-only binary file whose bytes stream into a multipart upload.
+
+    Not thread-safe: one producer thread writes (as with any file object).
+    """
+
+    mode = "wb"
+
+    def __init__(self, sink: UploadSink, sizer: PartSizer, *, url: str, concurrency: int = 8,
+                 keep_parts_on_error: bool = False, autocommit: bool = True,
+                 size: int | None = None, progress: ProgressCallback | None = None,
+                 on_commit: Callable[[ObjectInfo], None] | None = None) -> None:
+        super().__init__()
+        self._sink = sink
+        self._sizer = sizer
+        self._concurrency = concurrency
+        self._keep_parts = keep_parts_on_error
+        self.autocommit = autocommit
+        self._declared_size = size
+        self._progress = progress
+        self._last_emit = float("-inf")
+        self._on_commit = on_commit
+        self.url = self.path = url
+        self._clock = Clock()
+        self._next_number = 1
+        self._buffer = bytearray()  # allocated when the part's first byte arrives
+        self._fill = 0
+        self._in_flight: dict[int, tuple[Future[PartInfo], bytearray]] = {}
+        self._spares: list[bytearray] = []  # sent parts' buffers, reused (no page faults)
+        self._done: dict[int, PartInfo] = {}
+        self._written = 0
+        # updated by part done-callbacks on the I/O thread:
+        self._counter_lock = threading.Lock()
+        self._uploaded = 0
+        self._parts_settled = 0
+        self._parts_uploaded = 0
+        self._state: State = "writing"
+        self._error: BaseException | None = None
+        self.result: ObjectInfo | None = None  #: the published object, once completed
+        # An exception already being handled when the writer was opened is not a failure
+        # of this writer (e.g. writing a fallback file inside an ``except`` block).
+        self._exc_at_open = sys.exc_info()[1]
+        _live_writers.add(self)
+
+    # -- the file interface --------------------------------------------------------------
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._state != "writing"
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        """Nothing to do: S3 parts cannot be smaller than 5 MiB, so bytes wait for a full
+        part (or for ``close()``)."""
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        """Accept bytes-like data; blocks only while ``concurrency`` parts are in flight."""
+        self._check_writing()
+        try:
+            view = memoryview(data).cast("B")
+        except TypeError:
+            raise TypeError(f"write() takes bytes, bytearray or memoryview, not "
+                            f"{type(data).__name__} (encode text first, or open in 'w' mode)"
+                            ) from None
+        size = len(view)
+        if self._declared_size is not None and self._written + size > self._declared_size:
+            self._fail(MPUError(f"{self.url}: more bytes than the declared size="
+                                f"{self._declared_size:,}; drop size= or declare the real size"))
+        position = 0
+        try:
+            while position < size:
+                if not self._buffer:
+                    self._buffer = self._new_buffer(self._sizer.part_size(self._next_number))
+                room = len(self._buffer) - self._fill
+                take = min(room, size - position)
+                self._buffer[self._fill:self._fill + take] = view[position:position + take]
+                self._fill += take
+                position += take
+                if self._fill == len(self._buffer):
+                    self._send_buffer()
+        except BaseException as exc:
+            self._fail(exc)
+        self._written += size
+        if self._progress is not None and self._clock() - self._last_emit >= _EMIT_INTERVAL:
+            self._emit()  # throttled: encoders make many tiny writes (Parquet page headers)
+        return size
+
+    def close(self) -> None:
+        """Finish and (with autocommit) publish — unless an exception is propagating, in
+        which case the upload is aborted: a failed producer never publishes a partial object."""
+        if self._state != "writing":
+            return
+        propagating = sys.exc_info()[1]
+        if propagating is not None and propagating is not self._exc_at_open:
+            log.warning("%s closed while %r propagates: aborting, nothing is published",
+                        self.url, propagating)
+            self._fail(propagating, raise_error=False)
+            return
+        self._close_cleanly()
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None:
+            self._fail(exc, raise_error=False)
+        else:
+            self._close_cleanly()
+
+    def __del__(self) -> None:
+        if getattr(self, "_state", None) in ("writing", "closed"):
+            self._abandon("garbage-collected without close()")
+
+    # -- explicit outcomes -----------------------------------------------------------------
+    def commit(self) -> ObjectInfo:
+        """Publish the object (after ``close()`` when ``autocommit=False``, or instead of it)."""
+        if self._state == "completed":
+            assert self.result is not None
+            return self.result
+        if self._state == "writing":
+            self._finish_parts()
+        elif self._state != "closed":
+            raise self._closed_error()
+        try:
+            if self._next_number == 1:  # never filled one part: a single PUT
+                del self._buffer[self._fill:]
+                self.result = self._sink.put_object(self._buffer)
+                with self._counter_lock:
+                    self._uploaded = len(self._buffer)
+            else:
+                parts = self.parts
+                sent = sum(p.size for p in parts)
+                if sent != self._written:
+                    raise IntegrityError(f"{self.url}: parts hold {sent:,} bytes but "
+                                         f"{self._written:,} were written; not completing")
+                self.result = self._sink.complete(parts)
+        except BaseException as exc:
+            self._fail(exc)
+        self._buffer, self._spares = bytearray(), []
+        self._state = "completed"
+        if self._on_commit is not None:
+            self._on_commit(self.result)
+        self._emit()
+        log.info("%s completed: %s bytes in %d part(s), ETag %s", self.url, f"{self._written:,}",
+                 max(len(self._done), 1), self.result.etag)
+        return self.result
+
+    def abort(self, reason: str = "aborted by the caller") -> None:
+        """Stop and delete the upload; nothing is published. Idempotent."""
+        if self._state == "completed":
+            raise WriterClosedError(f"{self.url} is already completed; delete the object instead")
+        if self._state in ("aborted", "failed", "kept"):
+            return
+        self._fail(UploadAborted(f"{self.url}: {reason}"), raise_error=False)
+
+    discard = abort  # fsspec's name for it (transactions)
+
+    # -- what is visible for progress and resume --------------------------------------------
+    @property
+    def upload_id(self) -> str | None:
+        return self._sink.upload_id
+
+    @property
+    def bucket(self) -> str:
+        return self.url.split("://", 1)[-1].split("/", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.url.split("://", 1)[-1].split("/", 1)[1]
+
+    @property
+    def parts(self) -> list[PartInfo]:
+        """Parts confirmed by the server (and collected by the writer), in number order."""
+        return [self._done[n] for n in sorted(self._done)]
+
+    @property
+    def bytes_written(self) -> int:
+        return self._written
+
+    @property
+    def bytes_uploaded(self) -> int:
+        return self._uploaded
+
+    @property
+    def parts_in_flight(self) -> int:
+        return 0 if self.closed and self._state != "closed" else (
+            self._next_number - 1 - self._parts_settled)
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def __repr__(self) -> str:
+        return (f"<MultipartWriter {self.url} {self._state} written={self._written} "
+                f"parts={len(self._done)}+{len(self._in_flight)} upload_id={self.upload_id}>")
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"a MultipartWriter ({self.url}) cannot be pickled: it holds an open "
+                        "upload; open the writer inside the worker instead, or share one "
+                        "upload between workers with mpu_toolkit.start_upload()")
+
+    # -- internals ---------------------------------------------------------------------------
+    def _check_writing(self) -> None:
+        if self._state != "writing":
+            raise self._closed_error()
+
+    def _closed_error(self) -> WriterClosedError:
+        why = f" ({self._error})" if self._error else ""
+        return WriterClosedError(f"{self.url} is {self._state}{why}; open a new writer")
+
+    def _send_buffer(self) -> None:
+        number = self._next_number
+        self._wait_for_capacity(self._concurrency - 1)
+        buffer = self._buffer
+        data = buffer if self._fill == len(buffer) else memoryview(buffer)[:self._fill]
+        future = self._sink.submit_part(number, data)
+        self._in_flight[number] = (future, buffer)
+        future.add_done_callback(_on_part_done(weakref.ref(self)))
+        self._next_number += 1
+        self._buffer, self._fill = bytearray(), 0
+
+    def _wait_for_capacity(self, max_in_flight: int) -> None:
+        """Block until at most ``max_in_flight`` parts are in flight; raise a part's error."""
+        self._harvest()
+        while len(self._in_flight) > max_in_flight:
+            wait([f for f, _ in self._in_flight.values()], return_when=FIRST_COMPLETED)
+            self._harvest()
+
+    def _harvest(self) -> None:
+        for number, (future, buffer) in list(self._in_flight.items()):
+            if future.done():
+                del self._in_flight[number]
+                self._done[number] = future.result()  # raises the part's error
+                if len(self._spares) < 2:
+                    self._spares.append(buffer)  # the sink is done with it
+
+    def _new_buffer(self, size: int) -> bytearray:
+        while self._spares:
+            spare = self._spares.pop()
+            if len(spare) == size:
+                return spare
+        return bytearray(size)
+
+    def _finish_parts(self) -> None:
+        try:
+            if self._fill and self._next_number > 1:
+                self._send_buffer()
+            self._wait_for_capacity(0)
+        except BaseException as exc:
+            self._fail(exc)
+        self._state = "closed"
+
+    def _close_cleanly(self) -> None:
+        self._finish_parts()
+        if self.autocommit:
+            self.commit()
+        else:
+            self._emit()
+
+    def _fail(self, error: BaseException, raise_error: bool = True) -> None:
+        """Abort (or keep for resume), remember why, and re-raise."""
+        if self._state in ("writing", "closed"):
+            self._error = error
+            ended: State = "aborted" if isinstance(error, UploadAborted) else "failed"
+            # decided before the abort, so events from parts settling meanwhile say the same
+            self._state = "kept" if self._keep_parts else ended
+            self._in_flight.clear()
+            self._buffer, self._spares = bytearray(), []
+            try:
+                self._sink.abort(keep_parts=self._keep_parts)
+            except Exception as abort_error:  # the first error is the one to report
+                self._tell(error, logging.ERROR, (
+                    f"abort after {error!r} failed too ({abort_error}): incomplete upload "
+                    f"{self.upload_id} is left; abort it later with `mpu abort {self.url} "
+                    f"--upload-id {self.upload_id} --force`, or let a lifecycle rule"))
+            if self._keep_parts and self.upload_id is None:
+                self._state = ended  # nothing was started, so nothing is kept
+            elif self._keep_parts:
+                self._tell(error, logging.WARNING, (
+                    f"failed with {self._parts_uploaded} parts done; incomplete upload kept: "
+                    f"upload_id={self.upload_id}; with the same bytes in a local file, finish "
+                    f"it with `mpu put --resume --upload-id {self.upload_id} FILE {self.url}` "
+                    "(or upload_file(FILE, url, resume=True)); drop it with `mpu abort`"))
+            self._emit()
+        if raise_error:
+            raise error
+
+    def _tell(self, error: BaseException, level: int, hint: str) -> None:
+        """Log ``hint`` and attach it to ``error`` as a note (Python 3.11+)."""
+        log.log(level, "%s %s", self.url, hint)
+        if hasattr(error, "add_note"):
+            error.add_note(hint)
+
+    def _abandon(self, why: str) -> None:
+        log.warning("%s %s: aborting upload %s, nothing is published", self.url, why,
+                    self.upload_id or "(not started yet)")
+        self._fail(UploadAborted(f"{self.url}: {why}"), raise_error=False)
+
+    def _part_finished(self, future: Future[PartInfo]) -> None:
+        ok = not future.cancelled() and future.exception() is None
+        with self._counter_lock:
+            self._parts_settled += 1
+            if ok:
+                self._parts_uploaded += 1
+                self._uploaded += future.result().size
+        if ok:
+            self._emit()
+
+    def _emit(self) -> None:
+        if self._progress is None:
+            return
+        self._last_emit = self._clock()
+        state = {"closed": "completing"}.get(self._state, self._state)
+        event = ProgressEvent(
+            url=self.url, state=state, bytes_written=self._written,  # type: ignore[arg-type]
+            bytes_uploaded=self._uploaded, parts_done=self._parts_uploaded,
+            parts_in_flight=self.parts_in_flight, elapsed=self._clock(),
+            total=self._declared_size, upload_id=self.upload_id,
+            etag=self.result.etag if self.result else None,
+            error=str(self._error) if self._error else None)
+        deliver(self._progress, event)
+
+
+def _on_part_done(ref: "weakref.ref[MultipartWriter]") -> Any:
+    """A done-callback that does not keep the writer alive (so GC-without-close aborts)."""
+
+    def callback(future: Future[PartInfo]) -> None:
+        writer = ref()
+        if writer is not None:
+            writer._part_finished(future)
+
+    return callback
+
+
+_EMIT_INTERVAL = 0.1  # seconds between progress events caused by write()
+_live_writers: "weakref.WeakSet[MultipartWriter]" = weakref.WeakSet()
+
+
+def _abort_unfinished_writers() -> None:
+    """At interpreter exit, unfinished writers abort rather than leave orphaned uploads."""
+    for writer in list(_live_writers):
+        if writer.state in ("writing", "closed"):
+            writer._abandon("still open at interpreter exit")
+
+
+# The abort needs thread pools (DNS lookups, hashing), which concurrent.futures shuts down in
+# its own threading-exit hook, before `atexit` handlers run. Hooks run last-registered first,
+# so registering after concurrent.futures.thread has registered its own puts ours first.
+_register_exit = getattr(threading, "_register_atexit", atexit.register)
+_register_exit(_abort_unfinished_writers)

@@ -1,0 +1,5 @@
+"""The wire layer: S3 requests on s3fs's aiobotocore client, and nothing above them.
+
+Every request goes through one retry policy; every failure becomes one of
+:mod:`mpu_toolkit.errors`. Not API: the public names are re-exported by ``mpu_toolkit``.
+"""

@@ -1,0 +1,1 @@
+"""Dask at job scale: many partitions written as one object by the workers themselves."""

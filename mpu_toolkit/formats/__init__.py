@@ -1,0 +1,1 @@
+"""DataFrames and Arrow data streamed as Parquet, CSV and JSON Lines into one upload."""

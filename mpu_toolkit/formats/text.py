@@ -1,0 +1,160 @@
+"""CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
+
+Each chunk (see :mod:`mpu_toolkit.frames`) is rendered by pandas (``to_csv``; ``to_json(
+orient="records", lines=True)``), encoded, compressed on the fly into one gzip member or one
+zstd frame, and written to the upload; only one chunk's text is held at a time. The CSV
+header is written once, from the first chunk. As with Parquet, any exception aborts the
+upload: no truncated object, and no gzip trailer that would make one look complete.
+"""
+
+from __future__ import annotations
+
+import codecs
+import inspect
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Protocol
+
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import ConfigurationError
+from .frames import Frames, dataframes
+from .frameupload import FrameUpload, FrameWriteResult, split_options
+from ..progress import ProgressCallback
+
+__all__ = ["write_csv", "write_jsonl", "renderer", "encode_chunk", "codec_for",
+           "text_options"]
+
+Compression = Literal["infer", "gzip", "zstd"] | None
+
+_NOT_PASSED = {"self", "path_or_buf", "mode", "compression", "storage_options", "encoding",
+               "errors"}
+_CSV_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_csv).parameters) - _NOT_PASSED
+_JSONL_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_json).parameters) - _NOT_PASSED - {
+    "orient", "lines", "indent"}
+_EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+
+
+def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
+              compression: Compression = "infer", encoding: str = "utf-8",
+              progress: bool | ProgressCallback | None = None,
+              **options: Any) -> FrameWriteResult:
+    """Stream ``frames`` as one CSV object to ``url``; the header comes from the first chunk.
+
+    ``options``: ``DataFrame.to_csv`` keywords (``sep``, ``index``, ``header``,
+    ``date_format``, ``na_rep`` ...; pandas' defaults) and writer options (``part_size``,
+    ``metadata`` ...). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
+    or ``"infer"`` from the extension (``.gz``, ``.zst``). On any exception the upload is
+    aborted and nothing is published.
+    """
+    csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv")
+    return _write_text(frames, url, renderer("csv", csv_options), "csv", storage_options,
+                       compression, encoding, progress, writer_options)
+
+
+def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
+                compression: Compression = "infer", encoding: str = "utf-8",
+                progress: bool | ProgressCallback | None = None,
+                **options: Any) -> FrameWriteResult:
+    """Stream ``frames`` as JSON Lines (one object per row) to ``url``.
+
+    Rows are rendered as ``DataFrame.to_json(orient="records", lines=True)`` does;
+    ``options``: its other keywords (``date_format``, ``date_unit``, ``force_ascii``,
+    ``double_precision`` ...) and writer options. ``compression`` as in :func:`write_csv`.
+    """
+    json_options, writer_options = split_options(options, _JSONL_OPTIONS, "write_jsonl")
+    return _write_text(frames, url, renderer("jsonl", json_options), "jsonl", storage_options,
+                       compression, encoding, progress, writer_options)
+
+
+Kind = Literal["csv", "jsonl"]
+Render = Callable[[pd.DataFrame, bool], str]
+
+
+def renderer(kind: Kind, options: Mapping[str, Any]) -> Render:
+    """``render(df, first)``: one chunk as pandas writes it (the CSV header only first)."""
+    if kind == "csv":
+        csv_options = dict(options)
+        header = csv_options.pop("header", True)
+        return lambda df, first: df.to_csv(header=header if first else False, **csv_options)
+    return lambda df, first: (df.to_json(orient="records", lines=True, **options)
+                              if len(df) else "")
+
+
+def text_options(kind: Kind, options: dict[str, Any], caller: str
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split keywords into pandas' (``to_csv`` / ``to_json``) and the writer's."""
+    return split_options(options, _CSV_OPTIONS if kind == "csv" else _JSONL_OPTIONS, caller)
+
+
+def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
+                 encoding: str = "utf-8") -> bytes:
+    """One chunk as a self-contained piece: a whole gzip member or zstd frame (pieces
+    concatenate into a valid file), or plain encoded text."""
+    data = render(df, first).encode(encoding)
+    if codec == "gzip":
+        packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return packer.compress(data) + packer.flush()
+    if codec == "zstd":
+        return bytes(pa.compress(data, "zstd", asbytes=True))
+    return data
+
+
+def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool], str],
+                kind: str, storage_options: Mapping[str, Any] | None,
+                compression: Compression, encoding: str,
+                progress: bool | ProgressCallback | None,
+                writer_options: dict[str, Any]) -> FrameWriteResult:
+    codec = codec_for(compression, url)
+    codecs.lookup(encoding)  # an unknown encoding fails here, before any upload
+    writer_options.setdefault("content_type", CONTENT_TYPES[kind])
+    chunks = dataframes(frames)
+    with FrameUpload(url, storage_options=storage_options, progress=progress,
+                     writer_options=writer_options) as upload:
+        out = _compressor(codec, upload.file)
+        for number, df in enumerate(chunks):
+            out.write(render(df, number == 0).encode(encoding))
+            upload.add_rows(len(df))
+        out.close()
+    assert upload.result is not None
+    return upload.result
+
+
+def codec_for(compression: Compression, url: str) -> str | None:
+    if compression == "infer":
+        name = url.rsplit("/", 1)[-1].lower()
+        return next((c for ext, c in _EXTENSIONS.items() if name.endswith(ext)), None)
+    if compression in (None, "gzip", "zstd"):
+        return compression
+    raise ConfigurationError(f"compression={compression!r}: use 'gzip', 'zstd', None, or "
+                             "'infer' (from the extension: .gz, .zst)")
+
+
+class _Stream(Protocol):
+    def write(self, data: bytes) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class _Gzip:
+    """One gzip member, compressed as written (zlib releases the GIL while it works)."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self._zlib = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+
+    def write(self, data: bytes) -> None:
+        self._file.write(self._zlib.compress(data))
+
+    def close(self) -> None:
+        self._file.write(self._zlib.flush())
+
+
+def _compressor(codec: str | None, file: Any) -> _Stream:
+    if codec == "gzip":
+        return _Gzip(file)
+    if codec == "zstd":
+        return pa.CompressedOutputStream(file, "zstd")  # one zstd frame; no new dependency
+    return file

@@ -1,0 +1,182 @@
+"""Incomplete multipart uploads as pandas DataFrames: list, parts, usage, abort, lifecycle.
+
+>>> from mpu_toolkit import uploads                                    # doctest: +SKIP
+>>> df = uploads.list("mpu://bucket/prefix", storage_options=so)       # one row per upload
+>>> uploads.usage(storage_options=so)                                  # totals per bucket
+>>> uploads.abort(df[df.age > "7d"], storage_options=so)               # outcome per upload
+
+URLs are ``mpu://bucket/prefix`` (or ``s3://``); no URL means every bucket the credentials
+can list. ``storage_options`` are s3fs's; pass ``fs=`` to reuse a filesystem instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
+
+import pandas as pd
+from fsspec.asyn import sync
+
+from . import accounting
+from . import listing as inventory
+from . import lifecycle as rules
+from ..errors import ConfigurationError
+from ..fs import MPUFileSystem
+from ..model import UploadInfo
+from .safe_abort import abort_rows, parse_age
+
+__all__ = ["list", "parts", "usage", "abort", "lifecycle", "set_lifecycle",
+           "remove_lifecycle"]
+
+T = TypeVar("T")
+URLs = str | Sequence[str] | None
+
+
+def _filesystem(storage_options: Mapping[str, Any] | None,
+                fs: MPUFileSystem | None) -> MPUFileSystem:
+    return fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
+
+
+def _run(fs: MPUFileSystem, call: Callable[[], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        return await call()
+
+    return sync(fs.loop, runner)
+
+
+def list_uploads(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *,
+                 sizes: bool = True, older_than: str | pd.Timedelta | None = None,
+                 page_size: int = 1000, concurrency: int = 16,
+                 fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """Every incomplete upload under ``urls``: bucket, key, upload_id, initiated, age,
+    storage_class, owner, initiator, parts, bytes, abort_date (oldest first).
+
+    ``sizes=False`` skips the ListParts calls (parts/bytes are then <NA>).
+    """
+    fs = _filesystem(storage_options, fs)
+    targets = inventory.parse_targets(urls)
+    records = _run(fs, lambda: inventory.collect(fs.multipart, targets, sizes=sizes,
+                                                 page_size=page_size, concurrency=concurrency))
+    frame = inventory.to_frame(records)
+    cutoff = parse_age(older_than, "older_than")
+    return frame if cutoff is None else frame[frame["age"] >= cutoff].reset_index(drop=True)
+
+
+def parts(url: str, upload_id: str, storage_options: Mapping[str, Any] | None = None, *,
+          fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """The parts of one upload: number, size, etag, last_modified."""
+    fs = _filesystem(storage_options, fs)
+    bucket, key, _ = fs.split_path(url)
+    found = _run(fs, lambda: fs.multipart.list_parts(bucket, key, upload_id))
+    frame = pd.DataFrame([(p.number, p.size, p.etag, p.last_modified) for p in found],
+                         columns=["number", "size", "etag", "last_modified"])
+    frame["last_modified"] = pd.to_datetime(frame["last_modified"], utc=True)
+    return frame.astype({"number": "int64", "size": "int64", "etag": "string",
+                         "last_modified": "datetime64[ns, UTC]"})
+
+
+def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *,
+          by: accounting.GroupBy = "bucket", objects: bool = False, prefix_depth: int = 1,
+          uploads: pd.DataFrame | None = None, fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """Storage held by incomplete uploads per bucket, top-level prefix or age band.
+
+    ``objects=True`` also sums the completed objects (a full listing: it costs a scan) and
+    adds ``object_bytes`` and ``share``. Pass ``uploads=`` to reuse a frame from :func:`list`.
+    """
+    fs = _filesystem(storage_options, fs)
+    frame = uploads if uploads is not None else list_uploads(urls, fs=fs)
+    object_bytes = None
+    if objects:
+        object_bytes = {}
+        for bucket in frame["bucket"].astype(str).unique():
+            found = fs.find(bucket, detail=True)  # every object: the scan `objects` asks for
+            keys = pd.Series([p.split("/", 1)[1] for p in found], dtype="string")
+            sizes = pd.Series([int(i["size"]) for i in found.values()], dtype="int64")
+            groups = (accounting.top_prefix(keys, prefix_depth) if by == "prefix"
+                      else pd.Series("", index=keys.index))  # same grouping as the uploads
+            for group, total in sizes.groupby(groups.to_numpy()).sum().items():
+                object_bytes[(bucket, str(group))] = int(total)
+    return accounting.summarize(frame, by, prefix_depth=prefix_depth, object_bytes=object_bytes)
+
+
+def _rows_of(target: Any, fs: MPUFileSystem, older_than: pd.Timedelta | None) -> pd.DataFrame:
+    """What to abort, as rows of the uploads frame (looked up where only ids are given)."""
+    if isinstance(target, pd.DataFrame):
+        missing = {"bucket", "key", "upload_id"} - set(target.columns)
+        if missing:
+            raise ConfigurationError(f"the frame to abort lacks columns {sorted(missing)}: "
+                                     "pass rows of uploads.list(...)")
+        wanted = target
+    else:
+        items = [target] if isinstance(target, str) else builtins.list(target)
+        if items and all(isinstance(i, str) for i in items):  # URLs: every upload under them
+            frame = list_uploads(items, fs=fs)
+            return frame if older_than is None else frame[frame["age"] >= older_than]
+        triples = [(u.bucket, u.key, u.upload_id) if isinstance(u, UploadInfo) else tuple(u)
+                   for u in items]
+        if any(len(t) != 3 for t in triples):
+            raise ConfigurationError("abort() takes a DataFrame from uploads.list, a URL, or "
+                                     "(bucket, key, upload_id) triples / UploadInfo objects")
+        wanted = pd.DataFrame(triples, columns=["bucket", "key", "upload_id"])
+    if "initiated" not in wanted.columns or "age" not in wanted.columns:
+        listed = list_uploads([f"{b}/{k}" for b, k in
+                               set(zip(wanted["bucket"], wanted["key"]))], fs=fs)
+        info = listed.drop(columns=["bucket", "key"], errors="ignore")
+        wanted = wanted[["bucket", "key", "upload_id"]].merge(info, on="upload_id", how="left")
+    return wanted if older_than is None else wanted[wanted["age"] >= older_than]
+
+
+def abort(target: pd.DataFrame | str | Iterable[Any], storage_options: Mapping[str, Any] |
+          None = None, *, min_age: str | pd.Timedelta | None = "1h",
+          older_than: str | pd.Timedelta | None = None, force: bool = False,
+          dry_run: bool = False, concurrency: int = 8,
+          fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """Abort uploads; returns one row per upload with ``outcome`` and ``reason``.
+
+    ``target``: rows of :func:`list`, a URL (every upload under it), or
+    ``(bucket, key, upload_id)`` triples. Uploads younger than ``min_age`` are skipped
+    unless ``force`` (they may be live writers); ``older_than`` filters the target first;
+    ``dry_run`` reports what would be aborted. Never stops half-way on one failure.
+    """
+    fs = _filesystem(storage_options, fs)
+    protect, cutoff = parse_age(min_age, "min_age"), parse_age(older_than, "older_than")
+    rows = _rows_of(target, fs, cutoff).reset_index(drop=True)
+    return _run(fs, lambda: abort_rows(fs.multipart, rows, min_age=protect, force=force,
+                                       dry_run=dry_run, concurrency=concurrency))
+
+
+def _bucket_of(url: str, fs: MPUFileSystem) -> tuple[str, str]:
+    bucket, prefix, _ = fs.split_path(url)
+    if not bucket:
+        raise ConfigurationError(f"{url!r} names no bucket: use mpu://bucket")
+    return bucket, prefix
+
+
+def lifecycle(url: str, storage_options: Mapping[str, Any] | None = None, *,
+              fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """The bucket's lifecycle rules (one row each)."""
+    fs = _filesystem(storage_options, fs)
+    bucket, _ = _bucket_of(url, fs)
+    return rules.rules_frame(bucket, _run(fs, lambda: fs.multipart.get_lifecycle_rules(bucket)))
+
+
+def set_lifecycle(url: str, days: int, storage_options: Mapping[str, Any] | None = None, *,
+                  rule_id: str = rules.RULE_ID, fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """Abort uploads under ``url``'s prefix ``days`` after initiation; keeps other rules."""
+    fs = _filesystem(storage_options, fs)
+    bucket, prefix = _bucket_of(url, fs)
+    return rules.rules_frame(bucket, _run(fs, lambda: rules.set_abort_rule(
+        fs.multipart, bucket, days, prefix=prefix, rule_id=rule_id)))
+
+
+def remove_lifecycle(url: str, storage_options: Mapping[str, Any] | None = None, *,
+                     rule_id: str = rules.RULE_ID,
+                     fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """Remove the abort rule ``rule_id`` only."""
+    fs = _filesystem(storage_options, fs)
+    bucket, _ = _bucket_of(url, fs)
+    return rules.rules_frame(bucket, _run(fs, lambda: rules.remove_abort_rule(
+        fs.multipart, bucket, rule_id=rule_id)))
+
+
+list = list_uploads  # noqa: A001  (the documented name: uploads.list(...))

@@ -1,0 +1,99 @@
+"""Abort incomplete uploads without hurting live writers, and say what happened to each.
+
+An upload younger than ``min_age`` may belong to a writer that is still running: it is
+skipped unless forced. Every abort is confirmed with ListParts and repeated if parts landed
+meanwhile. One upload's failure never stops the batch: each gets an outcome —
+``aborted``, ``gone`` (already completed, aborted or expired), ``skipped``, ``would-abort``
+(dry run) or ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Literal
+
+import pandas as pd
+
+from ..errors import ConfigurationError, MPUError
+from .._s3.client import MultipartProtocol
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Outcome", "parse_age", "format_age", "abort_rows", "RESULT_COLUMNS"]
+
+Outcome = Literal["aborted", "gone", "skipped", "would-abort", "failed"]
+RESULT_COLUMNS = ["bucket", "key", "upload_id", "initiated", "age", "parts", "bytes",
+                  "outcome", "reason"]
+
+
+_AGE_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_SHORT_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*$", re.IGNORECASE)
+
+
+def parse_age(value: str | pd.Timedelta | None, what: str = "min_age") -> pd.Timedelta | None:
+    """``"1h"``, ``"30min"``, ``"7d"``, ``"2w"``, a timedelta, or None."""
+    if value is None:
+        return None
+    short = _SHORT_AGE.match(value) if isinstance(value, str) else None
+    try:
+        age = (pd.Timedelta(seconds=float(short.group(1)) * _AGE_UNITS[short.group(2).lower()])
+               if short else pd.Timedelta(value))
+    except (ValueError, TypeError):
+        raise ConfigurationError(f"{what}={value!r} is not a duration: use e.g. '1h', '30min', "
+                                 "'7d' or a timedelta") from None
+    if age < pd.Timedelta(0):
+        raise ConfigurationError(f"{what}={value!r} must not be negative")
+    return age
+
+
+def format_age(age: pd.Timedelta) -> str:
+    """``1h``, ``7d``, ``1d 2h``, ``30min``, ``45s``: ages as people write them."""
+    seconds = int(age.total_seconds())
+    units = [("d", 86400), ("h", 3600), ("min", 60), ("s", 1)]
+    parts = []
+    for name, size in units:
+        if seconds >= size:
+            parts.append(f"{seconds // size}{name}")
+            seconds %= size
+    return " ".join(parts[:2]) or "0s"
+
+
+async def _abort_one(protocol: MultipartProtocol, row: pd.Series, dry_run: bool,
+                     gate: asyncio.Semaphore) -> tuple[Outcome, str]:
+    if dry_run:
+        return "would-abort", "dry run: nothing was aborted"
+    async with gate:
+        try:
+            existed = await protocol.abort_until_clean(row["bucket"], row["key"],
+                                                       row["upload_id"])
+        except MPUError as exc:
+            return "failed", str(exc)
+    if not existed:
+        return "gone", "already completed, aborted or expired"
+    log.info("aborted s3://%s/%s upload %s", row["bucket"], row["key"], row["upload_id"])
+    return "aborted", ""
+
+
+async def abort_rows(protocol: MultipartProtocol, rows: pd.DataFrame, *,
+                     min_age: pd.Timedelta | None, force: bool = False, dry_run: bool = False,
+                     concurrency: int = 8) -> pd.DataFrame:
+    """Abort the uploads of ``rows`` (columns of the uploads frame; ``age`` may be NaT for
+    uploads not found in a listing — those are reported gone)."""
+    gate = asyncio.Semaphore(concurrency)
+    jobs, outcomes = [], {}
+    for index, row in rows.iterrows():
+        if pd.isna(row["initiated"]):
+            outcomes[index] = ("gone", "not among the bucket's incomplete uploads")
+        elif min_age is not None and not force and row["age"] < min_age:
+            outcomes[index] = ("skipped", f"younger than {format_age(min_age)} (it may be a "
+                                          "live writer); wait, or force it")
+        else:
+            jobs.append((index, _abort_one(protocol, row, dry_run, gate)))
+    for (index, _), result in zip(jobs, await asyncio.gather(*(job for _, job in jobs))):
+        outcomes[index] = result
+    result_frame = rows.reindex(columns=RESULT_COLUMNS[:-2]).copy()
+    result_frame["outcome"] = pd.Series({i: o for i, (o, _) in outcomes.items()}, dtype="string")
+    result_frame["reason"] = pd.Series({i: r for i, (_, r) in outcomes.items()}, dtype="string")
+    return result_frame.reset_index(drop=True)

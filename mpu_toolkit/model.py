@@ -1,0 +1,66 @@
+"""The records every layer shares: parts, uploads and objects as S3 describes them.
+
+Small frozen dataclasses, no I/O: the wire layer (:mod:`mpu_toolkit._s3`) fills them from
+S3's answers; the planners, the engine and the front ends read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+__all__ = ["PartInfo", "UploadParts", "UploadInfo", "ObjectInfo"]
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """One uploaded part, as sent or as listed."""
+
+    number: int
+    size: int
+    etag: str
+    last_modified: datetime | None = None
+    checksums: Mapping[str, str] = field(default_factory=dict)  #: e.g. {"ChecksumCRC32": ...}
+
+    def completion_entry(self) -> dict[str, Any]:
+        return {"PartNumber": self.number, "ETag": self.etag, **self.checksums}
+
+
+@dataclass(frozen=True)
+class UploadParts:
+    """What ListParts says about one upload: its parts and the lifecycle abort date."""
+
+    parts: list[PartInfo]
+    abort_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    """One incomplete multipart upload from ListMultipartUploads."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime | None
+    storage_class: str | None = None
+    owner: str | None = None
+    initiator: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """A published object: what HEAD (or PutObject/Complete) said about it."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int | None = None
+    version_id: str | None = None
+    last_modified: datetime | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)  #: user metadata (HEAD only)
+    content_type: str | None = None
+    #: the other headers a copy keeps: ContentEncoding, CacheControl, ContentDisposition ...
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    #: the server shares the source's data on CopyObject instead of copying bytes (Ceph RGW)
+    copies_by_reference: bool = False

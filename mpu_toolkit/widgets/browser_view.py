@@ -1,0 +1,49 @@
+"""What the uploads browser shows: filters, sort order and the confirmation text. Pure pandas."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..inventory.safe_abort import format_age, parse_age
+from .html_table import size_text
+
+__all__ = ["ALL", "SORT_COLUMNS", "filter_sort", "confirm_text"]
+
+ALL = "(all buckets)"
+SORT_COLUMNS = {"initiated": "initiated", "age": "age", "bucket": "bucket", "key": "key",
+                "parts": "parts", "size": "bytes", "storage class": "storage_class",
+                "upload id": "upload_id"}
+
+
+def filter_sort(frame: pd.DataFrame, *, bucket: str | None, prefix: str, min_age: str,
+                sort_by: str, ascending: bool) -> pd.DataFrame:
+    """Rows of ``frame`` in ``bucket`` (``ALL``: any), under ``prefix``, at least ``min_age``
+    old (``"1d"``; a bad value raises ConfigurationError), sorted with stable tie-breakers."""
+    if bucket not in (ALL, None):
+        frame = frame[frame["bucket"] == bucket]
+    if prefix:
+        frame = frame[frame["key"].astype(str).str.startswith(prefix)]
+    if min_age.strip():
+        frame = frame[frame["age"] >= parse_age(min_age.strip(), "min age")]
+    column = SORT_COLUMNS[sort_by]
+    ties = [c for c in ("bucket", "key", "upload_id") if c != column]
+    return frame.sort_values([column] + ties, ascending=ascending, na_position="last",
+                             kind="stable").reset_index(drop=True)
+
+
+def confirm_text(rows: pd.DataFrame, what: str, *, min_age: pd.Timedelta | None,
+                 force: bool) -> str:
+    """The question before an abort: how many uploads, how many bytes freed, who is spared."""
+    young = ((rows["age"] < min_age).fillna(False) if min_age is not None and not force
+             else pd.Series(False, index=rows.index))
+    doomed = rows[~young]
+    freed = int(doomed["bytes"].fillna(0).sum())
+    text = (f"Abort {len(doomed):,} upload{'s' if len(doomed) != 1 else ''} ({what}), "
+            f"freeing {size_text(freed)} ({freed:,} bytes)?")
+    spare = "0s" if min_age is None else format_age(min_age)
+    if young.any():
+        text += (f" {int(young.sum()):,} younger than {spare} will be skipped (they may be "
+                 "live writers; tick force to include them).")
+    elif force and min_age is not None:
+        text += " Force is on: uploads of live writers would be aborted too."
+    return text
