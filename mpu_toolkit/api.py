@@ -1,29 +1,61 @@
-"""Copy, compose and upload local files by URL: the public face of the planned transfers.
+"""The blocking entry points by URL: write, copy, compose, upload, download, start an upload.
 
->>> from mpu_toolkit import copy, compose, upload_file                   # doctest: +SKIP
+>>> from mpu_toolkit import open_writer, copy, compose, upload_file, download  # doctest: +SKIP
 >>> copy("mpu://a/big.bin", "mpu://b/big.bin", storage_options=so)        # server-side
 >>> compose(["mpu://b/part-0.csv", "mpu://b/part-1.csv"], "mpu://b/all.csv",
 ...         storage_options=so)                                          # no download
 >>> upload_file("big.bin", "mpu://b/big.bin", resume=True, storage_options=so)
+>>> download("mpu://b/big.bin", "big.bin", storage_options=so)
 
-Each call opens an :class:`~mpu_toolkit.MPUFileSystem` from ``storage_options`` (s3fs's),
-or uses ``fs=``; the same operations are ``fs.copy``, ``fs.compose`` and ``fs.put``.
+Each call uses the :class:`~mpu_toolkit.MPUFileSystem` of ``storage_options`` (s3fs's
+options, fsspec-cached) or ``fs=``; the same operations are ``fs.copy``, ``fs.compose``,
+``fs.put`` and ``fs.get``. Each stops when interrupted (Ctrl-C, Jupyter's "Interrupt
+kernel"): what was in flight is stopped, the upload aborted (or kept, when resuming was asked
+for), and the exception's notes say which.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any, Mapping, Sequence
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Sequence
 
-from .fs import MPUFileSystem
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback
+
+from ._engine.blocking import run_blocking
 from ._engine.fileupload import FileUploadResult
 from ._engine.servercopy import CopyResult
+from ._engine.upload import S3Upload
+from ._engine.writer import MultipartWriter
+from ._s3.client import S3Client
+from ._s3.errormap import map_error
+from .errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey
+from .fs import MPUFileSystem, filesystem
+from .handle import UploadHandle
+from .options import WriteOptions
+from .progress import ProgressCallback, ProgressEvent, make_progress
 
-__all__ = ["copy", "compose", "upload_file"]
+__all__ = ["open_writer", "copy", "compose", "upload_file", "download", "start_upload",
+           "DownloadResult"]
 
 
-def _fs(storage_options: Mapping[str, Any] | None, fs: MPUFileSystem | None) -> MPUFileSystem:
-    return fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
+def open_writer(url: str, *, storage_options: Mapping[str, Any] | None = None,
+                autocommit: bool = True, fs: MPUFileSystem | None = None,
+                **options: Any) -> MultipartWriter:
+    """Open a streaming multipart writer for ``url`` (``mpu://``, ``s3://`` or ``bucket/key``).
+
+    ``storage_options`` are s3fs's (``endpoint_url``, ``key``, ``secret`` ...); ``options``
+    are :class:`~mpu_toolkit.WriteOptions` fields (``part_size``, ``concurrency``, ``size``,
+    ``checksum``, ``keep_parts_on_error``, ``metadata``, ``content_type``, ``progress`` ...).
+
+    >>> with open_writer("mpu://bucket/big.bin", storage_options=so) as f:  # doctest: +SKIP
+    ...     for chunk in source:
+    ...         f.write(chunk)
+    """
+    return filesystem(storage_options, fs).open_writer(url, autocommit=autocommit, **options)
 
 
 def copy(source: str, dest: str, *, storage_options: Mapping[str, Any] | None = None,
@@ -34,9 +66,10 @@ def copy(source: str, dest: str, *, storage_options: Mapping[str, Any] | None = 
     ``content_type`` replace them. Objects above ``copy_cutoff`` are copied as concurrent
     UploadPartCopy ranges of ``part_size`` (default 64 MiB); ``options`` are writer options
     (``concurrency``, ``storage_class``, ``progress`` ...)."""
-    filesystem = _fs(storage_options, fs)
-    return filesystem.cp_file(source, dest, metadata=metadata, content_type=content_type,
-                              copy_cutoff=copy_cutoff, part_size=part_size, **options)
+    filesystem_ = filesystem(storage_options, fs)
+    return run_blocking(filesystem_.loop, filesystem_._cp_file(
+        source, dest, metadata=metadata, content_type=content_type, copy_cutoff=copy_cutoff,
+        part_size=part_size, **options))
 
 
 def compose(sources: Sequence[str], dest: str, *,
@@ -48,9 +81,9 @@ def compose(sources: Sequence[str], dest: str, *,
     part rules allow (pieces under 5 MiB are downloaded and uploaded with a neighbour)."""
     if isinstance(sources, str):
         raise TypeError("compose() takes a list of source URLs, not one string")
-    return _fs(storage_options, fs).compose(sources, dest, metadata=metadata,
-                                            content_type=content_type, part_size=part_size,
-                                            **options)
+    return filesystem(storage_options, fs).compose(
+        sources, dest, metadata=metadata, content_type=content_type, part_size=part_size,
+        **options)
 
 
 def upload_file(path: str | os.PathLike[str], dest: str, *, resume: bool = False,
@@ -62,7 +95,120 @@ def upload_file(path: str | os.PathLike[str], dest: str, *, resume: bool = False
     ``resume=True`` continues the key's interrupted upload (or ``upload_id``): stored parts
     are kept only when their ETag is the MD5 of the local bytes at their place; the rest
     are sent, so only what is missing or changed travels. If no upload is found a new one
-    starts; if this one fails too, its parts are kept for the next ``resume``.
+    starts; if this one fails too (or is interrupted), its parts are kept for the next
+    ``resume``, and the exception's notes name the upload.
     """
-    return _fs(storage_options, fs).upload_file(path, dest, resume=resume, upload_id=upload_id,
-                                                **options)
+    return filesystem(storage_options, fs).upload_file(path, dest, resume=resume,
+                                                       upload_id=upload_id, **options)
+
+
+def start_upload(url: str, *, storage_options: Mapping[str, Any] | None = None,
+                 **options: Any) -> UploadHandle:
+    """CreateMultipartUpload for ``url`` now; ``options`` are writer options (metadata,
+    content_type, checksum, max_attempts ...), validated here and used by every process
+    that receives the :class:`~mpu_toolkit.UploadHandle`."""
+    fs = filesystem(storage_options)
+    ref = fs.object_ref(url, write=True)
+    opts = WriteOptions.from_kwargs(**options)  # refuse bad options before any request
+    upload_id = run_blocking(fs.loop, S3Upload(S3Client(fs), fs.loop, ref, opts).start())
+    return UploadHandle(ref.url, upload_id, dict(storage_options or {}), dict(options))
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What a download wrote."""
+
+    url: str
+    path: str
+    size: int
+    etag: str | None
+    seconds: float
+
+
+def download(url: str, path: str | os.PathLike[str], *,
+             storage_options: Mapping[str, Any] | None = None,
+             part_size: int | None = None, concurrency: int | None = None,
+             progress: bool | ProgressCallback | None = None,
+             fs: MPUFileSystem | None = None) -> DownloadResult:
+    """Download one object to ``path`` (a directory takes the object's name).
+
+    The bytes go to a temporary file beside ``path``, renamed once complete and of the
+    object's size: ``path`` is never left partial, also when the download is interrupted.
+    ``part_size`` / ``concurrency``: ranged GETs of that size, that many at once.
+    """
+    started, filesystem_ = time.monotonic(), filesystem(storage_options, fs)
+    if concurrency is not None and not 1 <= concurrency <= 64:
+        raise ConfigurationError(f"concurrency={concurrency} must be from 1 to 64")
+    with _read_errors(url):
+        info = filesystem_.info(url)
+    if info.get("type") != "file":
+        raise ConfigurationError(f"{url} is not an object (a prefix?): give bucket/key; "
+                                 "recursive copies are not supported")
+    target = os.fspath(path)
+    if os.path.isdir(target) or target.endswith(os.sep):
+        target = os.path.join(target, os.path.basename(url.rstrip("/")))
+    parent = os.path.dirname(os.path.abspath(target))
+    partial = os.path.join(parent, f".{os.path.basename(target)}.{uuid.uuid4().hex[:8]}"
+                                   ".mpu-download")
+    with _local_errors(target):
+        os.makedirs(parent, exist_ok=True)
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # umask
+    try:
+        with _read_errors(url):
+            filesystem_.get_file(url, partial, callback=_progress_callback(
+                progress, url, target, int(info["size"])),
+                **({"chunksize": part_size} if part_size else {}),
+                **({"max_concurrency": concurrency} if concurrency else {}))
+        size = os.path.getsize(partial)
+        if size != info["size"]:
+            raise IntegrityError(f"{url}: downloaded {size:,} bytes, the object has "
+                                 f"{info['size']:,}; download again")
+        with _local_errors(target):
+            os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return DownloadResult(url, target, size, info.get("ETag"), time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _read_errors(url: str) -> Iterator[None]:
+    """s3fs's reads raise built-in errors: make them ours (they say what to do)."""
+    try:
+        yield
+    except MPUError:
+        raise
+    except FileNotFoundError:
+        raise NoSuchKey(f"{url}: no such object — check the key; list the bucket to see "
+                        "what exists") from None
+    except OSError as exc:  # PermissionError (403), a full disk ...
+        raise MPUError(f"downloading {url} failed: {exc}") from exc
+    except Exception as exc:  # botocore's credential and connection errors
+        raise MPUError(f"downloading {url} failed: {map_error(exc)}") from exc
+
+
+@contextlib.contextmanager
+def _local_errors(path: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise MPUError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _progress_callback(progress: bool | ProgressCallback | None, url: str, path: str,
+                       total: int) -> Callback:
+    """fsspec's download callback, reporting :class:`ProgressEvent` s like the uploads."""
+    show = make_progress(progress, os.path.basename(path), total)
+    if show is None:
+        return DEFAULT_CALLBACK
+    clock = time.monotonic()
+
+    class Events(Callback):  # type: ignore[misc]
+        def call(self, *args: Any, **kwargs: Any) -> None:
+            done = self.value >= total
+            show(ProgressEvent(url=url, state="completed" if done else "writing",
+                               bytes_written=self.value, bytes_uploaded=self.value,
+                               parts_done=0, parts_in_flight=0,
+                               elapsed=time.monotonic() - clock, total=total))
+
+    return Events(size=total)

@@ -1,40 +1,51 @@
 """``mpu://``: s3fs for everything, except that ``open(path, "wb")`` streams a multipart upload.
 
 Reading, listing and ``storage_options`` are s3fs's (this is a subclass of
-``s3fs.S3FileSystem``); writing returns a :class:`~mpu_toolkit.writer.MultipartWriter`.
-Registered with fsspec through the ``fsspec.specs`` entry point, so ``"mpu://bucket/key"``
-works in pandas, pyarrow and Dask without importing mpu_toolkit.
+``s3fs.S3FileSystem``); writing returns a :class:`~mpu_toolkit.MultipartWriter`, and copies,
+composes and file uploads go through mpu_toolkit's engine. Registered with fsspec through the
+``fsspec.specs`` entry point, so ``"mpu://bucket/key"`` works in pandas, pyarrow and Dask
+without importing mpu_toolkit.
 
-Client defaults differ from s3fs's in three ways, each for the upload path:
-botocore's own retries are off (the writer retries parts itself, and a wrong endpoint fails
-fast), flexible checksums are only sent when asked (many S3-compatible stores reject them),
-and payload SHA-256 signing is off over plain HTTP (Content-MD5 protects each part instead).
-Pass ``config_kwargs`` to override any of them.
+What changes for s3fs's own operations:
+
+* every request, reads and listings included, is retried by mpu_toolkit's policy
+  (``max_attempts``; see :mod:`mpu_toolkit._s3.retry`), with the client defaults of
+  :data:`~mpu_toolkit._s3.providers.GENERIC` (``config_kwargs`` override them);
+* a blocking call stops its work when interrupted (Ctrl-C, Jupyter's "Interrupt kernel")
+  instead of letting it run on in the background;
+* no bucket is ever created implicitly: ``makedirs`` (which fsspec, pandas and Dask call
+  before a write) only checks that the bucket exists; ``fs.mkdir("bucket")`` creates one.
 """
 
 from __future__ import annotations
 
+import inspect
 import mimetypes
 import os
 from dataclasses import fields
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from fsspec.asyn import sync
+from fsspec.asyn import async_methods
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
+from fsspec.spec import AbstractFileSystem
 from s3fs import S3FileSystem
+from s3fs.core import _error_wrapper
 
-from ._s3 import redact as logredact
-from .errors import ConfigurationError, InvalidName
+from ._engine.blocking import run_blocking
 from ._engine.fileupload import FileUploadResult, upload_local_file
-from .options import WriteOptions
-from .progress import ProgressEvent, make_progress
-from ._s3.client import MultipartProtocol
-from .model import ObjectInfo
-from ._engine.servercopy import CopyResult, CopySettings, compose_objects, copy_object
+from ._engine.servercopy import CopyResult, ServerCopy
 from ._engine.upload import S3Upload
 from ._engine.writer import MultipartWriter
+from ._s3 import retry
+from ._s3.client import S3Client
+from ._s3.errormap import missing_bucket
+from ._s3.providers import GENERIC
+from .errors import ConfigurationError, InvalidName
+from .model import ObjectInfo, ObjectRef
+from .options import CopyOptions, WriteOptions
+from .progress import ProgressEvent, make_progress
 
-__all__ = ["MPUFileSystem"]
+__all__ = ["MPUFileSystem", "filesystem"]
 
 _WRITE_OPTION_NAMES = frozenset(f.name for f in fields(WriteOptions)) - {"size", "limits"}
 _READ_ONLY_OPEN_ARGS = ("cache_type", "fill_cache", "cache_options", "requester_pays")
@@ -45,8 +56,8 @@ class MPUFileSystem(S3FileSystem):
 
     Takes every s3fs argument (``endpoint_url``, ``key``, ``secret``, ``client_kwargs``,
     ``config_kwargs`` ...) plus the writer options of :class:`~mpu_toolkit.WriteOptions`
-    (``part_size``, ``concurrency``, ``checksum``, ``keep_parts_on_error`` ...), which become
-    the defaults of every ``open(..., "wb")``.
+    (``part_size``, ``concurrency``, ``checksum``, ``max_attempts`` ...), which become the
+    defaults of every ``open(..., "wb")`` and the retry policy of every request.
     """
 
     protocol = ("mpu", "s3", "s3a")
@@ -54,64 +65,124 @@ class MPUFileSystem(S3FileSystem):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in _WRITE_OPTION_NAMES}
         self.write_options = WriteOptions.from_kwargs(**options)
-        config = dict(kwargs.pop("config_kwargs", None) or {})
-        config.setdefault("request_checksum_calculation", "when_required")
-        config.setdefault("response_checksum_validation", "when_required")
-        config.setdefault("retries", {"total_max_attempts": 1})
-        config.setdefault("max_pool_connections", max(10, self.write_options.concurrency + 4))
-        config["s3"] = {"payload_signing_enabled": False, **(config.get("s3") or {})}
+        config = GENERIC.config_kwargs(kwargs.pop("config_kwargs", None),
+                                       connections=self.write_options.concurrency + 4)
         super().__init__(*args, config_kwargs=config, **kwargs)
-        self._protocol = MultipartProtocol(self)
-        logredact.install()
+        self._client = S3Client(self)
 
-    @property
-    def multipart(self) -> MultipartProtocol:
-        """The seven multipart operations (async) on this filesystem's client."""
-        return self._protocol
+    # -- the wire: one retry policy under s3fs's requests too ---------------------------------
+    async def set_session(self, *args: Any, **kwargs: Any) -> Any:
+        client = await super().set_session(*args, **kwargs)
+        retry.install(client, self.write_options.retry_policy())
+        return client
+
+    async def get_s3(self, bucket: str | None = None) -> Any:
+        client = await super().get_s3(bucket)
+        retry.install(client, self.write_options.retry_policy())
+        return client
+
+    async def _call_s3(self, method: str, *akwarglist: Any, **kwargs: Any) -> Any:
+        """s3fs's request path, retried once by mpu_toolkit's policy (underneath), not
+        again by s3fs's own loop on top of it; errors are translated as s3fs does."""
+        await self.set_session()
+        call = getattr(await self.get_s3(kwargs.get("Bucket")), method)
+        params = self._get_s3_method_kwargs(call, *akwarglist, **kwargs)
+        return await _error_wrapper(call, kwargs=params, retries=1)
+
+    # -- writing --------------------------------------------------------------------------------
+    def object_ref(self, path: str, write: bool = False) -> ObjectRef:
+        """``path`` (``mpu://``, ``s3://`` or ``bucket/key[?versionId=]``) as an object."""
+        bucket, key, version = self.split_path(path)
+        if not key or (write and version):
+            raise ConfigurationError(f"{path!r} is not an object: give 'bucket/key'"
+                                     + (" without a version id" if write else ""))
+        if len(key.encode("utf-8")) > 1024:
+            raise InvalidName(f"the key of {path[:60]!r}... is {len(key.encode()):,} bytes; S3 "
+                              "keys are at most 1,024 bytes of UTF-8: shorten it")
+        return ObjectRef(bucket, key, version)
 
     def open_writer(self, path: str, *, autocommit: bool = True,
                     **options: Any) -> MultipartWriter:
         """A streaming writer for ``path`` with these options over the filesystem's defaults."""
-        bucket, key, _ = self._location(path, write=True)
+        ref = self.object_ref(path, write=True)
         opts = self.write_options.updated(**options) if options else self.write_options
-        upload = S3Upload(self._protocol, self.loop, bucket, key, opts)
-        url = f"s3://{bucket}/{key}"
+        upload = S3Upload(self._client, self.loop, ref, opts)
 
         def invalidate(_: ObjectInfo) -> None:
-            self.invalidate_cache(f"{bucket}/{key}")
+            self.invalidate_cache(f"{ref.bucket}/{ref.key}")
 
         return MultipartWriter(
-            upload, opts.sizer(), url=url, concurrency=opts.concurrency,
+            upload, opts.sizer(), url=ref.url, concurrency=opts.concurrency,
             keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
-            size=opts.size, progress=make_progress(opts.progress, key, opts.size),
+            size=opts.size, progress=make_progress(opts.progress, ref.key, opts.size),
             on_commit=invalidate)
+
+    def _open(self, path: str, mode: str = "rb", block_size: Any = None,
+              autocommit: bool = True, **kwargs: Any) -> Any:
+        if "r" in mode and "+" not in mode:
+            return super()._open(path, mode, block_size=block_size, autocommit=autocommit,
+                                 **kwargs)
+        if mode != "wb":
+            raise ConfigurationError(
+                f"mode {mode!r} is not supported for {path!r}: S3 objects are written whole "
+                "('wb') or read ('rb'); to add to an object, write a new one")
+        if kwargs.pop("version_id", None):
+            raise ConfigurationError("version_id is for reading; a write creates a new version")
+        for name in _READ_ONLY_OPEN_ARGS:
+            kwargs.pop(name, None)
+        if block_size is not None:
+            kwargs.setdefault("part_size", block_size)
+        return self.open_writer(path, autocommit=autocommit, **kwargs)
+
+    # -- buckets: created only when asked for -------------------------------------------------
+    async def _mkdir(self, path: str, acl: Any = False, create_parents: bool = True,
+                     **kwargs: Any) -> None:
+        """``mkdir("bucket")`` creates the bucket; a "directory" inside a bucket (S3 has
+        none) needs the bucket to exist: it is never created as a side effect."""
+        bucket, key, _ = self.split_path(path)
+        if key:
+            await self._require_bucket(bucket)
+            return
+        await super()._mkdir(path, acl=acl, create_parents=create_parents, **kwargs)
+
+    async def _makedirs(self, path: str, exist_ok: bool = False) -> None:
+        """Checks that the bucket exists (fsspec, pandas and Dask call this before writing):
+        a misspelled bucket must fail, not appear in the account. ``mkdir`` creates buckets."""
+        bucket, key, _ = self.split_path(path)
+        await self._require_bucket(bucket)
+        if not key and not exist_ok:
+            raise FileExistsError(path)
+
+    async def _require_bucket(self, bucket: str) -> None:
+        if not await self._exists(bucket):
+            raise missing_bucket(bucket, self._client.endpoint)
 
     # -- server-side copy and compose --------------------------------------------------------
     async def _cp_file(self, path1: str, path2: str, preserve_etag: bool | None = None,
                        **kwargs: Any) -> CopyResult:
         """Copy on the server: CopyObject, or concurrent UploadPartCopy for large objects
-        (see :class:`~mpu_toolkit.servercopy.CopySettings` for ``copy_cutoff``, ``part_size``,
+        (see :class:`~mpu_toolkit.options.CopyOptions` for ``copy_cutoff``, ``part_size``,
         ``metadata``, ``content_type``)."""
         if preserve_etag:  # s3fs's part-for-part copy reproduces the source's ETag
             return await super()._cp_file(path1, path2, preserve_etag=True, **kwargs)
-        settings = CopySettings.from_kwargs(self.write_options, **kwargs)
-        result = await copy_object(self._protocol, self.loop, self._location(path1),
-                                   self._location(path2, write=True), settings)
+        copier = ServerCopy(self._client, self.loop,
+                            CopyOptions.from_kwargs(self.write_options, **kwargs))
+        result = await copier.copy(self.object_ref(path1), self.object_ref(path2, write=True))
         self.invalidate_cache(path2)
         return result
 
     async def _compose(self, paths: Sequence[str], path: str, **kwargs: Any) -> CopyResult:
-        settings = CopySettings.from_kwargs(self.write_options, **kwargs)
-        result = await compose_objects(self._protocol, self.loop,
-                                       [self._location(p) for p in paths],
-                                       self._location(path, write=True), settings)
+        copier = ServerCopy(self._client, self.loop,
+                            CopyOptions.from_kwargs(self.write_options, **kwargs))
+        result = await copier.compose([self.object_ref(p) for p in paths],
+                                      self.object_ref(path, write=True))
         self.invalidate_cache(path)
         return result
 
     def compose(self, paths: Sequence[str], path: str, **kwargs: Any) -> CopyResult:
         """Concatenate objects ``paths`` (in order) into ``path`` on the server; only the
         pieces under 5 MiB that cannot be parts of their own go through this client."""
-        return sync(self.loop, self._compose, list(paths), path, **kwargs)
+        return run_blocking(self.loop, self._compose(list(paths), path, **kwargs))
 
     # -- local files ---------------------------------------------------------------------------
     async def _put_file(self, lpath: str, rpath: str, callback: Callback = DEFAULT_CALLBACK,
@@ -141,44 +212,24 @@ class MPUFileSystem(S3FileSystem):
     async def _upload_file(self, lpath: str, rpath: str, *, resume: bool = False,
                            upload_id: str | None = None, **options: Any) -> FileUploadResult:
         opts = self.write_options.updated(**options) if options else self.write_options
-        bucket, key, _ = self._location(rpath, write=True)
-        return await upload_local_file(self._protocol, self.loop, lpath, bucket, key, opts,
-                                       resume=resume, upload_id=upload_id)
+        result = await upload_local_file(self._client, self.loop, lpath,
+                                         self.object_ref(rpath, write=True), opts,
+                                         resume=resume, upload_id=upload_id)
+        self.invalidate_cache(rpath)
+        return result
 
     def upload_file(self, lpath: str | os.PathLike[str], rpath: str, *, resume: bool = False,
                     upload_id: str | None = None, **options: Any) -> FileUploadResult:
         """Upload one local file (see :func:`mpu_toolkit.upload_file`)."""
-        result = sync(self.loop, self._upload_file, os.fspath(lpath), rpath, resume=resume,
-                      upload_id=upload_id, **options)
-        self.invalidate_cache(rpath)
-        return result
+        return run_blocking(self.loop, self._upload_file(os.fspath(lpath), rpath,
+                                                         resume=resume, upload_id=upload_id,
+                                                         **options))
 
-    def _location(self, path: str, write: bool = False) -> tuple[str, str, str | None]:
-        bucket, key, version = self.split_path(path)
-        if not key or (write and version):
-            raise ConfigurationError(f"{path!r} is not an object: give 'bucket/key'"
-                                     + (" without a version id" if write else ""))
-        if len(key.encode("utf-8")) > 1024:
-            raise InvalidName(f"the key of {path[:60]!r}... is {len(key.encode()):,} bytes; S3 "
-                              "keys are at most 1,024 bytes of UTF-8: shorten it")
-        return bucket, key, version
 
-    def _open(self, path: str, mode: str = "rb", block_size: Any = None,
-              autocommit: bool = True, **kwargs: Any) -> Any:
-        if "r" in mode and "+" not in mode:
-            return super()._open(path, mode, block_size=block_size, autocommit=autocommit,
-                                 **kwargs)
-        if mode != "wb":
-            raise ConfigurationError(
-                f"mode {mode!r} is not supported for {path!r}: S3 objects are written whole "
-                "('wb') or read ('rb'); to add to an object, write a new one")
-        if kwargs.pop("version_id", None):
-            raise ConfigurationError("version_id is for reading; a write creates a new version")
-        for name in _READ_ONLY_OPEN_ARGS:
-            kwargs.pop(name, None)
-        if block_size is not None:
-            kwargs.setdefault("part_size", block_size)
-        return self.open_writer(path, autocommit=autocommit, **kwargs)
+def filesystem(storage_options: Mapping[str, Any] | None = None,
+               fs: MPUFileSystem | None = None) -> MPUFileSystem:
+    """``fs`` if given, else the (fsspec-cached) filesystem for ``storage_options``."""
+    return fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
 
 
 def _callback_progress(callback: Callback) -> Any:
@@ -192,3 +243,33 @@ def _callback_progress(callback: Callback) -> Any:
         seen["bytes"] = event.bytes_uploaded
 
     return on_event
+
+
+def _blocking(name: str) -> Callable[..., Any]:
+    """The blocking form of ``_name``, stopped by an interrupt (see ``run_blocking``)."""
+    def method(self: MPUFileSystem, *args: Any, **kwargs: Any) -> Any:
+        return run_blocking(self.loop, getattr(self, f"_{name}")(*args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = getattr(getattr(MPUFileSystem, name, None), "__doc__", None)
+    return method
+
+
+def _is_fsspec_sync(function: Any) -> bool:
+    """fsspec's own blocking form of a coroutine method: the default one (mirrored at
+    instantiation) or one made with ``sync_wrapper`` (s3fs's ``mkdir``, ``makedirs`` ...)."""
+    if not inspect.isfunction(function):
+        return False
+    return (function is getattr(AbstractFileSystem, function.__name__, None)
+            or inspect.iscoroutinefunction(getattr(function, "__wrapped__", None)))
+
+
+# fsspec's blocking wrappers let a KeyboardInterrupt reach the caller while the coroutine runs
+# on (and may publish an object later); every one of them is replaced by an interruptible one.
+for _async_name in sorted(set(async_methods) | {n for n in dir(MPUFileSystem)
+                                                if n.startswith("_") and not n.startswith("__")}):
+    _name = _async_name[1:]
+    if (inspect.iscoroutinefunction(getattr(MPUFileSystem, _async_name, None))
+            and _name not in MPUFileSystem.__dict__
+            and _is_fsspec_sync(getattr(MPUFileSystem, _name, None))):
+        setattr(MPUFileSystem, _name, _blocking(_name))

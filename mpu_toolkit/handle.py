@@ -11,18 +11,20 @@ so a retried task that sends the same numbers again is harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
-from fsspec.asyn import sync
-
-from .fs import MPUFileSystem
-from ._plan.integrity import md5_of_etag
-from .options import WriteOptions
-from ._engine.transfer import run_parts
-from .model import ObjectInfo, PartInfo
+from ._engine.blocking import add_note, run_blocking
+from ._engine.gather import bounded_gather
 from ._engine.upload import S3Upload
+from ._plan.integrity import md5_of_etag
+from ._s3.client import S3Client
+from .fs import MPUFileSystem, filesystem
+from .model import ObjectInfo, ObjectRef, PartInfo
+from .options import WriteOptions
 
-__all__ = ["UploadHandle", "start_upload"]
+__all__ = ["UploadHandle"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,18 +37,26 @@ class UploadHandle:
     options: Mapping[str, Any] = field(default_factory=dict)  #: WriteOptions keywords
 
     @property
+    def ref(self) -> ObjectRef:
+        bucket, _, key = self.url.split("://", 1)[1].partition("/")
+        return ObjectRef(bucket, key)
+
+    @property
     def bucket(self) -> str:
-        return self.url[len("s3://"):].split("/", 1)[0]
+        return self.ref.bucket
 
     @property
     def key(self) -> str:
-        return self.url[len("s3://"):].split("/", 1)[1]
+        return self.ref.key
 
     def _upload(self) -> tuple[MPUFileSystem, S3Upload]:
-        fs = MPUFileSystem(**dict(self.storage_options))  # one per process (fsspec's cache)
-        upload = S3Upload(fs.multipart, fs.loop, self.bucket, self.key,
+        fs = filesystem(self.storage_options)  # one per process (fsspec's cache)
+        upload = S3Upload(S3Client(fs), fs.loop, self.ref,
                           WriteOptions.from_kwargs(**dict(self.options)))
         return fs, upload
+
+    def _run(self, fs: MPUFileSystem, coro: Coroutine[Any, Any, T]) -> T:
+        return run_blocking(fs.loop, coro)
 
     def upload_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
         """Upload part ``number`` (1..10,000; every part but the last at least 5 MiB)."""
@@ -58,7 +68,13 @@ class UploadHandle:
         fs, upload = self._upload()
         upload.attach(self.upload_id)
         jobs = [lambda n=n, d=d: upload.send_part(n, d) for n, d in items]
-        return sync(fs.loop, run_parts, jobs, concurrency)
+        try:
+            return self._run(fs, bounded_gather(jobs, concurrency))
+        except BaseException as error:
+            add_note(error, f"{self.url}: parts sent before the failure stay in upload "
+                            f"{self.upload_id} until the process that started it completes "
+                            "or aborts it (UploadHandle.abort)")
+            raise
 
     def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo:
         """Complete with exactly ``parts`` and confirm the object by HEAD (size, and the
@@ -66,31 +82,18 @@ class UploadHandle:
         fs, upload = self._upload()
         md5s = {p.number: md5 for p in parts if (md5 := md5_of_etag(p.etag)) is not None}
         upload.attach(self.upload_id, md5s)
-        info = sync(fs.loop, upload.finish, list(parts))
+        info = self._run(fs, upload.finish(list(parts)))
         fs.invalidate_cache(f"{self.bucket}/{self.key}")
         return info
 
-    def abort(self) -> None:
-        """Abort, repeating until no part is left (parts in flight may land late)."""
+    def abort(self) -> str:
+        """Abort, repeating until no part is left (parts in flight may land late); returns
+        what happened."""
         fs, upload = self._upload()
         upload.attach(self.upload_id)
-        sync(fs.loop, upload.cancel)
+        return self._run(fs, upload.cancel())
 
     def parts(self) -> list[PartInfo]:
         """The parts stored so far (ListParts)."""
         fs, _ = self._upload()
-        return sync(fs.loop, fs.multipart.list_parts, self.bucket, self.key, self.upload_id)
-
-
-def start_upload(url: str, *, storage_options: Mapping[str, Any] | None = None,
-                 **options: Any) -> UploadHandle:
-    """CreateMultipartUpload for ``url`` now; ``options`` are writer options (metadata,
-    content_type, checksum, max_attempts ...), validated here and used by every process."""
-    fs = MPUFileSystem(**dict(storage_options or {}))
-    bucket, key, _ = fs._location(url, write=True)
-    opts = WriteOptions.from_kwargs(**options)  # refuse bad options before any request
-    upload_id = sync(fs.loop, fs.multipart.create, bucket, key, metadata=opts.metadata,
-                     content_type=opts.content_type, storage_class=opts.storage_class,
-                     checksum_algorithm=opts.checksum.algorithm, extra=opts.extra)
-    return UploadHandle(f"s3://{bucket}/{key}", upload_id, dict(storage_options or {}),
-                        dict(options))
+        return self._run(fs, S3Client(fs).list_parts(self.ref, self.upload_id))

@@ -10,7 +10,46 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-__all__ = ["PartInfo", "UploadParts", "UploadInfo", "ObjectInfo"]
+__all__ = ["ObjectRef", "ObjectAttributes", "PartInfo", "UploadParts", "UploadInfo", "ObjectInfo"]
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Where an object is: bucket, key and, for reads, a version id."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The object's URL, as messages and results show it."""
+        return f"s3://{self.bucket}/{self.key}"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class ObjectAttributes:
+    """What a new object is given besides its bytes: user metadata, Content-Type, storage
+    class, and other request parameters (``CacheControl``, ``ServerSideEncryption`` ...)."""
+
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+    storage_class: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def request_args(self) -> dict[str, Any]:
+        """As CreateMultipartUpload / PutObject / CopyObject parameters."""
+        args: dict[str, Any] = dict(self.extra)
+        if self.metadata:
+            args["Metadata"] = {str(k): str(v) for k, v in self.metadata.items()}
+        if self.content_type:
+            args["ContentType"] = self.content_type
+        if self.storage_class:
+            args["StorageClass"] = self.storage_class
+        return args
 
 
 @dataclass(frozen=True)
@@ -64,3 +103,11 @@ class ObjectInfo:
     headers: Mapping[str, Any] = field(default_factory=dict)
     #: the server shares the source's data on CopyObject instead of copying bytes (Ceph RGW)
     copies_by_reference: bool = False
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.bucket, self.key, self.version_id)
+
+    @property
+    def url(self) -> str:
+        return self.ref.url

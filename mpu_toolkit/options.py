@@ -14,12 +14,13 @@ from functools import lru_cache
 from typing import Any, Callable, Literal, Mapping
 
 from .errors import ConfigurationError
+from .model import ObjectAttributes, ObjectInfo
 from ._plan.integrity import ChecksumMode
 from ._s3.retry import RetryPolicy
-from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits, PartSizer,
-                     for_known_size, parse_size)
+from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits,
+                           PartSizer, for_known_size, parse_size)
 
-__all__ = ["WriteOptions"]
+__all__ = ["WriteOptions", "CopyOptions"]
 
 ProgressOption = bool | Callable[..., Any] | None
 
@@ -82,6 +83,12 @@ class WriteOptions:
         return RetryPolicy(self.max_attempts)
 
     @property
+    def attributes(self) -> ObjectAttributes:
+        """What the new object is given: metadata, content type, storage class, extras."""
+        return ObjectAttributes(self.metadata, self.content_type, self.storage_class,
+                                self.extra)
+
+    @property
     def memory_bound(self) -> int:
         """Upper bound of buffered bytes while streaming at the first part size."""
         return (self.concurrency + 1) * self.sizer().part_size(1)
@@ -126,3 +133,62 @@ def _unknown_option_message(name: str, own: set[str]) -> str:
     hint = f": did you mean {close[0]!r}?" if close else (
         ": writer options are " + ", ".join(sorted(own - {"limits", "extra"})))
     return f"unknown write option {name!r}{hint}"
+
+
+COPY_PART_SIZE = 64 * MiB  #: copy parts move no bytes through the client: fewer, larger
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """How a copy or compose runs, and what the new object keeps.
+
+    * ``write`` — the writer options it runs with (``concurrency``, ``storage_class``,
+      ``max_attempts``, ``progress``, ``checksum`` for the pieces uploaded ...).
+    * ``part_size`` — copy part size (64 MiB: copies move no bytes through the client).
+    * ``copy_cutoff`` — the largest object copied with one CopyObject; ``"auto"``: 5 GiB where
+      the server shares data on copy (Ceph RGW: no bytes move), else one part, as aws-cli.
+    * ``metadata`` / ``content_type`` — ``None`` keeps the source's (a copy) or sets none /
+      the first source's content type (a compose); a value replaces them.
+    """
+
+    write: WriteOptions = WriteOptions()
+    part_size: int = COPY_PART_SIZE
+    copy_cutoff: int | Literal["auto"] = "auto"
+    metadata: Mapping[str, str] | None = None
+    content_type: str | None = None
+
+    @classmethod
+    def from_kwargs(cls, base: WriteOptions, *, part_size: int | str | None = None,
+                    copy_cutoff: int | str = "auto", metadata: Mapping[str, str] | None = None,
+                    content_type: str | None = None, **options: Any) -> "CopyOptions":
+        """From keywords: these, and writer options over ``base`` (a filesystem's)."""
+        cutoff: int | Literal["auto"] = "auto"
+        if copy_cutoff != "auto":
+            cutoff = parse_size(copy_cutoff, "copy_cutoff")
+            if not 0 <= cutoff <= base.limits.max_part:
+                raise ConfigurationError(f"copy_cutoff={copy_cutoff!r}: CopyObject takes at "
+                                         "most 5 GiB; choose 0..5GiB or 'auto'")
+        size = COPY_PART_SIZE if part_size is None else parse_size(part_size, "part_size")
+        write = base.updated(**options) if options else base
+        return cls(write, write.limits.check_part_size(size), cutoff,
+                   dict(metadata) if metadata is not None else None, content_type)
+
+    @property
+    def keeps_attributes(self) -> bool:
+        """Nothing of the source's is replaced (a copy then uses the COPY directive)."""
+        return self.metadata is None and self.content_type is None
+
+    def single_request_max(self, source: ObjectInfo) -> int:
+        """The largest source copied in one CopyObject."""
+        if self.copy_cutoff != "auto":
+            return self.copy_cutoff
+        return self.write.limits.max_part if source.copies_by_reference else self.part_size
+
+    def attributes(self, first: ObjectInfo, *, copy: bool) -> ObjectAttributes:
+        """The new object's: a copy keeps ``first``'s metadata and headers unless replaced;
+        a compose sets the given metadata (or none) and ``first``'s content type."""
+        metadata = self.metadata if self.metadata is not None else (
+            first.metadata if copy else {})
+        headers = dict(first.headers) if copy else {}
+        return ObjectAttributes(dict(metadata), self.content_type or first.content_type,
+                                self.write.storage_class, {**headers, **self.write.extra})

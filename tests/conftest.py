@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from faultproxy import FaultProxy
+from mpu_toolkit.testing.faults import FaultProxy
 from helpers import Mpu
 
 from mpu_toolkit.fs import MPUFileSystem

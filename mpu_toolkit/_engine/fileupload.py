@@ -19,15 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigurationError, SourceChanged
 from .._plan.integrity import etag_matches
-from ..options import WriteOptions
-from .transfer import TransferProgress, run_parts
-from ..progress import make_progress
-from .._s3.client import MultipartProtocol
-from ..model import ObjectInfo, PartInfo
 from .._plan.resumeplan import ResumeStep, plan_resume
 from .._plan.sizing import for_known_size
+from .._s3.client import S3Client
+from ..errors import ConfigurationError, SourceChanged
+from ..model import ObjectInfo, ObjectRef, PartInfo
+from ..options import WriteOptions
+from .gather import bounded_gather
+from .transfer import PlannedTransfer
 from .upload import S3Upload
 
 log = logging.getLogger(__name__)
@@ -53,39 +53,40 @@ class FileUploadResult:
     seconds: float = 0.0
 
 
-async def upload_local_file(protocol: MultipartProtocol, loop: asyncio.AbstractEventLoop,
-                            path: str | os.PathLike[str], bucket: str, key: str,
+async def upload_local_file(client: S3Client, loop: asyncio.AbstractEventLoop,
+                            path: str | os.PathLike[str], dest: ObjectRef,
                             options: WriteOptions, *, resume: bool = False,
                             upload_id: str | None = None) -> FileUploadResult:
-    """Upload ``path`` to ``s3://bucket/key``; with ``resume``, continue the key's
-    interrupted upload (or ``upload_id``) and send only what is missing or different."""
+    """Upload ``path`` to ``dest``; with ``resume``, continue the key's interrupted upload
+    (or ``upload_id``) and send only what is missing or different."""
     started = time.monotonic()
     path = os.fspath(path)
     before = _stat(path)
     size = before.st_size
-    url = f"s3://{bucket}/{key}"
-    existing = upload_id or (await _find_upload(protocol, bucket, key) if resume else None)
-    upload = S3Upload(protocol, loop, bucket, key, options)
+    client = client.with_policy(options.retry_policy())
+    existing = upload_id or (await _find_upload(client, dest) if resume else None)
+    upload = S3Upload(client, loop, dest, options)
     part_size = for_known_size(size, options.part_size, options.limits).part_size(1)
     if existing is None and size <= part_size:
         info = await upload.put_whole(await asyncio.to_thread(_read_all, path))
         _check_unchanged(path, before)
-        return FileUploadResult(url, info, size, None, 1, parts_sent=1, bytes_sent=size,
+        return FileUploadResult(dest.url, info, size, None, 1, parts_sent=1, bytes_sent=size,
                                 seconds=time.monotonic() - started)
-    stored = await protocol.list_parts(bucket, key, existing) if existing else []
+    stored = await client.list_parts(dest, existing) if existing else []
     steps = plan_resume(stored, size, part_size, options.limits)
     kept, replaced = await _verify(path, steps, options.concurrency)
     if existing:
         upload.attach(existing, {n: md5 for n, (_, md5) in kept.items()})
-        log.info("%s: resuming upload %s: %d part(s) kept, %d to send", url, existing,
+        log.info("%s: resuming upload %s: %d part(s) kept, %d to send", dest.url, existing,
                  len(kept), len(steps) - len(kept))
     if replaced:
         log.warning("%s: %s changed since upload %s stored part(s) %s; sending them again",
-                    url, path, existing, ", ".join(map(str, replaced)))
+                    dest.url, path, existing, ", ".join(map(str, replaced)))
     to_send = [s for s in steps if s.number not in kept]
-    progress = TransferProgress(make_progress(options.progress, key, size), url, size,
-                                done_bytes=sum(s.size for s in steps if s.number in kept),
-                                done_parts=len(kept))
+    transfer = PlannedTransfer(upload, options, size,
+                               keep_on_error=resume or options.keep_parts_on_error,
+                               source=path, done_parts=len(kept),
+                               done_bytes=sum(s.size for s in steps if s.number in kept))
     buffers: list[bytearray] = []  # at most `concurrency`, reused part after part
     buffer_size = max((s.size for s in to_send), default=0)
 
@@ -97,37 +98,27 @@ async def upload_local_file(protocol: MultipartProtocol, loop: asyncio.AbstractE
         finally:
             buffers.append(buffer)
 
-    try:
-        sent = await run_parts([lambda s=s: send(s) for s in to_send], options.concurrency,
-                               progress)
-        progress.upload_id = upload.upload_id
+    async def unchanged() -> None:
         _check_unchanged(path, before)
-        progress.emit("completing")
-        info = await upload.finish([part for part, _ in kept.values()] + sent)
-    except BaseException as error:
-        keep = resume or options.keep_parts_on_error
-        progress.emit("kept" if keep else "failed", error=str(error))
-        await upload.cancel(keep_parts=keep)
-        if keep and upload.upload_id and hasattr(error, "add_note"):
-            error.add_note(f"parts kept: resume with upload_file({path!r}, '{url}', "
-                           f"resume=True) or `mpu put --resume {path} {url}`")
-        raise
-    progress.emit("completed", etag=info.etag)
-    return FileUploadResult(url, info, size, upload.upload_id, len(steps), len(kept),
+
+    info, sent = await transfer.run([lambda s=s: send(s) for s in to_send],
+                                    kept=[part for part, _ in kept.values()], check=unchanged)
+    return FileUploadResult(dest.url, info, size, upload.upload_id, len(steps), len(kept),
                             len(sent), tuple(replaced), sum(p.size for p in sent),
                             existing is not None, time.monotonic() - started)
 
 
-async def _find_upload(protocol: MultipartProtocol, bucket: str, key: str) -> str | None:
-    """The one incomplete upload of ``key``; several are ambiguous and refused."""
-    found = [u for u in await protocol.list_uploads(bucket, prefix=key) if u.key == key]
+async def _find_upload(client: S3Client, dest: ObjectRef) -> str | None:
+    """The one incomplete upload of ``dest``; several are ambiguous and refused."""
+    found = [u for u in await client.list_uploads(dest.bucket, prefix=dest.key)
+             if u.key == dest.key]
     if len(found) > 1:
         ids = ", ".join(u.upload_id for u in found)
-        raise ConfigurationError(f"s3://{bucket}/{key} has {len(found)} incomplete uploads "
-                                 f"({ids}): pass upload_id= (mpu put --upload-id) to choose "
-                                 "one, and abort the others with `mpu abort`")
+        raise ConfigurationError(f"{dest.url} has {len(found)} incomplete uploads ({ids}): "
+                                 "pass upload_id= (mpu put --upload-id) to choose one, and "
+                                 "abort the others with `mpu abort`")
     if not found:
-        log.info("s3://%s/%s: no incomplete upload to resume; starting a new one", bucket, key)
+        log.info("%s: no incomplete upload to resume; starting a new one", dest.url)
     return found[0].upload_id if found else None
 
 
@@ -135,14 +126,10 @@ async def _verify(path: str, steps: list[ResumeStep], concurrency: int
                   ) -> tuple[dict[int, tuple[PartInfo, bytes]], list[int]]:
     """Hash the local bytes of every stored candidate: matching ones are kept (with their
     MD5); numbers of parts whose ETag names other bytes are returned as replaced."""
-    gate = asyncio.Semaphore(max(1, min(concurrency, os.cpu_count() or 1)))
-
-    async def md5_of(step: ResumeStep) -> bytes:
-        async with gate:
-            return await asyncio.to_thread(_md5_of_range, path, step.offset, step.size)
-
     candidates = [s for s in steps if s.stored is not None]
-    digests = await asyncio.gather(*(md5_of(s) for s in candidates))
+    digests = await bounded_gather(
+        [lambda s=s: asyncio.to_thread(_md5_of_range, path, s.offset, s.size)
+         for s in candidates], min(concurrency, os.cpu_count() or 1))
     kept: dict[int, tuple[PartInfo, bytes]] = {}
     replaced: list[int] = []
     for step, md5 in zip(candidates, digests):

@@ -22,6 +22,9 @@ class UploadSink(Protocol):
     @property
     def upload_id(self) -> str | None: ...
 
+    #: the object, once it exists (also when an interrupt came after it was published)
+    published: ObjectInfo | None
+
     def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
         """Start uploading part ``number``; must not block on the upload itself. The writer
         reuses ``data``'s memory once the returned future is done."""
@@ -33,6 +36,7 @@ class UploadSink(Protocol):
         """Store the whole object in one request (it is smaller than one part)."""
         ...
 
-    def abort(self, keep_parts: bool = False) -> None:
-        """Stop every part in flight; then delete the upload unless ``keep_parts``."""
+    def abort(self, keep_parts: bool = False) -> str:
+        """Stop every part in flight; then delete the upload unless ``keep_parts``. Returns
+        what happened, for the error's notes ("upload X aborted, nothing published")."""
         ...

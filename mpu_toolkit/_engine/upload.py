@@ -4,7 +4,9 @@ Like s3transfer's per-transfer coordinator: it owns the upload id, the part task
 digests. Parts run as asyncio tasks on fsspec's I/O thread (no thread per part); MD5 is
 computed in a worker thread (``hashlib`` releases the GIL), so hashing, sending and the
 producer overlap. The upload is created lazily with the first part, so objects smaller than
-one part cost a single PUT and no multipart state.
+one part cost a single PUT and no multipart state. Retries are the wire layer's; what is
+decided here is what a *lost answer* means (Create: name the uploads it may have started;
+Complete and PUT: look at the object before calling it a failure).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import logging
 from concurrent.futures import Future
 from typing import Any, Coroutine, Sequence, TypeVar
 
-from fsspec.asyn import sync
-
+from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
+                               multipart_etag)
+from .._s3.client import S3Client
+from .._s3.retry import Attempts
 from ..errors import IntegrityError, NoSuchUpload, TransientS3Error
-from .._plan.integrity import ChecksumMode, PartDigest, digest_part, etag_matches, multipart_etag
+from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
-from .._s3.client import MultipartProtocol
-from ..model import ObjectInfo, PartInfo
+from .blocking import run_blocking, settle
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,24 +32,29 @@ __all__ = ["S3Upload"]
 
 
 class S3Upload:
-    """Uploads the parts of one object and completes or aborts it (implements UploadSink)."""
+    """Uploads the parts of one object and completes or aborts it (implements UploadSink).
 
-    def __init__(self, protocol: MultipartProtocol, loop: asyncio.AbstractEventLoop,
-                 bucket: str, key: str, options: WriteOptions) -> None:
-        self._protocol = protocol
+    ``attributes`` (metadata, content type ...) default to ``options``'; a copy passes the
+    ones it keeps from its source.
+    """
+
+    def __init__(self, client: S3Client, loop: asyncio.AbstractEventLoop, ref: ObjectRef,
+                 options: WriteOptions, attributes: ObjectAttributes | None = None) -> None:
+        self._client = client.with_policy(options.retry_policy())
         self._loop = loop
-        self.bucket, self.key = bucket, key
+        self.ref = ref
         self._options = options
-        self._retry = options.retry_policy()
+        self._attributes = attributes if attributes is not None else options.attributes
         self._mode: ChecksumMode = options.checksum
         self._upload_id: str | None = None
         self._create_task: asyncio.Task[str] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._md5s: dict[int, bytes] = {}
+        self.published: ObjectInfo | None = None  #: set once the object exists
 
     @property
     def url(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
+        return self.ref.url
 
     @property
     def upload_id(self) -> str | None:
@@ -71,18 +79,15 @@ class S3Upload:
     def put_object(self, data: bytearray) -> ObjectInfo:
         return self._run(self.put_whole(data))
 
-    def abort(self, keep_parts: bool = False) -> None:
+    def abort(self, keep_parts: bool = False) -> str:
         if _on_loop_thread(self._loop):  # e.g. garbage collection on the I/O thread
             asyncio.ensure_future(self.cancel(keep_parts))
-            return
-        self._run(self.cancel(keep_parts))
+            return f"{self.url}: aborting in the background"
+        return self._run(self.cancel(keep_parts))
 
-    # -- coroutines on the loop (also used directly by copy, compose and file uploads) ------
+    # -- coroutines on the loop (also used directly by the planned transfers) --------------
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        async def runner() -> T:
-            return await coro
-
-        return sync(self._loop, runner)
+        return run_blocking(self._loop, coro)
 
     async def _tracked(self, coro: Coroutine[Any, Any, T]) -> T:
         task = asyncio.current_task()
@@ -93,6 +98,10 @@ class S3Upload:
         finally:
             self._tasks.discard(task)
 
+    async def start(self) -> str:
+        """CreateMultipartUpload now (else it happens with the first part); the upload id."""
+        return await self._ensure_started()
+
     async def _ensure_started(self) -> str:
         if self._create_task is None and self._upload_id is not None:  # attached
             return self._upload_id
@@ -102,23 +111,18 @@ class S3Upload:
         return await asyncio.shield(self._create_task)
 
     async def _create(self) -> str:
-        opts = self._options
-        lost = _LostAnswers()
+        attempts = Attempts()
         try:
-            upload_id = await self._retry.run(
-                lambda: self._protocol.create(
-                    self.bucket, self.key, metadata=opts.metadata,
-                    content_type=opts.content_type, storage_class=opts.storage_class,
-                    checksum_algorithm=self._mode.algorithm, extra=opts.extra),
-                what=f"CreateMultipartUpload {self.url}", retry_unreachable=False,
-                on_retry=lost.note)
+            upload_id = await self._client.create(
+                self.ref, self._attributes, checksum_algorithm=self._mode.algorithm,
+                attempts=attempts)
         except Exception as error:
-            if lost.count or _answer_lost(error):
+            if attempts.lost or _answer_lost(error):
                 await self._warn_possible_orphans(None)
             raise
         self._upload_id = upload_id
         log.debug("%s: started upload %s", self.url, upload_id)
-        if lost.count:
+        if attempts.lost:
             await self._warn_possible_orphans(upload_id)
         return upload_id
 
@@ -127,9 +131,9 @@ class S3Upload:
         no one will finish (S3 has no idempotency token for it). Name the candidates; they
         are not aborted here, since another writer of this key may own them."""
         try:
-            others = [u.upload_id for u in await self._protocol.list_uploads(self.bucket,
-                                                                               self.key)
-                      if u.key == self.key and u.upload_id != ours]
+            others = [u.upload_id for u in await self._client.list_uploads(self.ref.bucket,
+                                                                           self.ref.key)
+                      if u.key == self.ref.key and u.upload_id != ours]
         except Exception as exc:  # only a warning: the upload itself goes on
             log.warning("%s: could not list uploads to look for orphans: %s", self.url, exc)
             return
@@ -140,27 +144,18 @@ class S3Upload:
                         "ID --force) or let a lifecycle rule do it", self.url,
                         ", ".join(others), self.url)
 
-    async def _digest(self, data: bytearray | memoryview) -> PartDigest:
+    async def _digest(self, data: bytes | bytearray | memoryview) -> PartDigest:
         if self._mode is ChecksumMode.MD5:
             return await asyncio.to_thread(digest_part, data, self._mode)
         return PartDigest()
 
     async def send_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
-        """UploadPart with digest, ETag check and retries (same number on every try)."""
+        """UploadPart with Content-MD5 and ETag check (the same number on every try)."""
         upload_id = await self._ensure_started()
         digest = await self._digest(data)
-        args = digest.request_args(self._mode)
-
-        async def attempt() -> PartInfo:
-            part = await self._protocol.upload_part(self.bucket, self.key, upload_id, number,
-                                                    data, **args)
-            if not part.etag.strip('"'):  # Complete could not name this part
-                raise IntegrityError(f"{self.url}: the answer to part {number} has no ETag; "
-                                     "re-sending")
-            self._check_etag(part.etag, digest, f"part {number}")
-            return part
-
-        part = await self._retry.run(attempt, what=f"UploadPart {number} of {self.url}")
+        part = await self._client.upload_part(self.ref, upload_id, number, data,
+                                              content_md5=digest.content_md5,
+                                              checksum_algorithm=self._mode.algorithm)
         if digest.md5 is not None:
             self._md5s[number] = digest.md5
         return part
@@ -169,35 +164,32 @@ class S3Upload:
                         byte_range: tuple[int, int]) -> PartInfo:
         """UploadPartCopy of ``source`` bytes ``first..last``, if the source is unchanged."""
         upload_id = await self._ensure_started()
-        return await self._retry.run(
-            lambda: self._protocol.upload_part_copy(
-                self.bucket, self.key, upload_id, number, source.bucket, source.key,
-                byte_range=byte_range, source_version=source.version_id,
-                if_match=source.etag or None),
-            what=f"UploadPartCopy {number} of {self.url}")
+        return await self._client.upload_part_copy(self.ref, upload_id, number, source.ref,
+                                                   byte_range, if_match=source.etag or None)
 
-    def _check_etag(self, etag: str, digest: PartDigest, what: str) -> None:
-        if digest.md5 is not None and etag_matches(etag, digest.md5.hex()) is False:
-            raise IntegrityError(f"{self.url}: the server's ETag {etag} for {what} is not the "
-                                 f"MD5 of the bytes sent ({digest.md5.hex()}); re-sending")
-
-    async def put_whole(self, data: bytes | bytearray) -> ObjectInfo:
-        """PutObject of a whole small object, with digest, ETag check and retries."""
-        opts = self._options
+    async def put_whole(self, data: bytes | bytearray | memoryview) -> ObjectInfo:
+        """PutObject of a whole small object, with Content-MD5 and ETag check."""
         digest = await self._digest(data)
+        return await settle(self._put(data, digest))
 
-        async def attempt() -> ObjectInfo:
-            info = await self._protocol.put_object(
-                self.bucket, self.key, data, metadata=opts.metadata,
-                content_type=opts.content_type, storage_class=opts.storage_class,
-                extra=opts.extra, **digest.request_args(self._mode))
-            self._check_etag(info.etag, digest, "the object")
-            return info
-
-        info = await self._retry.run(attempt, what=f"PutObject {self.url}",
-                                     retry_unreachable=False)
-        if opts.verify and digest.md5 is None:
-            return await self._confirm(len(data), None)
+    async def _put(self, data: bytes | bytearray | memoryview, digest: PartDigest
+                   ) -> ObjectInfo:
+        attempts = Attempts()
+        try:
+            info = await self._client.put_object(
+                self.ref, data, self._attributes, content_md5=digest.content_md5,
+                checksum_algorithm=self._mode.algorithm, attempts=attempts)
+        except Exception as error:
+            expected = digest.md5.hex() if digest.md5 else None
+            if not (attempts.lost or _answer_lost(error)) or not await self._published(
+                    len(data), expected):
+                raise
+            log.warning("%s: PutObject's answers were lost, but the object is there with "
+                        "these bytes' size and MD5: it was stored", self.url)
+            info = await self._client.head(self.ref)
+        if self._options.verify and digest.md5 is None:
+            info = await self._confirm(len(data), None)
+        self.published = info
         return info
 
     async def finish(self, parts: list[PartInfo]) -> ObjectInfo:
@@ -206,41 +198,36 @@ class S3Upload:
         When an answer was lost (the connection dropped after the request went out), the
         server may have completed the upload already: a retry then finds it gone, or every
         retry fails the same way. Before reporting a failure the object is HEADed; if it has
-        this upload's size and multipart ETag, the upload did complete.
+        this upload's size and multipart ETag, the upload did complete. The request is let
+        finish when the caller is interrupted meanwhile, so its outcome is known.
         """
         assert self._upload_id is not None, "complete() before any part was sent"
-        parts = sorted(parts, key=lambda p: p.number)  # the multipart ETag is in this order
+        return await settle(self._complete(sorted(parts, key=lambda p: p.number)))
+
+    async def _complete(self, parts: list[PartInfo]) -> ObjectInfo:
         upload_id, size = self._upload_id, sum(p.size for p in parts)
-        md5s = [self._md5s.get(p.number) for p in parts]
+        assert upload_id is not None
+        md5s = [self._md5s.get(p.number) for p in parts]  # the multipart ETag's order
         expected = multipart_etag(md5s) if all(md5s) else None  # type: ignore[arg-type]
-        lost = _LostAnswers()
-
-        async def attempt() -> ObjectInfo:
-            try:
-                return await self._protocol.complete(self.bucket, self.key, upload_id, parts)
-            except NoSuchUpload:
-                if not lost.count or not await self._published(size, expected):
-                    raise
-                return await self._protocol.head(self.bucket, self.key)
-
+        attempts = Attempts()
         try:
-            info = await self._retry.run(attempt, what=f"CompleteMultipartUpload {self.url}",
-                                         on_retry=lost.note)
+            info = await self._client.complete(self.ref, upload_id, parts, attempts=attempts)
         except Exception as error:
-            if not (lost.count or _answer_lost(error)) or not await self._published(size,
-                                                                                   expected):
+            lost = attempts.lost or _answer_lost(error)
+            if not lost or not await self._published(size, expected):
                 raise
             log.warning("%s: Complete's answers were lost, but the object is there with this "
                         "upload's size and ETag: it completed", self.url)
-            info = await self._protocol.head(self.bucket, self.key)
+            info = await self._client.head(self.ref)
+        self.published = info
         if self._options.verify:
-            info = await self._confirm(size, expected)
+            info = self.published = await self._confirm(size, expected)
         return info
 
     async def _published(self, size: int, expected_etag: str | None) -> bool:
-        """Is the object this upload's? Size, and the multipart ETag where it is known."""
+        """Is the object this upload's? Size, and the ETag where it is known."""
         try:
-            info = await self._protocol.head(self.bucket, self.key)
+            info = await self._client.head(self.ref)
         except Exception:
             return False
         if info.size != size:
@@ -249,8 +236,7 @@ class S3Upload:
 
     async def _confirm(self, size: int, expected_etag: str | None) -> ObjectInfo:
         """HEAD the published object: right size and, where comparable, right ETag."""
-        info = await self._retry.run(lambda: self._protocol.head(self.bucket, self.key),
-                                     what=f"HeadObject {self.url}")
+        info = await self._client.head(self.ref)
         problem = None
         if info.size != size:
             problem = f"has {info.size:,} bytes, {size:,} were sent"
@@ -263,9 +249,11 @@ class S3Upload:
             raise error
         return info
 
-    async def cancel(self, keep_parts: bool = False) -> None:
+    async def cancel(self, keep_parts: bool = False, source: str | None = None) -> str:
         """Cancel parts in flight (and wait for them); then abort until no part is left.
-        With ``keep_parts`` the parts in flight finish and the upload stays for resuming.
+        With ``keep_parts`` the parts in flight finish and the upload stays for resuming
+        (from the local file ``source``, when there is one). Returns what happened, in a
+        sentence for the caller's error notes.
 
         A part that was already on the wire when abort ran can still land: AWS advises
         repeating the abort until ListParts finds nothing, which is done here.
@@ -276,28 +264,26 @@ class S3Upload:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._create_task is not None:
             await asyncio.gather(self._create_task, return_exceptions=True)
-        if self._upload_id is None or keep_parts:
-            return
-        upload_id = self._upload_id
-        await self._retry.run(
-            lambda: self._protocol.abort_until_clean(self.bucket, self.key, upload_id),
-            what=f"AbortMultipartUpload {self.url}")
+        if self.published is not None:
+            return (f"{self.url} was published before the interruption took effect (ETag "
+                    f"{self.published.etag})")
+        if self._upload_id is None:
+            return f"{self.url}: nothing was published"
+        if keep_parts:
+            upload_id, file = self._upload_id, source or "FILE"
+            return (f"{self.url}: incomplete upload kept for resuming: upload_id={upload_id}; "
+                    f"finish it from a local copy of the bytes with `mpu put --resume "
+                    f"--upload-id {upload_id} {file} {self.url}` (or upload_file({file!r}, "
+                    f"'{self.url}', resume=True)), or drop it with `mpu abort {self.url} "
+                    f"--upload-id {upload_id} --force`")
+        await self._client.abort_until_clean(self.ref, self._upload_id)
         log.info("%s: aborted upload %s", self.url, self._upload_id)
+        return f"{self.url}: upload {self._upload_id} aborted, nothing published"
 
 
 def _answer_lost(error: BaseException) -> bool:
     """True when the request may have reached the server: no HTTP answer came back."""
     return isinstance(error, TransientS3Error) and error.status is None
-
-
-class _LostAnswers:
-    """Counts the retried tries whose request may have reached the server (``on_retry``)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def note(self, _attempt: int, error: BaseException) -> None:
-        self.count += _answer_lost(error)
 
 
 def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:

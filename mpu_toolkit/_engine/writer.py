@@ -27,6 +27,7 @@ from typing import Any, Callable, Literal
 from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
+from .blocking import add_note
 from .sink import UploadSink
 from .._plan.sizing import PartSizer
 
@@ -308,7 +309,7 @@ class MultipartWriter(io.BufferedIOBase):
             self._emit()
 
     def _fail(self, error: BaseException, raise_error: bool = True) -> None:
-        """Abort (or keep for resume), remember why, and re-raise."""
+        """Abort (or keep for resume), note on ``error`` what happened, and re-raise it."""
         if self._state in ("writing", "closed"):
             self._error = error
             ended: State = "aborted" if isinstance(error, UploadAborted) else "failed"
@@ -317,29 +318,28 @@ class MultipartWriter(io.BufferedIOBase):
             self._in_flight.clear()
             self._buffer, self._spares = bytearray(), []
             try:
-                self._sink.abort(keep_parts=self._keep_parts)
-            except Exception as abort_error:  # the first error is the one to report
+                outcome = self._sink.abort(keep_parts=self._keep_parts)
+            except BaseException as abort_error:  # the first error is the one to report
                 self._tell(error, logging.ERROR, (
-                    f"abort after {error!r} failed too ({abort_error}): incomplete upload "
-                    f"{self.upload_id} is left; abort it later with `mpu abort {self.url} "
-                    f"--upload-id {self.upload_id} --force`, or let a lifecycle rule"))
+                    f"{self.url}: abort after {error!r} failed too ({abort_error!r}): "
+                    f"incomplete upload {self.upload_id} is left; abort it later with `mpu "
+                    f"abort {self.url} --upload-id {self.upload_id} --force`, or let a "
+                    "lifecycle rule"))
+            else:
+                kept = self._keep_parts and self.upload_id is not None
+                self._tell(error, logging.WARNING if kept else logging.INFO, outcome)
             if self._keep_parts and self.upload_id is None:
                 self._state = ended  # nothing was started, so nothing is kept
-            elif self._keep_parts:
-                self._tell(error, logging.WARNING, (
-                    f"failed with {self._parts_uploaded} parts done; incomplete upload kept: "
-                    f"upload_id={self.upload_id}; with the same bytes in a local file, finish "
-                    f"it with `mpu put --resume --upload-id {self.upload_id} FILE {self.url}` "
-                    "(or upload_file(FILE, url, resume=True)); drop it with `mpu abort`"))
+            if self._sink.published is not None:  # it completed before an interrupt hit
+                self._state, self.result = "completed", self._sink.published
             self._emit()
         if raise_error:
             raise error
 
-    def _tell(self, error: BaseException, level: int, hint: str) -> None:
-        """Log ``hint`` and attach it to ``error`` as a note (Python 3.11+)."""
-        log.log(level, "%s %s", self.url, hint)
-        if hasattr(error, "add_note"):
-            error.add_note(hint)
+    def _tell(self, error: BaseException, level: int, note: str) -> None:
+        """Log ``note`` and attach it to ``error`` (``__notes__``, shown in tracebacks)."""
+        log.log(level, "%s", note)
+        add_note(error, note)
 
     def _abandon(self, why: str) -> None:
         log.warning("%s %s: aborting upload %s, nothing is published", self.url, why,

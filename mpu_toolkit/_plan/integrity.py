@@ -14,12 +14,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Sequence
+from typing import Sequence
 
 from ..errors import ConfigurationError
 
 __all__ = ["ChecksumMode", "PartDigest", "digest_part", "multipart_etag", "etag_matches",
-           "md5_of_etag"]
+           "etag_problem", "md5_of_etag"]
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART_ETAG = re.compile(r"^[0-9a-f]{32}-\d+$")
@@ -67,13 +67,10 @@ class PartDigest:
 
     md5: bytes | None = None  #: binary MD5 of the part (md5 mode only)
 
-    def request_args(self, mode: ChecksumMode) -> dict[str, Any]:
-        """Extra UploadPart/PutObject arguments for this mode."""
-        if self.md5 is not None:
-            return {"ContentMD5": base64.b64encode(self.md5).decode("ascii")}
-        if mode.algorithm:
-            return {"ChecksumAlgorithm": mode.algorithm}  # botocore computes the value
-        return {}
+    @property
+    def content_md5(self) -> str | None:
+        """The ``Content-MD5`` header value (base64), or None."""
+        return base64.b64encode(self.md5).decode("ascii") if self.md5 is not None else None
 
 
 def digest_part(data: bytes | bytearray | memoryview, mode: ChecksumMode) -> PartDigest:
@@ -102,3 +99,14 @@ def md5_of_etag(etag: str | None) -> bytes | None:
     """The binary MD5 a single part's ETag names, or ``None`` if it is not an MD5."""
     value = (etag or "").strip().strip('"').lower()
     return bytes.fromhex(value) if _MD5_ETAG.match(value) else None
+
+
+def etag_problem(etag: str, content_md5: str) -> str | None:
+    """Why the ETag of an answer to a request sent with ``Content-MD5`` (base64) does not
+    confirm the bytes arrived whole; ``None`` when it does (or cannot tell: not an MD5)."""
+    if not etag.strip().strip('"'):
+        return "the answer has no ETag"
+    expected = base64.b64decode(content_md5).hex()
+    if etag_matches(etag, expected) is False:
+        return f"ETag {etag} is not the MD5 of the bytes sent ({expected})"
+    return None

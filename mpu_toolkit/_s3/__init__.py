@@ -3,3 +3,7 @@
 Every request goes through one retry policy; every failure becomes one of
 :mod:`mpu_toolkit.errors`. Not API: the public names are re-exported by ``mpu_toolkit``.
 """
+
+from . import redact
+
+redact.install()  # once, at import: botocore's DEBUG request log never shows access key ids

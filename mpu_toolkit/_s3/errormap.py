@@ -16,7 +16,7 @@ from ..errors import (AccessDenied, ConfigurationError, CredentialsError, Endpoi
                       NoSuchBucket, NoSuchKey, NoSuchUpload, NotSupportedByServer, S3Error,
                       SourceChanged, TransientS3Error)
 
-__all__ = ["map_error"]
+__all__ = ["map_error", "error_class", "missing_bucket"]
 
 
 _ADVICE = {
@@ -73,8 +73,8 @@ _CODE_CLASSES: dict[str, type[S3Error]] = {
 }
 
 
-def _classify(code: str, status: int | None, operation: str, message: str) -> type[S3Error]:
-    """Pick the exception class, folding server quirks into the AWS meaning."""
+def error_class(code: str, status: int | None, operation: str, message: str) -> type[S3Error]:
+    """The exception class of an error answer, server quirks folded into the AWS meaning."""
     # RGW answers ListParts on an aborted upload with NoSuchKey (AWS: NoSuchUpload).
     if code in ("NoSuchKey", "404") and operation == "ListParts":
         return NoSuchUpload
@@ -120,7 +120,7 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         code = str(error.get("Code", ""))
         status = meta.get("HTTPStatusCode")
         message = str(error.get("Message", "") or "")
-        cls = _classify(code, status, operation, message)
+        cls = error_class(code, status, operation, message)
         advice = _ADVICE.get(cls, "see the server's message")
         if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
             cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
@@ -155,3 +155,13 @@ def _is_aiohttp_error(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - aiohttp comes with s3fs
         return False
     return isinstance(exc, aiohttp.ClientError)
+
+
+def missing_bucket(bucket: str, endpoint: str) -> S3Error:
+    """The error for a bucket that does not exist (or a name no bucket can have)."""
+    if not _S3_BUCKET_NAME.match(bucket):
+        return InvalidName(f"{bucket!r} is not a valid bucket name: " + _ADVICE[InvalidName],
+                           code="InvalidBucketName", bucket=bucket)
+    return NoSuchBucket(f"s3://{bucket} does not exist at {endpoint} — "
+                        + _ADVICE[NoSuchBucket].format(bucket=bucket), code="NoSuchBucket",
+                        status=404, bucket=bucket)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import inventory as uploads
 from ..errors import ConfigurationError
-from ..fs import MPUFileSystem
+from ..fs import MPUFileSystem, filesystem
 from ..inventory.safe_abort import parse_age
 from .._plan.sizing import format_size, parse_size
 from .render import print_json, print_table
@@ -30,7 +30,7 @@ def storage_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _fs(args: argparse.Namespace) -> MPUFileSystem:
-    return MPUFileSystem(**storage_options(args))
+    return filesystem(storage_options(args))
 
 
 def _emit(args: argparse.Namespace, frame: Any, empty: str) -> None:

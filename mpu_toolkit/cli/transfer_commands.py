@@ -1,7 +1,7 @@
 """``mpu cp``, ``mpu put`` and ``mpu compose``: copy, upload, download and concatenate by URL.
 
 A thin layer over :func:`mpu_toolkit.copy`, :func:`~mpu_toolkit.upload_file`,
-:func:`~mpu_toolkit.compose` and s3fs's ``get_file``: each command parses its flags into the
+:func:`~mpu_toolkit.compose` and :func:`~mpu_toolkit.download`: each command parses its flags into the
 library's keyword arguments, runs one operation and prints a one-line summary (or, with
 ``--json``, the result's fields as one JSON object).
 """
@@ -9,20 +9,16 @@ library's keyword arguments, runs one operation and prints a one-line summary (o
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import mimetypes
 import os
 import sys
-import time
-import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from .._s3.errormap import map_error
-from ..errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey
-from ..model import ObjectInfo
 from .._plan.sizing import format_size, parse_size
-from ..api import compose, copy, upload_file
+from ..api import compose, copy, download, upload_file
+from ..errors import ConfigurationError
+from ..model import ObjectInfo
 from .commands import EXIT_OK, _fs
 from .render import print_json
 
@@ -156,68 +152,16 @@ def _upload(args: argparse.Namespace, path: str, url: str) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    """``cp URL PATH``: into a temporary file beside PATH, renamed once complete and of the
-    object's size, so PATH is never left partial."""
+    """``cp URL PATH``: PATH is never left partial (see :func:`mpu_toolkit.download`)."""
     if args.metadata or args.content_type:
         raise ConfigurationError("--metadata and --content-type set a new object's "
                                  "attributes; a download to a local path has none")
-    started, options, fs = time.monotonic(), _download_options(args), _fs(args)
-    with _s3fs_errors(args.src):
-        info = fs.info(args.src)
-    if info.get("type") != "file":
-        raise ConfigurationError(f"{args.src} is not an object (a prefix?): give "
-                                 "bucket/key; recursive copies are not supported")
-    path = args.dst
-    if os.path.isdir(path) or path.endswith(os.sep):
-        path = os.path.join(path, os.path.basename(args.src.rstrip("/")))
-    parent = os.path.dirname(os.path.abspath(path))
-    partial = os.path.join(parent, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}"
-                                   ".mpu-download")
-    with _local_errors(path):
-        os.makedirs(parent, exist_ok=True)
-        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # umask
-    try:
-        with _s3fs_errors(args.src):
-            fs.get_file(args.src, partial, callback=_download_progress(args, path), **options)
-        size = os.path.getsize(partial)
-        if size != info["size"]:
-            raise IntegrityError(f"{args.src}: downloaded {size:,} bytes, the object has "
-                                 f"{info['size']:,}; download again")
-        with _local_errors(path):
-            os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
-    seconds = time.monotonic() - started
-    record = {"url": args.src, "path": path, "size": size, "etag": info.get("ETag"),
-              "seconds": seconds}
-    _report(args, f"downloaded {args.src} → {path}: {format_size(size)}, {seconds:.1f} s",
-            record)
+    result = download(args.src, args.dst, fs=_fs(args), concurrency=args.concurrency,
+                      part_size=parse_size(args.part_size, "--part-size") if args.part_size
+                      else None, progress=sys.stderr.isatty() and not args.no_progress)
+    _report(args, f"downloaded {args.src} → {result.path}: {format_size(result.size)}, "
+                  f"{result.seconds:.1f} s", dataclasses.asdict(result))
     return EXIT_OK
-
-
-@contextlib.contextmanager
-def _s3fs_errors(url: str) -> Iterator[None]:
-    """s3fs's reads raise built-in errors: make them ours, so they exit 1 with a message."""
-    try:
-        yield
-    except MPUError:
-        raise
-    except FileNotFoundError:
-        raise NoSuchKey(f"{url}: no such object — check the key; list the bucket to see "
-                        "what exists") from None
-    except OSError as exc:  # PermissionError (403), a full disk ...
-        raise MPUError(f"downloading {url} failed: {exc}") from exc
-    except Exception as exc:  # botocore's credential and connection errors
-        raise MPUError(f"downloading {url} failed: {map_error(exc)}") from exc
-
-
-@contextlib.contextmanager
-def _local_errors(path: str) -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        raise MPUError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 # -- flags → library keywords -----------------------------------------------------------------
@@ -253,27 +197,6 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "concurrency", None) is not None:
         options["concurrency"] = args.concurrency
     return options
-
-
-def _download_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    if args.part_size:
-        options["chunksize"] = parse_size(args.part_size, "--part-size")
-    if args.concurrency is not None:
-        if not 1 <= args.concurrency <= 64:
-            raise ConfigurationError(f"--concurrency={args.concurrency} must be from 1 to 64")
-        options["max_concurrency"] = args.concurrency
-    return options
-
-
-def _download_progress(args: argparse.Namespace, path: str) -> Any:
-    from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
-
-    if args.no_progress or not sys.stderr.isatty():
-        return DEFAULT_CALLBACK
-    return TqdmCallback(tqdm_kwargs={"desc": os.path.basename(path), "unit": "B",
-                                     "unit_scale": True, "unit_divisor": 1024,
-                                     "file": sys.stderr, "dynamic_ncols": True})
 
 
 def _into(dest: str, source: str) -> str:

@@ -20,7 +20,9 @@ from typing import Any, Iterator, Mapping
 from .._plan.assembly import Assembler, layout_piece
 from ..errors import ConfigurationError
 from ..formats.frameupload import FrameWriteResult
-from ..handle import UploadHandle, start_upload
+from .._engine.blocking import add_note
+from ..api import start_upload
+from ..handle import UploadHandle
 from ..model import PartInfo
 from .._plan.sizing import MiB, parse_size
 from ..formats.text import (CONTENT_TYPES, Compression, Render, codec_for, encode_chunk,
@@ -67,8 +69,8 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
             sent += handle.upload_parts(list(assembler.add(index, kept, uploaded)))
         sent += handle.upload_parts(list(assembler.finish()))
         info = handle.complete(assembler.parts + sent)
-    except BaseException:
-        handle.abort()
+    except BaseException as error:
+        add_note(error, handle.abort())
         raise
     parts = len(assembler.parts) + len(sent)
     return FrameWriteResult(handle.url, rows, None, info.size or 0, parts, info.etag,

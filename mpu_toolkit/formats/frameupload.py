@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..errors import ConfigurationError
-from ..fs import MPUFileSystem
+from ..fs import filesystem
 from ..options import WriteOptions
 from ..progress import ProgressCallback, ProgressEvent, make_progress
 from .._engine.writer import MultipartWriter
@@ -94,7 +94,7 @@ class FrameUpload:
         self.row_groups: int | None = None
         self.result: FrameWriteResult | None = None
         self._started = time.monotonic()
-        fs = MPUFileSystem(**dict(storage_options or {}))
+        fs = filesystem(storage_options)
         bar = make_progress(progress, url.split("://", 1)[-1], None)
         self._writer: MultipartWriter = fs.open_writer(
             url, **writer_options, progress=self._with_rows(bar) if bar else None)

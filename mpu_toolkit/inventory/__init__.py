@@ -12,17 +12,17 @@ can list. ``storage_options`` are s3fs's; pass ``fs=`` to reuse a filesystem ins
 from __future__ import annotations
 
 import builtins
-from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Coroutine, Iterable, Mapping, Sequence, TypeVar
 
 import pandas as pd
-from fsspec.asyn import sync
 
-from . import accounting
-from . import listing as inventory
-from . import lifecycle as rules
+from .._engine.blocking import run_blocking
+from .._s3.client import S3Client
 from ..errors import ConfigurationError
-from ..fs import MPUFileSystem
+from ..fs import MPUFileSystem, filesystem
 from ..model import UploadInfo
+from . import accounting, listing
+from . import lifecycle as rules
 from .safe_abort import abort_rows, parse_age
 
 __all__ = ["list", "parts", "usage", "abort", "lifecycle", "set_lifecycle",
@@ -32,16 +32,9 @@ T = TypeVar("T")
 URLs = str | Sequence[str] | None
 
 
-def _filesystem(storage_options: Mapping[str, Any] | None,
-                fs: MPUFileSystem | None) -> MPUFileSystem:
-    return fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
-
-
-def _run(fs: MPUFileSystem, call: Callable[[], Awaitable[T]]) -> T:
-    async def runner() -> T:
-        return await call()
-
-    return sync(fs.loop, runner)
+def _run(fs: MPUFileSystem, call: Callable[[S3Client], Coroutine[Any, Any, T]]) -> T:
+    """``call(client)`` on the filesystem's loop; an interrupt stops it (see run_blocking)."""
+    return run_blocking(fs.loop, call(S3Client(fs)))
 
 
 def list_uploads(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *,
@@ -53,11 +46,12 @@ def list_uploads(urls: URLs = None, storage_options: Mapping[str, Any] | None = 
 
     ``sizes=False`` skips the ListParts calls (parts/bytes are then <NA>).
     """
-    fs = _filesystem(storage_options, fs)
-    targets = inventory.parse_targets(urls)
-    records = _run(fs, lambda: inventory.collect(fs.multipart, targets, sizes=sizes,
-                                                 page_size=page_size, concurrency=concurrency))
-    frame = inventory.to_frame(records)
+    fs = filesystem(storage_options, fs)
+    targets = listing.parse_targets(urls)
+    records = _run(fs, lambda client: listing.collect(client, targets, sizes=sizes,
+                                                      page_size=page_size,
+                                                      concurrency=concurrency))
+    frame = listing.to_frame(records)
     cutoff = parse_age(older_than, "older_than")
     return frame if cutoff is None else frame[frame["age"] >= cutoff].reset_index(drop=True)
 
@@ -65,9 +59,9 @@ def list_uploads(urls: URLs = None, storage_options: Mapping[str, Any] | None = 
 def parts(url: str, upload_id: str, storage_options: Mapping[str, Any] | None = None, *,
           fs: MPUFileSystem | None = None) -> pd.DataFrame:
     """The parts of one upload: number, size, etag, last_modified."""
-    fs = _filesystem(storage_options, fs)
-    bucket, key, _ = fs.split_path(url)
-    found = _run(fs, lambda: fs.multipart.list_parts(bucket, key, upload_id))
+    fs = filesystem(storage_options, fs)
+    ref = fs.object_ref(url)
+    found = _run(fs, lambda client: client.list_parts(ref, upload_id))
     frame = pd.DataFrame([(p.number, p.size, p.etag, p.last_modified) for p in found],
                          columns=["number", "size", "etag", "last_modified"])
     frame["last_modified"] = pd.to_datetime(frame["last_modified"], utc=True)
@@ -83,7 +77,7 @@ def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *
     ``objects=True`` also sums the completed objects (a full listing: it costs a scan) and
     adds ``object_bytes`` and ``share``. Pass ``uploads=`` to reuse a frame from :func:`list`.
     """
-    fs = _filesystem(storage_options, fs)
+    fs = filesystem(storage_options, fs)
     frame = uploads if uploads is not None else list_uploads(urls, fs=fs)
     object_bytes = None
     if objects:
@@ -138,11 +132,11 @@ def abort(target: pd.DataFrame | str | Iterable[Any], storage_options: Mapping[s
     unless ``force`` (they may be live writers); ``older_than`` filters the target first;
     ``dry_run`` reports what would be aborted. Never stops half-way on one failure.
     """
-    fs = _filesystem(storage_options, fs)
+    fs = filesystem(storage_options, fs)
     protect, cutoff = parse_age(min_age, "min_age"), parse_age(older_than, "older_than")
     rows = _rows_of(target, fs, cutoff).reset_index(drop=True)
-    return _run(fs, lambda: abort_rows(fs.multipart, rows, min_age=protect, force=force,
-                                       dry_run=dry_run, concurrency=concurrency))
+    return _run(fs, lambda client: abort_rows(client, rows, min_age=protect, force=force,
+                                              dry_run=dry_run, concurrency=concurrency))
 
 
 def _bucket_of(url: str, fs: MPUFileSystem) -> tuple[str, str]:
@@ -155,28 +149,28 @@ def _bucket_of(url: str, fs: MPUFileSystem) -> tuple[str, str]:
 def lifecycle(url: str, storage_options: Mapping[str, Any] | None = None, *,
               fs: MPUFileSystem | None = None) -> pd.DataFrame:
     """The bucket's lifecycle rules (one row each)."""
-    fs = _filesystem(storage_options, fs)
+    fs = filesystem(storage_options, fs)
     bucket, _ = _bucket_of(url, fs)
-    return rules.rules_frame(bucket, _run(fs, lambda: fs.multipart.get_lifecycle_rules(bucket)))
+    return rules.rules_frame(bucket, _run(fs, lambda client: client.get_lifecycle_rules(bucket)))
 
 
 def set_lifecycle(url: str, days: int, storage_options: Mapping[str, Any] | None = None, *,
                   rule_id: str = rules.RULE_ID, fs: MPUFileSystem | None = None) -> pd.DataFrame:
     """Abort uploads under ``url``'s prefix ``days`` after initiation; keeps other rules."""
-    fs = _filesystem(storage_options, fs)
+    fs = filesystem(storage_options, fs)
     bucket, prefix = _bucket_of(url, fs)
-    return rules.rules_frame(bucket, _run(fs, lambda: rules.set_abort_rule(
-        fs.multipart, bucket, days, prefix=prefix, rule_id=rule_id)))
+    return rules.rules_frame(bucket, _run(fs, lambda client: rules.set_abort_rule(
+        client, bucket, days, prefix=prefix, rule_id=rule_id)))
 
 
 def remove_lifecycle(url: str, storage_options: Mapping[str, Any] | None = None, *,
                      rule_id: str = rules.RULE_ID,
                      fs: MPUFileSystem | None = None) -> pd.DataFrame:
     """Remove the abort rule ``rule_id`` only."""
-    fs = _filesystem(storage_options, fs)
+    fs = filesystem(storage_options, fs)
     bucket, _ = _bucket_of(url, fs)
-    return rules.rules_frame(bucket, _run(fs, lambda: rules.remove_abort_rule(
-        fs.multipart, bucket, rule_id=rule_id)))
+    return rules.rules_frame(bucket, _run(fs, lambda client: rules.remove_abort_rule(
+        client, bucket, rule_id=rule_id)))
 
 
 list = list_uploads  # noqa: A001  (the documented name: uploads.list(...))

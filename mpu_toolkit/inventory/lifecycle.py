@@ -7,14 +7,18 @@ the given id) is replaced or removed, and the rest are written back unchanged.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Callable
 
 import pandas as pd
 
-from ..errors import ConfigurationError
-from .._s3.client import MultipartProtocol
+from .._s3.retry import Attempts
+from ..errors import ConfigurationError, MPUError
+from .._s3.client import S3Client
 
 __all__ = ["RULE_ID", "set_abort_rule", "remove_abort_rule", "rules_frame"]
+
+log = logging.getLogger(__name__)
 
 RULE_ID = "mpu-abort-incomplete-uploads"
 
@@ -26,23 +30,44 @@ def _abort_rule(days: int, prefix: str, rule_id: str) -> dict[str, Any]:
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days}}
 
 
-async def set_abort_rule(protocol: MultipartProtocol, bucket: str, days: int, *,
+async def set_abort_rule(client: S3Client, bucket: str, days: int, *,
                          prefix: str = "", rule_id: str = RULE_ID) -> list[dict[str, Any]]:
     """Add or replace the rule ``rule_id``; other rules stay as they are."""
     rule = _abort_rule(days, prefix, rule_id)
-    rules = [r for r in await protocol.get_lifecycle_rules(bucket) if r.get("ID") != rule_id]
-    await protocol.put_lifecycle_rules(bucket, [*rules, rule])
-    return await protocol.get_lifecycle_rules(bucket)
+    rules = [r for r in await client.get_lifecycle_rules(bucket) if r.get("ID") != rule_id]
+    await _write(client, bucket, [*rules, rule], lambda now: _abort_days(now, rule_id) == days)
+    return await client.get_lifecycle_rules(bucket)
 
 
-async def remove_abort_rule(protocol: MultipartProtocol, bucket: str, *,
+async def remove_abort_rule(client: S3Client, bucket: str, *,
                             rule_id: str = RULE_ID) -> list[dict[str, Any]]:
     """Remove the rule ``rule_id`` only (deleting the configuration if it was the last)."""
-    rules = await protocol.get_lifecycle_rules(bucket)
+    rules = await client.get_lifecycle_rules(bucket)
     kept = [r for r in rules if r.get("ID") != rule_id]
     if len(kept) != len(rules):
-        await protocol.put_lifecycle_rules(bucket, kept)
+        await _write(client, bucket, kept, lambda now: _abort_days(now, rule_id) is None)
     return kept
+
+
+async def _write(client: S3Client, bucket: str, rules: list[dict[str, Any]],
+                 written: Callable[[list[dict[str, Any]]], bool]) -> None:
+    """Write the rules; when the answers were lost, read them back before failing."""
+    attempts = Attempts()
+    try:
+        await client.put_lifecycle_rules(bucket, rules, attempts=attempts)
+    except MPUError:
+        if not attempts.lost or not written(await client.get_lifecycle_rules(bucket)):
+            raise
+        log.warning("s3://%s: the answers to the lifecycle write were lost, but the rules "
+                    "read back as written: it was done", bucket)
+
+
+def _abort_days(rules: list[dict[str, Any]], rule_id: str) -> int | None:
+    """Days after which rule ``rule_id`` aborts incomplete uploads (None: no such rule)."""
+    for rule in rules:
+        if rule.get("ID") == rule_id:
+            return (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")
+    return None
 
 
 def _prefix(rule: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ the pandas DataFrame the public API returns.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,13 +16,15 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..errors import ConfigurationError, NoSuchUpload
-from .._s3.client import MultipartProtocol
-from ..model import UploadInfo
+from .._engine.gather import bounded_gather
+from .._s3.client import S3Client
+from ..model import ObjectRef, UploadInfo
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Target", "UploadRecord", "parse_targets", "collect", "to_frame", "COLUMNS"]
 
+_LISTINGS_IN_FLIGHT = 8  # buckets listed at once
 COLUMNS = {  # column -> dtype of the uploads DataFrame
     "bucket": "string", "key": "string", "upload_id": "string",
     "initiated": "datetime64[ns, UTC]", "age": "timedelta64[ns]",
@@ -63,16 +64,17 @@ def parse_targets(urls: str | Sequence[str] | None) -> list[Target]:
     return targets
 
 
-async def _uploads_of(protocol: MultipartProtocol, targets: Iterable[Target],
+async def _uploads_of(client: S3Client, targets: Iterable[Target],
                       page_size: int) -> list[UploadInfo]:
     expanded: list[Target] = []
     for target in targets:
         if target.bucket is None:
-            expanded += [Target(b, target.prefix) for b in await protocol.list_buckets()]
+            expanded += [Target(b, target.prefix) for b in await client.list_buckets()]
         else:
             expanded.append(target)
-    listings = await asyncio.gather(*(protocol.list_uploads(t.bucket or "", t.prefix, page_size)
-                                      for t in expanded))
+    listings = await bounded_gather(
+        [lambda t=t: client.list_uploads(t.bucket or "", t.prefix, page_size)
+         for t in expanded], _LISTINGS_IN_FLIGHT)
     seen: dict[tuple[str, str, str], UploadInfo] = {}
     for listing in listings:
         for u in listing:
@@ -80,27 +82,25 @@ async def _uploads_of(protocol: MultipartProtocol, targets: Iterable[Target],
     return list(seen.values())
 
 
-async def collect(protocol: MultipartProtocol, targets: Sequence[Target], *,
+async def collect(client: S3Client, targets: Sequence[Target], *,
                   sizes: bool = True, page_size: int = 1000,
                   concurrency: int = 16) -> list[UploadRecord]:
     """Every incomplete upload under ``targets``, with parts and bytes when ``sizes``."""
     if not 1 <= concurrency <= 256:
         raise ConfigurationError(f"concurrency={concurrency} must be 1..256")
-    uploads = await _uploads_of(protocol, targets, page_size)
+    uploads = await _uploads_of(client, targets, page_size)
     if not sizes:
         return [UploadRecord(u) for u in uploads]
-    gate = asyncio.Semaphore(concurrency)
 
     async def sized(u: UploadInfo) -> UploadRecord:
-        async with gate:
-            try:
-                described = await protocol.describe_upload(u.bucket, u.key, u.upload_id)
-            except NoSuchUpload:
-                return UploadRecord(u, gone=True)
+        try:
+            described = await client.describe_upload(ObjectRef(u.bucket, u.key), u.upload_id)
+        except NoSuchUpload:
+            return UploadRecord(u, gone=True)
         return UploadRecord(u, len(described.parts), sum(p.size for p in described.parts),
                             described.abort_date)
 
-    records = await asyncio.gather(*(sized(u) for u in uploads))
+    records = await bounded_gather([lambda u=u: sized(u) for u in uploads], concurrency)
     return [r for r in records if not r.gone]
 
 

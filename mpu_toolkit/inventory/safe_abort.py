@@ -9,15 +9,17 @@ meanwhile. One upload's failure never stops the batch: each gets an outcome —
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from ..errors import ConfigurationError, MPUError
-from .._s3.client import MultipartProtocol
+from .._engine.blocking import add_note
+from .._engine.gather import bounded_gather
+from .._s3.client import S3Client
+from ..model import ObjectRef
 
 log = logging.getLogger(__name__)
 
@@ -60,29 +62,27 @@ def format_age(age: pd.Timedelta) -> str:
     return " ".join(parts[:2]) or "0s"
 
 
-async def _abort_one(protocol: MultipartProtocol, row: pd.Series, dry_run: bool,
-                     gate: asyncio.Semaphore) -> tuple[Outcome, str]:
+async def _abort_one(client: S3Client, row: pd.Series, dry_run: bool) -> tuple[Outcome, str]:
     if dry_run:
         return "would-abort", "dry run: nothing was aborted"
-    async with gate:
-        try:
-            existed = await protocol.abort_until_clean(row["bucket"], row["key"],
-                                                       row["upload_id"])
-        except MPUError as exc:
-            return "failed", str(exc)
+    try:
+        existed = await client.abort_until_clean(ObjectRef(row["bucket"], row["key"]),
+                                                 row["upload_id"])
+    except MPUError as exc:
+        return "failed", str(exc)
     if not existed:
         return "gone", "already completed, aborted or expired"
     log.info("aborted s3://%s/%s upload %s", row["bucket"], row["key"], row["upload_id"])
     return "aborted", ""
 
 
-async def abort_rows(protocol: MultipartProtocol, rows: pd.DataFrame, *,
+async def abort_rows(client: S3Client, rows: pd.DataFrame, *,
                      min_age: pd.Timedelta | None, force: bool = False, dry_run: bool = False,
                      concurrency: int = 8) -> pd.DataFrame:
     """Abort the uploads of ``rows`` (columns of the uploads frame; ``age`` may be NaT for
-    uploads not found in a listing — those are reported gone)."""
-    gate = asyncio.Semaphore(concurrency)
-    jobs, outcomes = [], {}
+    uploads not found in a listing — those are reported gone). An interrupt stops the
+    aborts in flight; its notes say how many were done."""
+    todo, outcomes = [], {}
     for index, row in rows.iterrows():
         if pd.isna(row["initiated"]):
             outcomes[index] = ("gone", "not among the bucket's incomplete uploads")
@@ -90,9 +90,20 @@ async def abort_rows(protocol: MultipartProtocol, rows: pd.DataFrame, *,
             outcomes[index] = ("skipped", f"younger than {format_age(min_age)} (it may be a "
                                           "live writer); wait, or force it")
         else:
-            jobs.append((index, _abort_one(protocol, row, dry_run, gate)))
-    for (index, _), result in zip(jobs, await asyncio.gather(*(job for _, job in jobs))):
-        outcomes[index] = result
+            todo.append((index, row))
+    finished: dict[Any, tuple[Outcome, str]] = {}
+
+    async def one(index: Any, row: pd.Series) -> None:
+        finished[index] = await _abort_one(client, row, dry_run)
+
+    try:
+        await bounded_gather([lambda i=i, r=r: one(i, r) for i, r in todo], concurrency)
+    except BaseException as error:
+        aborted = sum(outcome == "aborted" for outcome, _ in finished.values())
+        add_note(error, f"stopped after {len(finished)} of {len(todo)} uploads ({aborted} "
+                        "aborted); the others are untouched: run the abort again for them")
+        raise
+    outcomes.update(finished)
     result_frame = rows.reindex(columns=RESULT_COLUMNS[:-2]).copy()
     result_frame["outcome"] = pd.Series({i: o for i, (o, _) in outcomes.items()}, dtype="string")
     result_frame["reason"] = pd.Series({i: r for i, (_, r) in outcomes.items()}, dtype="string")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import inventory as uploads
 from ..errors import MPUError
-from ..fs import MPUFileSystem
+from ..fs import MPUFileSystem, filesystem
 from ..inventory.listing import COLUMNS
 from ..inventory.safe_abort import format_age, parse_age
 from . import html_table as table
@@ -56,7 +56,7 @@ class UploadsBrowser(widgets.VBox):
                  storage_options: Mapping[str, Any] | None = None, *,
                  fs: MPUFileSystem | None = None, page_size: int = 50,
                  min_age: str | pd.Timedelta | None = "1h", load: bool = True) -> None:
-        self._fs = fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
+        self._fs = filesystem(storage_options, fs)
         self._urls = urls
         self.min_age = parse_age(min_age, "min_age")
         self.page_size = max(1, int(page_size))

@@ -1,13 +1,20 @@
-"""A fault-injecting HTTP proxy for tests, on 127.0.0.1, in front of the real S3 server.
+"""A fault-injecting HTTP proxy on 127.0.0.1, in front of a real S3 server.
 
-Requests are classified by S3 operation (from method and query string); a rule makes the
-next ``times`` requests of one operation fail in a chosen way, then requests pass through
-unchanged (the Host header is kept, so SigV4 signatures stay valid).
+For testing what a pipeline does when S3 misbehaves (mpu_toolkit's own fault matrix and
+benchmarks use it). Requests are classified by S3 operation (from method and query string);
+a rule makes the next ``times`` requests of one operation fail in a chosen way, then requests
+pass through unchanged (the Host header is kept, so SigV4 signatures stay valid). A
+``failure_rate`` answers that share of all requests, at random, with 503 SlowDown.
+
+>>> with FaultProxy("http://127.0.0.1:9000", failure_rate=0.02) as proxy:   # doctest: +SKIP
+...     proxy.fail("UploadPart", "reset", times=2)
+...     write(storage_options={..., "endpoint_url": proxy.endpoint_url})
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,12 +27,20 @@ from aiohttp import web
 #: after the whole body arrived, not forwarded. stall: no answer (the client times out).
 #: drop-response: forwarded and done by the server, then the connection is reset (the answer
 #: is lost). 200-error: "200 OK" with an InternalError body (AWS does this on Complete).
-Action = Literal["500", "503", "reset-early", "reset", "stall", "drop-response", "200-error"]
+#: delay: forwarded after ``Rule.seconds`` (a slow request, e.g. to interrupt it midway).
+__all__ = ["FaultProxy", "Rule", "Action", "operation_of"]
+
+Action = Literal["500", "503", "reset-early", "reset", "stall", "drop-response", "200-error",
+                 "delay"]
 _HOP_HEADERS = {"transfer-encoding", "connection", "keep-alive", "content-length"}
 
 
 def operation_of(method: str, query: dict[str, str], copy_source: bool = False,
                  path: str = "/bucket/key") -> str:
+    """The S3 operation of a request, as errors and logs name it."""
+    if "lifecycle" in query:
+        return {"GET": "GetBucketLifecycle", "PUT": "PutBucketLifecycle",
+                "DELETE": "DeleteBucketLifecycle"}.get(method, method)
     if "uploads" in query:
         return "CreateMultipartUpload" if method == "POST" else "ListMultipartUploads"
     if copy_source and method == "PUT":
@@ -47,6 +62,7 @@ class Rule:
     action: Action
     times: int
     after: int = 0  #: requests of the operation let through before the rule applies
+    seconds: float = 0.0  #: for "delay"
 
 
 @dataclass
@@ -56,16 +72,27 @@ class FaultProxy:
     seen: list[str] = field(default_factory=list)  #: operations, in arrival order
     injected: list[str] = field(default_factory=list)
     port: int = 0
+    failure_rate: float = 0.0  #: share of all requests answered 503 SlowDown, at random
+    seed: int | None = None
 
-    def fail(self, operation: str, action: Action, times: int = 1, after: int = 0) -> None:
+    def fail(self, operation: str, action: Action, times: int = 1, after: int = 0,
+             seconds: float = 0.0) -> None:
         """Make ``times`` requests of ``operation`` fail, after letting ``after`` pass."""
-        self.rules.append(Rule(operation, action, times, after))
+        self.rules.append(Rule(operation, action, times, after, seconds))
+
+    def __enter__(self) -> "FaultProxy":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def _take_rule(self, operation: str) -> Rule | None:
+        if self.failure_rate and self._random.random() < self.failure_rate:
+            return Rule(operation, "503", 1)
         for rule in self.rules:
             if rule.operation == operation and rule.times > 0:
                 if rule.after > 0:
@@ -103,6 +130,8 @@ class FaultProxy:
                 assert request.transport is not None
                 request.transport.abort()
                 raise asyncio.CancelledError
+            if rule.action == "delay":
+                await asyncio.sleep(rule.seconds)
             if rule.action == "stall":  # the client times out first
                 task = asyncio.current_task()
                 assert task is not None
@@ -124,6 +153,7 @@ class FaultProxy:
         return web.Response(status=upstream.status, body=payload, headers=out)
 
     def start(self) -> "FaultProxy":
+        self._random = random.Random(self.seed)
         ready = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._stalled: set[asyncio.Task[object]] = set()

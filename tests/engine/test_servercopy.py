@@ -11,9 +11,9 @@ from helpers import incomplete_uploads, object_exists, proxied_fs
 
 import mpu_toolkit
 from mpu_toolkit import ConfigurationError, SourceChanged
-from mpu_toolkit.errors import NoSuchKey
-from mpu_toolkit._engine.servercopy import CopySettings
+from mpu_toolkit.options import CopyOptions
 from mpu_toolkit._plan.sizing import MiB, PartLimits
+from mpu_toolkit.errors import NoSuchKey
 from mpu_toolkit.options import WriteOptions
 
 PART = 5 * MiB
@@ -208,9 +208,9 @@ def test_copy_onto_itself_needs_a_change(fs, boto, bucket, key):
 
 def test_copy_settings_refuse_a_cutoff_copyobject_cannot_do():
     with pytest.raises(ConfigurationError, match="at most 5 GiB"):
-        CopySettings.from_kwargs(WriteOptions(), copy_cutoff="6GiB")
+        CopyOptions.from_kwargs(WriteOptions(), copy_cutoff="6GiB")
     with pytest.raises(ConfigurationError, match="part_size"):
-        CopySettings.from_kwargs(WriteOptions(), part_size="1MiB")
+        CopyOptions.from_kwargs(WriteOptions(), part_size="1MiB")
 
 
 def test_copy_progress_reports_every_byte(fs, boto, bucket, key):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from faultproxy import FaultProxy
+from mpu_toolkit.testing.faults import FaultProxy
 from helpers import incomplete_uploads
 
 from mpu_toolkit import MPUFileSystem, uploads

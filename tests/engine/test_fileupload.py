@@ -22,7 +22,12 @@ from fsspec.callbacks import Callback
 from helpers import incomplete_uploads, object_exists, proxied_fs
 
 import mpu_toolkit
-from mpu_toolkit import ConfigurationError, NoSuchUpload, SourceChanged, TransientS3Error
+from mpu_toolkit import (
+    ConfigurationError,
+    NoSuchUpload,
+    SourceChanged,
+    TransientS3Error,
+)
 from mpu_toolkit._plan.sizing import MiB
 
 PART = 5 * MiB
@@ -214,4 +219,4 @@ def test_a_writer_keeping_its_parts_says_how_to_resume(fs, bucket, key):
             raise RuntimeError("producer failed")
     notes = " ".join(getattr(info.value, "__notes__", []))
     assert f"mpu put --resume --upload-id {f.upload_id}" in notes
-    fs.multipart  # the kept upload is cleaned up by the session's bucket teardown
+    # the kept upload is cleaned up by the session's bucket teardown

@@ -57,7 +57,7 @@ def test_a_path_without_a_key_is_refused(fs, path):
     ({"part_size": "6GiB"}, "outside the allowed 5 MiB..5 GiB"),
     ({"concurrency": 0}, "must be an integer from 1 to 64"),
     ({"concurrency": 1000}, "must be an integer from 1 to 64"),
-    ({"max_attempts": 0}, "must be 1..100"),
+    ({"max_attempts": 0}, "must be an integer from 1 to 100"),
     ({"checksum": "md6"}, "is not supported: use one of"),
 ])
 def test_out_of_range_options_are_refused_at_open(fs, bucket, key, options, message):

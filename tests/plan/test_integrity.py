@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mpu_toolkit.errors import ConfigurationError
 from mpu_toolkit._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
-                                   multipart_etag)
+                                         etag_problem, multipart_etag)
+from mpu_toolkit.errors import ConfigurationError
 
 
 def s3_multipart_etag(parts: list[bytes]) -> str:
@@ -66,9 +66,8 @@ def test_etag_matches_unknown_forms_are_inconclusive(etag) -> None:
 def test_content_md5_header(data: bytes) -> None:
     digest = digest_part(data, ChecksumMode.MD5)
     assert digest.md5 == hashlib.md5(data).digest()
-    args = digest.request_args(ChecksumMode.MD5)
-    assert args == {"ContentMD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
-    assert base64.b64decode(args["ContentMD5"]) == hashlib.md5(data).digest()
+    assert digest.content_md5 == base64.b64encode(hashlib.md5(data).digest()).decode()
+    assert etag_problem(f'"{hashlib.md5(data).hexdigest()}"', digest.content_md5) is None
 
 
 def test_digest_accepts_bytearray_and_memoryview() -> None:
@@ -78,16 +77,24 @@ def test_digest_accepts_bytearray_and_memoryview() -> None:
     assert digest_part(memoryview(data), ChecksumMode.MD5).md5 == expected
 
 
-@pytest.mark.parametrize("mode, args", [
-    (ChecksumMode.NONE, {}),
-    (ChecksumMode.CRC32, {"ChecksumAlgorithm": "CRC32"}),
-    (ChecksumMode.CRC32C, {"ChecksumAlgorithm": "CRC32C"}),
-    (ChecksumMode.SHA256, {"ChecksumAlgorithm": "SHA256"}),
+@pytest.mark.parametrize("mode, algorithm", [
+    (ChecksumMode.NONE, None), (ChecksumMode.CRC32, "CRC32"),
+    (ChecksumMode.CRC32C, "CRC32C"), (ChecksumMode.SHA256, "SHA256"),
 ])
-def test_flexible_modes_send_the_algorithm(mode: ChecksumMode, args: dict) -> None:
+def test_flexible_modes_send_the_algorithm_not_an_md5(mode: ChecksumMode, algorithm) -> None:
     digest = digest_part(b"data", mode)
-    assert digest == PartDigest()
-    assert digest.request_args(mode) == args
+    assert digest == PartDigest() and digest.content_md5 is None
+    assert mode.algorithm == algorithm
+
+
+def test_etag_problem_says_why_an_answer_does_not_confirm_the_bytes() -> None:
+    md5 = hashlib.md5(b"part").digest()
+    header = base64.b64encode(md5).decode()
+    assert etag_problem(f'"{md5.hex()}"', header) is None
+    assert etag_problem(md5.hex().upper(), header) is None
+    assert etag_problem("", header) == "the answer has no ETag"
+    assert "is not the MD5" in etag_problem('"' + "0" * 32 + '"', header)
+    assert etag_problem('"not-an-md5"', header) is None  # SSE-KMS style: inconclusive
 
 
 @pytest.mark.parametrize("value, mode", [

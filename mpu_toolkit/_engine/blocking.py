@@ -1,0 +1,102 @@
+"""Blocking calls into the event loop that stop when the caller is interrupted.
+
+The engine runs on fsspec's I/O thread; a blocking entry point (``upload_file``, ``compose``,
+``uploads.abort``, the writer's ``close()`` ...) waits for it in the caller's thread.
+fsspec's own ``sync()`` lets a ``KeyboardInterrupt`` (Ctrl-C, Jupyter's "Interrupt kernel")
+reach the caller while the coroutine goes on — and may publish the object seconds later.
+:func:`run_blocking` instead cancels the coroutine, waits until its cleanup has run (parts
+cancelled, the upload aborted or kept), puts the notes that say what happened on the
+interrupt, and only then re-raises it. A second interrupt stops the waiting.
+
+Requests that publish an object (Complete, a single PUT or CopyObject) are not cut in half:
+:func:`settle` lets such a request finish, so that its outcome is known and reported, rather
+than an object appearing after the caller has seen the interrupt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Awaitable, Coroutine, TypeVar
+
+__all__ = ["run_blocking", "settle", "add_note"]
+
+T = TypeVar("T")
+_POLL = 0.5  # seconds between checks while waiting (a wait is interruptible anyway)
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)`` on Python 3.11+, the same attribute before."""
+    notes = getattr(error, "__notes__", None)
+    if notes is not None and note in notes:
+        return
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        error.__notes__ = [*(notes or []), note]  # type: ignore[attr-defined]
+
+
+def run_blocking(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on ``loop`` (another thread's) and return its result here.
+
+    An interrupt while waiting cancels ``coro``; once its cleanup is done, the interrupt is
+    re-raised carrying the notes of the cancelled work (e.g. "aborted, nothing published").
+    """
+    try:
+        if asyncio.get_running_loop() is loop:
+            coro.close()
+            raise NotImplementedError("a blocking call from the event loop's own thread would "
+                                      "wait for itself; await the async method instead")
+    except RuntimeError:  # no loop running in this thread: the usual case
+        pass
+    finished = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    async def runner() -> None:
+        try:
+            outcome["value"] = await coro
+        except BaseException as error:  # CancelledError included: it carries the notes
+            outcome["error"] = error
+        finally:
+            finished.set()
+
+    future = asyncio.run_coroutine_threadsafe(runner(), loop)
+    try:
+        while not finished.wait(_POLL):
+            pass
+    except BaseException as interrupt:
+        future.cancel()  # cancels the task on the loop; its except/finally blocks run
+        _wait_for_cleanup(finished, interrupt)
+        for note in getattr(outcome.get("error"), "__notes__", []):
+            add_note(interrupt, note)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+def _wait_for_cleanup(finished: threading.Event, interrupt: BaseException) -> None:
+    try:
+        while not finished.wait(_POLL):
+            pass
+    except BaseException:
+        add_note(interrupt, "interrupted again while cleaning up: stopped waiting, so an "
+                            "incomplete upload may be left; `mpu uploads` lists them and "
+                            "`mpu abort` removes them")
+
+
+async def settle(request: Awaitable[T]) -> T:
+    """Await ``request`` to its end even if the caller is cancelled meanwhile.
+
+    For requests that publish an object: cut off, they could still take effect on the server
+    after the caller has seen the cancellation. A cancellation that arrives meanwhile is
+    re-raised once the request has ended (its result is then known to the caller's cleanup).
+    """
+    task = asyncio.ensure_future(request)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller's cleanup reads the outcome elsewhere
+        raise
