@@ -29,7 +29,6 @@ from fsspec.asyn import async_methods
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.spec import AbstractFileSystem
 from s3fs import S3FileSystem
-from s3fs.core import _error_wrapper
 
 from ._engine.blocking import run_blocking
 from ._engine.fileupload import FileUploadResult, upload_local_file
@@ -38,7 +37,7 @@ from ._engine.upload import S3Upload
 from ._engine.writer import MultipartWriter
 from ._s3 import retry
 from ._s3.client import S3Client
-from ._s3.errormap import missing_bucket
+from ._s3.errormap import map_error, missing_bucket
 from ._s3.providers import GENERIC
 from .errors import ConfigurationError, InvalidName
 from .model import ObjectInfo, ObjectRef
@@ -82,12 +81,20 @@ class MPUFileSystem(S3FileSystem):
         return client
 
     async def _call_s3(self, method: str, *akwarglist: Any, **kwargs: Any) -> Any:
-        """s3fs's request path, retried once by mpu_toolkit's policy (underneath), not
-        again by s3fs's own loop on top of it; errors are translated as s3fs does."""
+        """s3fs's request path: retried by mpu_toolkit's policy underneath (not again by
+        s3fs's loop on top of it), and failing with :mod:`mpu_toolkit.errors`, which name the
+        request and say what to do (they are the built-in errors s3fs raises, too:
+        ``FileNotFoundError``, ``PermissionError``, ``OSError``)."""
         await self.set_session()
-        call = getattr(await self.get_s3(kwargs.get("Bucket")), method)
+        client = await self.get_s3(kwargs.get("Bucket"))
+        call = getattr(client, method)
         params = self._get_s3_method_kwargs(call, *akwarglist, **kwargs)
-        return await _error_wrapper(call, kwargs=params, retries=1)
+        try:
+            return await call(**params)
+        except Exception as exc:
+            raise map_error(exc, operation=client.meta.method_to_api_mapping.get(method, method),
+                            bucket=str(kwargs.get("Bucket", "")), key=str(kwargs.get("Key", "")),
+                            endpoint=self._client.endpoint) from exc
 
     # -- writing --------------------------------------------------------------------------------
     def object_ref(self, path: str, write: bool = False) -> ObjectRef:

@@ -73,10 +73,14 @@ class Mpu:
         })
         self.env = env
 
+    executable = MPU
+
     def __call__(self, *args: str, verbose: bool = False, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+                 timeout: float = 120, endpoint: str | None = None
+                 ) -> subprocess.CompletedProcess[str]:
         assert MPU is not None
-        argv = [MPU, *(["-vv"] if verbose else []), *args, "--endpoint-url", self.endpoint]
+        argv = [MPU, *(["-vv"] if verbose else []), *args, "--endpoint-url",
+                endpoint or self.endpoint]
         assert not any(self.secret in a for a in argv), "the secret must not be an argument"
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL, env={**self.env, **(env or {})})

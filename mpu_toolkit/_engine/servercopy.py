@@ -23,7 +23,8 @@ from typing import Literal, Sequence
 from .._plan.copyplan import PlannedPart, Segment, copy_ranges, plan_compose
 from .._s3.client import S3Client
 from .._s3.retry import Attempts
-from ..errors import ConfigurationError, IntegrityError, SourceChanged, TooManyPartsError
+from ..errors import (ConfigurationError, IntegrityError, MPUError, NoSuchKey, SourceChanged,
+                      TooManyPartsError)
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import CopyOptions
 from .blocking import add_note, settle
@@ -151,9 +152,22 @@ class ServerCopy:
                        bytes_uploaded=through_client, seconds=time.monotonic() - self._started)
 
     async def _delete(self, temps: list[ObjectRef], error: BaseException | None) -> None:
-        outcomes = await asyncio.gather(*(self._client.delete_object(t) for t in temps),
-                                        return_exceptions=True)
-        left = [t.url for t, outcome in zip(temps, outcomes) if isinstance(outcome, BaseException)]
+        """Delete compose's temporaries; any left are named (in ``error``'s notes too)."""
+        async def delete(temp: ObjectRef) -> bool:
+            try:
+                await self._client.delete_object(temp)
+            except MPUError:
+                try:  # the answers may have been lost after the delete was done
+                    await self._client.head(temp)
+                except NoSuchKey:
+                    return True
+                except MPUError:
+                    pass
+                return False
+            return True
+
+        deleted = await asyncio.gather(*(delete(t) for t in temps))
+        left = [t.url for t, done in zip(temps, deleted) if not done]
         if left:
             message = (f"compose left {len(left)} temporary object(s) it could not delete: "
                        f"{', '.join(left)}; delete them with `fs.rm`")

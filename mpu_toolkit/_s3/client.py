@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping, Sequence
 
 from .._plan.integrity import etag_problem
 from .._plan.sizing import S3_LIMITS
-from ..errors import IntegrityError, NoSuchUpload, S3Error, UploadNotClean
+from ..errors import IntegrityError, MPUError, NoSuchUpload, S3Error, UploadNotClean
 from ..model import (ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo,
                      UploadParts)
 from .errormap import map_error
@@ -38,6 +38,7 @@ _S3_NAMES = {  # botocore method -> S3 operation (as errors and logs name it)
     "abort_multipart_upload": "AbortMultipartUpload",
     "complete_multipart_upload": "CompleteMultipartUpload",
     "list_multipart_uploads": "ListMultipartUploads", "list_buckets": "ListBuckets",
+    "list_objects_v2": "ListObjectsV2",
     "put_object": "PutObject", "head_object": "HeadObject", "get_object": "GetObject",
     "copy_object": "CopyObject", "delete_object": "DeleteObject",
     "get_bucket_lifecycle_configuration": "GetBucketLifecycle",
@@ -168,7 +169,8 @@ class S3Client:
         """AbortMultipartUpload: deletes the parts stored so far. Safe to repeat.
 
         Returns False when the upload was already gone (completed, aborted or expired);
-        NoSuchUpload after a try whose answer was lost means that try did it: True.
+        NoSuchUpload after a try whose answer was lost means that try did it: True (when
+        every answer is lost, ListParts decides).
         """
         attempts = Attempts()
         try:
@@ -176,6 +178,14 @@ class S3Client:
                              UploadId=upload_id, attempts=attempts)
         except NoSuchUpload:
             return attempts.lost > 0
+        except MPUError:
+            if not attempts.lost:
+                raise
+            try:  # every answer lost: the first try may have done it
+                await self.list_parts(ref, upload_id)
+            except NoSuchUpload:
+                return True
+            raise
         return True
 
     async def abort_until_clean(self, ref: ObjectRef, upload_id: str, rounds: int = 3) -> bool:
@@ -191,6 +201,11 @@ class S3Client:
             try:
                 left = await self.list_parts(ref, upload_id)
             except NoSuchUpload:
+                return True
+            except MPUError as exc:  # the abort was done; only its confirmation failed
+                log.warning("%s: upload %s aborted, but ListParts could not confirm that no "
+                            "part landed afterwards (%s); `mpu uploads` shows any left",
+                            ref.url, upload_id, exc)
                 return True
             if not left:
                 return True
@@ -245,6 +260,20 @@ class S3Client:
     async def list_uploads(self, bucket: str, prefix: str = "",
                            page_size: int = 1000) -> list[UploadInfo]:
         return [u async for u in self.iter_uploads(bucket, prefix, page_size)]
+
+    async def iter_objects(self, bucket: str, prefix: str = "",
+                           page_size: int = 1000) -> AsyncIterator[tuple[str, int]]:
+        """ListObjectsV2, every page: ``(key, size)`` of each object under ``prefix``."""
+        token: dict[str, str] = {}
+        while True:
+            response = await self._call("list_objects_v2", bucket, Prefix=prefix,
+                                        MaxKeys=page_size, **token)
+            for item in response.get("Contents", []):
+                yield str(item["Key"]), int(item.get("Size", 0))
+            next_token = response.get("NextContinuationToken")
+            if not response.get("IsTruncated") or not next_token:
+                return
+            token = {"ContinuationToken": str(next_token)}
 
     async def list_buckets(self) -> list[str]:
         response = await self._call("list_buckets", "")

@@ -6,7 +6,8 @@ resumable uploads, downloads; see :mod:`.transfer_commands`); ``uploads``, ``par
 embedded local S3.
 
 Exit codes: 0 success; 1 an operation failed (an upload could not be aborted, a server
-error); 2 bad usage (unknown option, invalid value, a refused unconfirmed abort).
+error); 2 bad usage (unknown option, invalid value, a refused unconfirmed abort); 130
+interrupted (Ctrl-C: the work in flight is stopped, and what was aborted or kept is said).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .. import __version__
 from ..errors import ConfigurationError, MPUError
 from . import commands
 from . import transfer_commands
-from .commands import EXIT_FAILED, EXIT_USAGE
+from .commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
 __all__ = ["main", "build_parser"]
 
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--endpoint-url", help="S3 endpoint (default: AWS)")
         cmd.add_argument("--profile", help="AWS profile for credentials")
         cmd.add_argument("--region", help="region name")
+        cmd.add_argument("--max-attempts", type=int, metavar="N",
+                         help="tries per request on transient errors (default 5)")
+        cmd.add_argument("--cli-read-timeout", type=float, metavar="SECONDS",
+                         help="seconds to wait for an answer (default 60), as in aws-cli")
+        cmd.add_argument("--cli-connect-timeout", type=float, metavar="SECONDS",
+                         help="seconds to wait for a connection (default 60), as in aws-cli")
         cmd.add_argument("--json", action="store_true", help="machine-readable output")
         cmd.set_defaults(run=run)
         return cmd
@@ -104,9 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MPUError as exc:
         print(f"mpu: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("mpu: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: the work was stopped; say what is left
+        notes = getattr(interrupt, "__notes__", [])
+        print("mpu: interrupted" + "".join(f"\n  {note}" for note in notes), file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `mpu uploads --json | head`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED

@@ -13,7 +13,7 @@ from ..inventory.safe_abort import parse_age
 from .._plan.sizing import format_size, parse_size
 from .render import print_json, print_table
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def storage_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -26,6 +26,12 @@ def storage_options(args: argparse.Namespace) -> dict[str, Any]:
         options["profile"] = args.profile
     if args.region:
         options["client_kwargs"] = {"region_name": args.region}
+    if args.max_attempts is not None:
+        options["max_attempts"] = args.max_attempts
+    timeouts = {"read_timeout": args.cli_read_timeout,
+                "connect_timeout": args.cli_connect_timeout}
+    if any(value is not None for value in timeouts.values()):
+        options["config_kwargs"] = {k: v for k, v in timeouts.items() if v is not None}
     return options
 
 

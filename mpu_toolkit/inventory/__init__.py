@@ -80,16 +80,10 @@ def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *
     fs = filesystem(storage_options, fs)
     frame = uploads if uploads is not None else list_uploads(urls, fs=fs)
     object_bytes = None
-    if objects:
-        object_bytes = {}
-        for bucket in frame["bucket"].astype(str).unique():
-            found = fs.find(bucket, detail=True)  # every object: the scan `objects` asks for
-            keys = pd.Series([p.split("/", 1)[1] for p in found], dtype="string")
-            sizes = pd.Series([int(i["size"]) for i in found.values()], dtype="int64")
-            groups = (accounting.top_prefix(keys, prefix_depth) if by == "prefix"
-                      else pd.Series("", index=keys.index))  # same grouping as the uploads
-            for group, total in sizes.groupby(groups.to_numpy()).sum().items():
-                object_bytes[(bucket, str(group))] = int(total)
+    if objects:  # every object of the buckets: the scan `objects` asks for
+        buckets = builtins.list(frame["bucket"].astype(str).unique())
+        object_bytes = _run(fs, lambda client: accounting.object_bytes(
+            client, buckets, prefix_depth if by == "prefix" else 0))
     return accounting.summarize(frame, by, prefix_depth=prefix_depth, object_bytes=object_bytes)
 
 

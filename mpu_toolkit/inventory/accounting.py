@@ -1,15 +1,17 @@
-"""Storage held by incomplete uploads: totals per bucket, prefix or age band. Pure pandas.
+"""Storage held by incomplete uploads: totals per bucket, prefix or age band (pandas).
 
 The share of a bucket's space is computed against its completed objects' bytes when the
-caller provides them (a listing of every object costs a scan, so it is optional).
+caller asks for them (:func:`object_bytes`: a listing of every object costs a scan).
 """
 
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from collections import defaultdict
+from typing import Iterable, Literal, Mapping
 
 import pandas as pd
 
+from .._s3.client import S3Client
 from ..errors import ConfigurationError
 
 __all__ = ["AGE_BANDS", "age_band", "summarize"]
@@ -27,10 +29,25 @@ def age_band(age: pd.Series) -> pd.Series:
                   include_lowest=True)
 
 
+def folder(key: str, depth: int = 1) -> str:
+    """``key``'s folder, at most ``depth`` levels deep, with a trailing slash ('' at top)."""
+    parts = key.split("/")[:-1][:depth]
+    return "/".join(parts) + "/" if parts else ""
+
+
 def top_prefix(keys: pd.Series, depth: int = 1) -> pd.Series:
-    """Each key's folder, at most ``depth`` levels deep, with a trailing slash ('' at top)."""
-    folders = keys.str.split("/").map(lambda parts: parts[:-1][:depth])
-    return folders.map(lambda f: "/".join(f) + "/" if f else "").astype("string")
+    """Each key's :func:`folder`."""
+    return keys.map(lambda key: folder(key, depth)).astype("string")
+
+
+async def object_bytes(client: S3Client, buckets: Iterable[str],
+                       depth: int) -> dict[tuple[str, str], int]:
+    """Completed objects' bytes per (bucket, folder ``depth`` deep; 0: the whole bucket)."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for bucket in buckets:
+        async for key, size in client.iter_objects(bucket):
+            totals[(bucket, folder(key, depth) if depth else "")] += size
+    return dict(totals)
 
 
 def summarize(uploads: pd.DataFrame, by: GroupBy = "bucket", *, prefix_depth: int = 1,
