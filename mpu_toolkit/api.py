@@ -198,12 +198,13 @@ def _local_errors(path: str) -> Iterator[None]:
 def _progress_callback(progress: bool | ProgressCallback | None, url: str, path: str,
                        total: int) -> Callback:
     """fsspec's download callback, reporting :class:`ProgressEvent` s like the uploads."""
-    show = make_progress(progress, os.path.basename(path), total)
-    if show is None:
+    maybe = make_progress(progress, os.path.basename(path), total)
+    if maybe is None:
         return DEFAULT_CALLBACK
+    show: ProgressCallback = maybe
     clock = time.monotonic()
 
-    class Events(Callback):  # type: ignore[misc]
+    class Events(Callback):
         def call(self, *args: Any, **kwargs: Any) -> None:
             done = self.value >= total
             show(ProgressEvent(url=url, state="completed" if done else "writing",

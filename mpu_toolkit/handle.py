@@ -11,6 +11,7 @@ so a retried task that sends the same numbers again is harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
 from ._engine.blocking import add_note, run_blocking
@@ -38,8 +39,7 @@ class UploadHandle:
 
     @property
     def ref(self) -> ObjectRef:
-        bucket, _, key = self.url.split("://", 1)[1].partition("/")
-        return ObjectRef(bucket, key)
+        return ObjectRef.from_url(self.url)
 
     @property
     def bucket(self) -> str:
@@ -67,7 +67,7 @@ class UploadHandle:
         """Upload several ``(number, data)`` parts at once (at most ``concurrency``)."""
         fs, upload = self._upload()
         upload.attach(self.upload_id)
-        jobs = [lambda n=n, d=d: upload.send_part(n, d) for n, d in items]
+        jobs = [partial(upload.send_part, n, d) for n, d in items]
         try:
             return self._run(fs, bounded_gather(jobs, concurrency))
         except BaseException as error:

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-__all__ = ["ObjectRef", "ObjectAttributes", "PartInfo", "UploadParts", "UploadInfo", "ObjectInfo"]
+__all__ = ["ObjectRef", "ObjectAttributes", "PartInfo", "UploadParts", "UploadInfo", "ObjectInfo",
+           "location"]
+
+
+def location(bucket: str, key: str = "") -> str:
+    """How messages and results name a bucket or an object: ``s3://bucket/key``."""
+    if bucket and key:
+        return f"s3://{bucket}/{key}"
+    return f"s3://{bucket}" if bucket else "S3"
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,13 @@ class ObjectRef:
     @property
     def url(self) -> str:
         """The object's URL, as messages and results show it."""
-        return f"s3://{self.bucket}/{self.key}"
+        return location(self.bucket, self.key)
+
+    @classmethod
+    def from_url(cls, url: str) -> "ObjectRef":
+        """``scheme://bucket/key`` (or ``bucket/key``) as a reference."""
+        bucket, _, key = url.split("://", 1)[-1].partition("/")
+        return cls(bucket, key)
 
     def __str__(self) -> str:
         return self.url

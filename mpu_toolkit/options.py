@@ -11,18 +11,18 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal, Mapping
 
 from .errors import ConfigurationError
 from .model import ObjectAttributes, ObjectInfo
 from ._plan.integrity import ChecksumMode
 from ._s3.retry import RetryPolicy
+from .progress import ProgressOption, check_option
 from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits,
                            PartSizer, for_known_size, parse_size)
 
 __all__ = ["WriteOptions", "CopyOptions"]
 
-ProgressOption = bool | Callable[..., Any] | None
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class WriteOptions:
         self.limits.check_part_size(self.part_size)
         self.sizer()  # validates size against the limits
         RetryPolicy(self.max_attempts)
+        check_option(self.progress)
 
     def sizer(self) -> PartSizer:
         if self.size is not None:

@@ -1,14 +1,20 @@
-"""Progress events of a streaming write, and the tqdm bar that shows them.
+"""Progress events of a transfer, and the displays that show them.
 
-A writer calls its progress callback with a :class:`ProgressEvent` snapshot whenever bytes
-are accepted, a part finishes, or the upload ends. Callbacks run on the producer's thread or
-on fsspec's I/O thread, so they must be quick and thread-safe (update a widget, a bar, a
-metric); notebook widgets subscribe to the same events.
+A writer (or copy, compose, file upload) calls its progress callback with a
+:class:`ProgressEvent` snapshot whenever bytes are accepted, a part finishes, or the upload
+ends. Callbacks run on the producer's thread or on fsspec's I/O thread, so they must be quick
+and thread-safe (update a widget, a bar, a metric).
 
-``progress=True`` picks the display (:func:`make_progress`): inside a Jupyter kernel, the
-notebook view registered with :func:`register_notebook_progress` (importing
-``mpu_toolkit.widgets`` registers its ``UploadProgress``); otherwise, or when none is
-registered, a ``tqdm.auto`` bar. This module never imports the widgets layer itself.
+``progress=`` chooses the display (:func:`make_progress`), explicitly:
+
+* ``"tqdm"`` — a ``tqdm.auto`` bar (text in a terminal, tqdm's own widget in Jupyter);
+* ``"widget"`` — the notebook view :class:`mpu_toolkit.widgets.UploadProgress`;
+* ``True`` — ``"widget"`` inside a Jupyter kernel, ``"tqdm"`` anywhere else;
+* a callable — receives the events; ``False`` / ``None`` — no display.
+
+Displays other than tqdm are found through the ``mpu_toolkit.progress`` entry point group
+(the widgets layer registers ``widget`` in ``pyproject.toml``), so the choice never depends
+on what happens to have been imported, and this module never imports the widgets layer.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from importlib.metadata import entry_points
+from typing import Any, Callable, Literal, Union
 
-__all__ = ["ProgressEvent", "ProgressCallback", "deliver", "TqdmProgress", "make_progress",
-           "register_notebook_progress", "in_kernel"]
+from .errors import ConfigurationError
+
+__all__ = ["ProgressEvent", "ProgressCallback", "ProgressOption", "deliver", "TqdmProgress",
+           "make_progress", "check_option", "in_kernel", "DISPLAYS"]
 
 log = logging.getLogger(__name__)
 
@@ -87,20 +96,9 @@ class TqdmProgress:
             bar.close()
 
 
-#: ``factory(desc, total) -> callback`` used by ``progress=True`` inside a Jupyter kernel;
-#: set by :func:`register_notebook_progress` (``mpu_toolkit.widgets`` does it on import).
-_notebook_factory: Callable[[str, int | None], ProgressCallback] | None = None
-
-
-def register_notebook_progress(
-        factory: Callable[[str, int | None], ProgressCallback] | None) -> None:
-    """Make ``progress=True`` call ``factory(desc, total)`` when running in a Jupyter kernel.
-
-    The factory creates, displays and returns the callback (``None`` unregisters). The
-    library never imports a widgets module: the notebook layer registers itself instead.
-    """
-    global _notebook_factory
-    _notebook_factory = factory
+ProgressOption = Union[bool, str, ProgressCallback, None]
+DISPLAYS = ("tqdm", "widget")  #: the names ``progress=`` takes
+_ENTRY_POINTS = "mpu_toolkit.progress"
 
 
 def in_kernel() -> bool:
@@ -116,24 +114,46 @@ def in_kernel() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
-def make_progress(option: bool | ProgressCallback | None, desc: str,
+def check_option(option: Any) -> ProgressOption:
+    """``option`` if ``progress=`` can take it, else a ConfigurationError with the choices."""
+    if option is None or isinstance(option, bool) or option in DISPLAYS or (
+            callable(option) and not isinstance(option, str)):
+        return option
+    raise ConfigurationError(f"progress={option!r}: use True (a widget in Jupyter, else a tqdm "
+                             "bar), 'tqdm', 'widget', a callable receiving ProgressEvents, or "
+                             "False")
+
+
+def make_progress(option: ProgressOption, desc: str,
                   total: int | None) -> ProgressCallback | None:
-    """``progress=True`` → the registered notebook view inside a Jupyter kernel (see
-    :func:`register_notebook_progress`), else a tqdm bar; a callable is used as is; falsy →
-    none."""
+    """The callback for ``progress=option`` (see the module's docstring); ``None`` for none."""
+    option = check_option(option)
     if not option:
         return None
-    if option is True:
-        factory = _notebook_factory
-        if factory is not None and in_kernel():
+    if option is True:  # auto: the notebook view in a kernel, where it can be shown
+        factory = _display("widget") if in_kernel() else None
+        if factory is not None:
             try:
                 return factory(desc, total)
             except Exception:  # a display problem must not stop the upload
                 log.exception("notebook progress display failed; using tqdm")
+        option = "tqdm"
+    if option == "tqdm":
         return TqdmProgress(desc, total)
-    if callable(option):
-        return option
-    raise TypeError(f"progress must be True, False or a callable, not {option!r}")
+    if isinstance(option, str):
+        factory = _display(option)
+        if factory is None:
+            raise ConfigurationError(f"progress={option!r} needs the notebook widgets "
+                                     "(ipywidgets): reinstall mpu_toolkit, or use 'tqdm'")
+        return factory(desc, total)
+    return option
+
+
+def _display(name: str) -> Callable[[str, int | None], ProgressCallback] | None:
+    """The display registered as ``name`` in the ``mpu_toolkit.progress`` entry points."""
+    for entry_point in entry_points(group=_ENTRY_POINTS, name=name):
+        return entry_point.load()
+    return None
 
 
 class Clock:

@@ -277,3 +277,65 @@ def test_loading_the_protocol_does_not_import_pandas_or_pyarrow():
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# -- no bucket is created as a side effect ------------------------------------------------------
+def _write_somehow(how: str, url: str, so: dict) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"year": [2025, 2026], "x": [1.0, 2.0]})
+    if how == "fsspec.open":
+        with fsspec.open(url, "wb", **so) as f:
+            f.write(b"data")
+    elif how == "fs.open":
+        with MPUFileSystem(**so).open(url, "wb") as f:
+            f.write(b"data")
+    elif how == "to_csv":
+        frame.to_csv(url, storage_options=so)
+    elif how == "to_parquet":
+        frame.to_parquet(url, storage_options=so)
+    elif how == "pyarrow-write_dataset":
+        import pyarrow.dataset as ds
+        from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+        ds.write_dataset(pa.Table.from_pandas(frame), url.split("://")[1], format="parquet",
+                         partitioning=["year"], filesystem=PyFileSystem(FSSpecHandler(
+                             MPUFileSystem(**so))))
+    elif how == "dask-to_parquet":
+        import dask.dataframe as dd
+
+        dd.from_pandas(frame, npartitions=2).to_parquet(url + "/", storage_options=so)
+    elif how == "dask-to_csv":
+        import dask.dataframe as dd
+
+        dd.from_pandas(frame, npartitions=2).to_csv(url + "-*.csv", storage_options=so)
+
+
+@pytest.mark.parametrize("how", ["fsspec.open", "fs.open", "to_csv", "to_parquet",
+                                 "pyarrow-write_dataset", "dask-to_parquet", "dask-to_csv"])
+def test_a_misspelled_bucket_is_refused_and_never_created(how, storage_options, boto, key):
+    typo = f"mpu-typo-{os.urandom(4).hex()}"
+    with pytest.raises(Exception) as info:
+        _write_somehow(how, f"mpu://{typo}/{key}", storage_options)
+    chain = [info.value, info.value.__cause__, info.value.__context__]
+    assert any(isinstance(e, NoSuchBucket) for e in chain) or "NoSuchBucket" in str(info.value)
+    assert "create the bucket first" in str(info.value)  # the advice that says what to do
+    assert typo not in [b["Name"] for b in boto.list_buckets()["Buckets"]]
+
+
+def test_mkdir_creates_a_bucket_when_asked_and_makedirs_never_does(storage_options, boto):
+    fs = MPUFileSystem(**storage_options, skip_instance_cache=True)
+    name = f"mpu-new-{os.urandom(4).hex()}"
+    with pytest.raises(NoSuchBucket):
+        fs.makedirs(f"{name}/dir", exist_ok=True)
+    with pytest.raises(NoSuchBucket):
+        fs.mkdir(f"{name}/dir")
+    assert name not in [b["Name"] for b in boto.list_buckets()["Buckets"]]
+    fs.mkdir(name)
+    try:
+        assert name in [b["Name"] for b in boto.list_buckets()["Buckets"]]
+        fs.makedirs(f"{name}/dir", exist_ok=True)  # the bucket exists: nothing to do
+        with pytest.raises(FileExistsError):
+            fs.makedirs(name)
+    finally:
+        boto.delete_bucket(Bucket=name)

@@ -72,7 +72,8 @@ def run_blocking(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) 
         raise
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    value: T = outcome["value"]
+    return value
 
 
 def _wait_for_cleanup(finished: threading.Event, interrupt: BaseException) -> None:

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .._plan.integrity import etag_matches
@@ -101,7 +102,7 @@ async def upload_local_file(client: S3Client, loop: asyncio.AbstractEventLoop,
     async def unchanged() -> None:
         _check_unchanged(path, before)
 
-    info, sent = await transfer.run([lambda s=s: send(s) for s in to_send],
+    info, sent = await transfer.run([partial(send, s) for s in to_send],
                                     kept=[part for part, _ in kept.values()], check=unchanged)
     return FileUploadResult(dest.url, info, size, upload.upload_id, len(steps), len(kept),
                             len(sent), tuple(replaced), sum(p.size for p in sent),
@@ -128,8 +129,8 @@ async def _verify(path: str, steps: list[ResumeStep], concurrency: int
     MD5); numbers of parts whose ETag names other bytes are returned as replaced."""
     candidates = [s for s in steps if s.stored is not None]
     digests = await bounded_gather(
-        [lambda s=s: asyncio.to_thread(_md5_of_range, path, s.offset, s.size)
-         for s in candidates], min(concurrency, os.cpu_count() or 1))
+        [partial(asyncio.to_thread, _md5_of_range, path, s.offset, s.size) for s in candidates],
+        min(concurrency, os.cpu_count() or 1))
     kept: dict[int, tuple[PartInfo, bytes]] = {}
     replaced: list[int] = []
     for step, md5 in zip(candidates, digests):

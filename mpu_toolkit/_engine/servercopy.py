@@ -18,6 +18,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal, Sequence
 
 from .._plan.copyplan import PlannedPart, Segment, copy_ranges, plan_compose
@@ -240,7 +241,7 @@ class ServerCopy:
         async def head(ref: ObjectRef) -> ObjectInfo:
             return replace(await self._client.head(ref), version_id=ref.version_id)
 
-        return await bounded_gather([lambda r=r: head(r) for r in refs], _HEADS_IN_FLIGHT)
+        return await bounded_gather([partial(head, r) for r in refs], _HEADS_IN_FLIGHT)
 
     async def _check_unchanged(self, srcs: list[ObjectInfo]) -> None:
         """HEAD the sources again: some servers ignore copy-source-if-match (Ceph RGW)."""

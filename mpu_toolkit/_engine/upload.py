@@ -20,7 +20,7 @@ from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_match
                                multipart_etag)
 from .._s3.client import S3Client
 from .._s3.retry import Attempts
-from ..errors import IntegrityError, NoSuchUpload, TransientS3Error
+from ..errors import IntegrityError, TransientS3Error
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
 from .blocking import run_blocking, settle

@@ -14,8 +14,6 @@ an instrumented fake that checks the chunking exactly.
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures.thread  # noqa: F401  (see _register_exit below)
 import io
 import logging
 import sys
@@ -26,7 +24,8 @@ from typing import Any, Callable, Literal
 
 from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
-from ..model import ObjectInfo, PartInfo
+from ..model import ObjectInfo, ObjectRef, PartInfo
+from . import shutdown
 from .blocking import add_note
 from .sink import UploadSink
 from .._plan.sizing import PartSizer
@@ -80,7 +79,7 @@ class MultipartWriter(io.BufferedIOBase):
         # An exception already being handled when the writer was opened is not a failure
         # of this writer (e.g. writing a fallback file inside an ``except`` block).
         self._exc_at_open = sys.exc_info()[1]
-        _live_writers.add(self)
+        shutdown.track(self)  # aborted at interpreter exit if still unfinished
 
     # -- the file interface --------------------------------------------------------------
     def writable(self) -> bool:
@@ -103,7 +102,7 @@ class MultipartWriter(io.BufferedIOBase):
         """Nothing to do: S3 parts cannot be smaller than 5 MiB, so bytes wait for a full
         part (or for ``close()``)."""
 
-    def write(self, data: Any) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:
         """Accept bytes-like data; blocks only while ``concurrency`` parts are in flight."""
         self._check_writing()
         try:
@@ -183,14 +182,16 @@ class MultipartWriter(io.BufferedIOBase):
                 self.result = self._sink.complete(parts)
         except BaseException as exc:
             self._fail(exc)
+        result = self.result
+        assert result is not None
         self._buffer, self._spares = bytearray(), []
         self._state = "completed"
         if self._on_commit is not None:
-            self._on_commit(self.result)
+            self._on_commit(result)
         self._emit()
         log.info("%s completed: %s bytes in %d part(s), ETag %s", self.url, f"{self._written:,}",
-                 max(len(self._done), 1), self.result.etag)
-        return self.result
+                 max(len(self._done), 1), result.etag)
+        return result
 
     def abort(self, reason: str = "aborted by the caller") -> None:
         """Stop and delete the upload; nothing is published. Idempotent."""
@@ -209,11 +210,11 @@ class MultipartWriter(io.BufferedIOBase):
 
     @property
     def bucket(self) -> str:
-        return self.url.split("://", 1)[-1].split("/", 1)[0]
+        return ObjectRef.from_url(self.url).bucket
 
     @property
     def key(self) -> str:
-        return self.url.split("://", 1)[-1].split("/", 1)[1]
+        return ObjectRef.from_url(self.url).key
 
     @property
     def parts(self) -> list[PartInfo]:
@@ -383,18 +384,3 @@ def _on_part_done(ref: "weakref.ref[MultipartWriter]") -> Any:
 
 
 _EMIT_INTERVAL = 0.1  # seconds between progress events caused by write()
-_live_writers: "weakref.WeakSet[MultipartWriter]" = weakref.WeakSet()
-
-
-def _abort_unfinished_writers() -> None:
-    """At interpreter exit, unfinished writers abort rather than leave orphaned uploads."""
-    for writer in list(_live_writers):
-        if writer.state in ("writing", "closed"):
-            writer._abandon("still open at interpreter exit")
-
-
-# The abort needs thread pools (DNS lookups, hashing), which concurrent.futures shuts down in
-# its own threading-exit hook, before `atexit` handlers run. Hooks run last-registered first,
-# so registering after concurrent.futures.thread has registered its own puts ours first.
-_register_exit = getattr(threading, "_register_atexit", atexit.register)
-_register_exit(_abort_unfinished_writers)

@@ -35,7 +35,7 @@ class ChecksumMode(str, Enum):
     SHA256 = "sha256"    #: x-amz-checksum-sha256
 
     @classmethod
-    def parse(cls, value: "ChecksumMode | str | None") -> "ChecksumMode":
+    def parse(cls, value: "ChecksumMode | str | bool | None") -> "ChecksumMode":
         if value is None or value is False:
             return cls.NONE
         try:

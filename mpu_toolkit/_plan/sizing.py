@@ -60,7 +60,10 @@ S3_LIMITS = PartLimits()
 class PartSizer(Protocol):
     """A part-size policy: the size of each part, by 1-based part number."""
 
-    limits: PartLimits
+    @property
+    def limits(self) -> PartLimits:
+        """The store's rules the sizes respect."""
+        ...
 
     def part_size(self, number: int) -> int:
         """Size of part ``number``; raises :class:`TooManyPartsError` past the limit."""

@@ -15,6 +15,7 @@ from ..errors import (AccessDenied, ConfigurationError, CredentialsError, Endpoi
                       EntityTooSmall, InvalidName, InvalidPart, InvalidPartOrder, MPUError,
                       NoSuchBucket, NoSuchKey, NoSuchUpload, NotSupportedByServer, S3Error,
                       SourceChanged, TransientS3Error)
+from ..model import location
 
 __all__ = ["map_error", "error_class", "missing_bucket"]
 
@@ -99,12 +100,6 @@ def error_class(code: str, status: int | None, operation: str, message: str) -> 
 _S3_BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-def _where(bucket: str, key: str) -> str:
-    if bucket and key:
-        return f"s3://{bucket}/{key}"
-    return f"s3://{bucket}" if bucket else "S3"
-
-
 def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key: str = "",
               endpoint: str | None = None) -> MPUError:
     """Translate a botocore/aiohttp/asyncio exception into the mpu_toolkit hierarchy."""
@@ -112,7 +107,7 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         return exc
     from botocore import exceptions as bce  # deferred: keeps `import mpu_toolkit.errors` cheap
 
-    where = _where(bucket, key)
+    where = location(bucket, key)
     op = operation or "request"
     if isinstance(exc, bce.ClientError):
         error = exc.response.get("Error", {})
@@ -162,6 +157,6 @@ def missing_bucket(bucket: str, endpoint: str) -> S3Error:
     if not _S3_BUCKET_NAME.match(bucket):
         return InvalidName(f"{bucket!r} is not a valid bucket name: " + _ADVICE[InvalidName],
                            code="InvalidBucketName", bucket=bucket)
-    return NoSuchBucket(f"s3://{bucket} does not exist at {endpoint} — "
+    return NoSuchBucket(f"{location(bucket)} does not exist at {endpoint} — "
                         + _ADVICE[NoSuchBucket].format(bucket=bucket), code="NoSuchBucket",
                         status=404, bucket=bucket)

@@ -1,14 +1,13 @@
-"""One CSV / JSON Lines object from every partition of a Dask DataFrame, uploaded by the
-workers themselves.
+"""One object from every partition of a Dask DataFrame, uploaded by the workers themselves.
 
-The client starts one multipart upload and ships its :class:`~mpu_toolkit.handle.UploadHandle`
-with each partition's task. A task renders its partition as pandas would (``to_csv`` /
-``to_json(orient="records", lines=True)``; the CSV header only in partition 0; each
-partition compressed as a whole gzip member or zstd frame, which concatenate into a valid
-file), uploads all but its first 5 MiB as parts numbered from its partition's own range
-(:mod:`~mpu_toolkit.assembly`), and returns the rest. The client joins what comes back in
-partition order into the remaining parts, completes, and aborts instead if any task failed.
-A retried task re-sends the same part numbers, which replaces them: retries are harmless.
+The client starts one multipart upload and ships its :class:`~mpu_toolkit.UploadHandle` and
+the format's :class:`~.encoders.PieceEncoder` with each partition's task. A task encodes its
+partition as a self-contained piece (CSV / JSON Lines as pandas writes them), uploads all but
+its first 5 MiB as parts numbered from its partition's own range
+(:mod:`~mpu_toolkit._plan.assembly`), and returns the rest. The client joins what comes back
+in partition order into the remaining parts, appends the encoder's trailer, completes — and
+aborts instead if any task failed. A retried task re-sends the same part numbers, which
+replaces them: retries are harmless.
 """
 
 from __future__ import annotations
@@ -17,22 +16,19 @@ import logging
 import time
 from typing import Any, Iterator, Mapping
 
-from .._plan.assembly import Assembler, layout_piece
-from ..errors import ConfigurationError
-from ..formats.frameupload import FrameWriteResult
 from .._engine.blocking import add_note
+from .._plan.assembly import Assembler, layout_piece
+from .._plan.sizing import MiB, parse_size
 from ..api import start_upload
+from ..formats.frameupload import FrameWriteResult
+from ..formats.text import Compression
 from ..handle import UploadHandle
 from ..model import PartInfo
-from .._plan.sizing import MiB, parse_size
-from ..formats.text import (CONTENT_TYPES, Compression, Render, codec_for, encode_chunk,
-                          renderer, text_options)
+from .encoders import PieceEncoder, encoder_for
 
 log = logging.getLogger(__name__)
 
 __all__ = ["to_single_object"]
-
-_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
 
 def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None,
@@ -46,27 +42,24 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
     (``metadata``, ``content_type``, ``checksum`` ...). Runs on the active
     ``distributed.Client`` if there is one, else on Dask's default scheduler. The result is
     byte-identical to pandas writing the concatenated frame (per-partition gzip members
-    or zstd frames aside); if any partition fails, the upload is aborted.
+    or zstd frames aside); if any partition fails, or the call is interrupted, the upload is
+    aborted and the exception's notes say so.
     """
     started = time.monotonic()
-    kind = format or _kind_of(url)
-    if kind not in ("csv", "jsonl"):
-        raise ConfigurationError(f"format={kind!r}: use 'csv' or 'jsonl'")
-    pandas_options, writer_options = text_options(kind, dict(options), "to_single_object")
-    render = renderer(kind, pandas_options)
-    codec = codec_for(compression, url)
+    encoder, writer_options = encoder_for(url, format, compression, encoding, options)
     size = parse_size(part_size, "part_size")
-    writer_options.setdefault("content_type", CONTENT_TYPES[kind])
     handle = start_upload(url, storage_options=storage_options, **writer_options)
     pieces = ddf.npartitions
-    assembler = Assembler(pieces, size)
-    rows, sent = 0, []
+    assembler = Assembler(pieces + 1, size)  # the encoder's trailer is the last piece
+    rows, sent, metas = 0, [], []
     try:
-        tasks = [_piece_task(p, i, pieces, handle, render, codec, encoding, size)
+        tasks = [_piece_task(p, i, pieces + 1, handle, encoder, size)
                  for i, p in enumerate(ddf.to_delayed())]
-        for index, (kept, uploaded, count) in enumerate(_in_order(tasks)):
+        for index, (kept, uploaded, count, meta) in enumerate(_in_order(tasks)):
             rows += count
+            metas.append(meta)
             sent += handle.upload_parts(list(assembler.add(index, kept, uploaded)))
+        sent += handle.upload_parts(list(assembler.add(pieces, encoder.trailer(metas), [])))
         sent += handle.upload_parts(list(assembler.finish()))
         info = handle.complete(assembler.parts + sent)
     except BaseException as error:
@@ -77,34 +70,22 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
                             time.monotonic() - started)
 
 
-def _kind_of(url: str) -> str:
-    name = url.rsplit("/", 1)[-1].lower()
-    for suffix in (".gz", ".gzip", ".zst", ".zstd"):
-        name = name.removesuffix(suffix)
-    for ext, kind in _KINDS.items():
-        if name.endswith(ext):
-            return kind
-    raise ConfigurationError(f"cannot tell the format of {url!r} from its extension: name it "
-                             ".csv / .jsonl (optionally .gz / .zst), or pass format=")
-
-
 def _piece_task(partition: Any, index: int, pieces: int, handle: UploadHandle,
-                render: Render, codec: str | None, encoding: str, part_size: int) -> Any:
+                encoder: PieceEncoder, part_size: int) -> Any:
     import dask
 
-    return dask.delayed(upload_piece, pure=False)(partition, index, pieces, handle, render,
-                                                  codec, encoding, part_size)
+    return dask.delayed(upload_piece, pure=False)(partition, index, pieces, handle, encoder,
+                                                  part_size)
 
 
-def upload_piece(df: Any, index: int, pieces: int, handle: UploadHandle, render: Render,
-                 codec: str | None, encoding: str, part_size: int
-                 ) -> tuple[bytes, list[PartInfo], int]:
-    """On a worker: render one partition, upload what it can, return the rest."""
-    data = encode_chunk(df, render, index == 0, codec, encoding)
-    layout = layout_piece(index, pieces, len(data), part_size)
-    view = memoryview(data)
+def upload_piece(df: Any, index: int, pieces: int, handle: UploadHandle, encoder: PieceEncoder,
+                 part_size: int) -> tuple[bytes, list[PartInfo], int, Any]:
+    """On a worker: encode one partition, upload what it can, return the rest."""
+    piece = encoder.encode(df, index)
+    layout = layout_piece(index, pieces, len(piece.data), part_size)
+    view = memoryview(piece.data)
     uploaded = handle.upload_parts([(n, view[a:b + 1]) for n, a, b in layout.parts])
-    return data[:layout.kept], uploaded, len(df)
+    return piece.data[:layout.kept], uploaded, piece.rows, piece.meta
 
 
 def _in_order(tasks: list[Any], batch: int = 16) -> Iterator[Any]:

@@ -111,8 +111,8 @@ def conform(table: pa.Table, schema: pa.Schema, where: str) -> pa.Table:
                 else "")
         raise SchemaMismatchError(
             f"{where} has columns {names}, the schema has {schema.names}: "
-            + "; ".join(filter(None, [missing and f"missing {missing}",
-                                      extra and f"not in the schema {extra}"]))
+            + "; ".join(([f"missing {missing}"] if missing else [])
+                        + ([f"not in the schema {extra}"] if extra else []))
             + f"{hint}. Give every chunk the same columns, or select them in the producer")
     columns = [_cast(table.column(field.name), field, where) for field in schema]
     return pa.Table.from_arrays(columns, schema=schema)

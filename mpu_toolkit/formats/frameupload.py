@@ -125,7 +125,8 @@ class FrameUpload:
         info = self._writer.result
         assert info is not None
         self.result = FrameWriteResult(
-            url=self._writer.url, rows=self.rows, row_groups=self.row_groups, bytes=info.size,
+            url=self._writer.url, rows=self.rows, row_groups=self.row_groups,
+            bytes=info.size or 0,
             parts=max(len(self._writer.parts), 1), etag=info.etag,
             seconds=time.monotonic() - self._started)
         log.info("%s: %s rows, %s bytes in %d part(s)", self._writer.url,

@@ -18,15 +18,14 @@ __all__ = ["AGE_BANDS", "age_band", "summarize"]
 
 GroupBy = Literal["bucket", "prefix", "age"]
 
-_EDGES = [pd.Timedelta(0), pd.Timedelta(hours=1), pd.Timedelta(days=1), pd.Timedelta(days=7),
-          pd.Timedelta(days=30), pd.Timedelta.max]
+_EDGES = [0.0, 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0, float("inf")]  # seconds
 AGE_BANDS = ["< 1 hour", "1 hour – 1 day", "1 – 7 days", "7 – 30 days", "> 30 days"]
 
 
 def age_band(age: pd.Series) -> pd.Series:
     """Human age bands (ordered categorical) for ``age`` timedeltas."""
-    return pd.cut(age.clip(lower=pd.Timedelta(0)), _EDGES, labels=AGE_BANDS, right=False,
-                  include_lowest=True)
+    seconds = age.dt.total_seconds().clip(lower=0)
+    return pd.cut(seconds, _EDGES, labels=AGE_BANDS, right=False, include_lowest=True)
 
 
 def folder(key: str, depth: int = 1) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from typing import Iterable, Sequence
 
 import pandas as pd
 
-from ..errors import ConfigurationError, NoSuchUpload
+from ..errors import AccessDenied, ConfigurationError, NoSuchBucket, NoSuchUpload
 from .._engine.gather import bounded_gather
 from .._s3.client import S3Client
 from ..model import ObjectRef, UploadInfo
@@ -66,20 +67,32 @@ def parse_targets(urls: str | Sequence[str] | None) -> list[Target]:
 
 async def _uploads_of(client: S3Client, targets: Iterable[Target],
                       page_size: int) -> list[UploadInfo]:
-    expanded: list[Target] = []
+    jobs = []
     for target in targets:
-        if target.bucket is None:
-            expanded += [Target(b, target.prefix) for b in await client.list_buckets()]
+        if target.bucket is None:  # every bucket the credentials can list
+            jobs += [partial(_listed_bucket, client, b, target.prefix, page_size)
+                     for b in await client.list_buckets()]
         else:
-            expanded.append(target)
-    listings = await bounded_gather(
-        [lambda t=t: client.list_uploads(t.bucket or "", t.prefix, page_size)
-         for t in expanded], _LISTINGS_IN_FLIGHT)
+            jobs.append(partial(client.list_uploads, target.bucket, target.prefix, page_size))
+    listings = await bounded_gather(jobs, _LISTINGS_IN_FLIGHT)
     seen: dict[tuple[str, str, str], UploadInfo] = {}
     for listing in listings:
         for u in listing:
             seen.setdefault((u.bucket, u.key, u.upload_id), u)
     return list(seen.values())
+
+
+async def _listed_bucket(client: S3Client, bucket: str, prefix: str,
+                         page_size: int) -> list[UploadInfo]:
+    """One bucket of an every-bucket listing: a bucket deleted since ListBuckets is skipped,
+    and one the credentials may not list is skipped with a warning (the rest still count)."""
+    try:
+        return await client.list_uploads(bucket, prefix, page_size)
+    except NoSuchBucket:
+        return []
+    except AccessDenied as exc:
+        log.warning("s3://%s is left out of the inventory: %s", bucket, exc)
+        return []
 
 
 async def collect(client: S3Client, targets: Sequence[Target], *,
@@ -95,12 +108,12 @@ async def collect(client: S3Client, targets: Sequence[Target], *,
     async def sized(u: UploadInfo) -> UploadRecord:
         try:
             described = await client.describe_upload(ObjectRef(u.bucket, u.key), u.upload_id)
-        except NoSuchUpload:
+        except (NoSuchUpload, NoSuchBucket):  # completed, aborted or deleted meanwhile
             return UploadRecord(u, gone=True)
         return UploadRecord(u, len(described.parts), sum(p.size for p in described.parts),
                             described.abort_date)
 
-    records = await bounded_gather([lambda u=u: sized(u) for u in uploads], concurrency)
+    records = await bounded_gather([partial(sized, u) for u in uploads], concurrency)
     return [r for r in records if not r.gone]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 from typing import Any, Literal
 
 import pandas as pd
@@ -97,7 +98,7 @@ async def abort_rows(client: S3Client, rows: pd.DataFrame, *,
         finished[index] = await _abort_one(client, row, dry_run)
 
     try:
-        await bounded_gather([lambda i=i, r=r: one(i, r) for i, r in todo], concurrency)
+        await bounded_gather([partial(one, i, r) for i, r in todo], concurrency)
     except BaseException as error:
         aborted = sum(outcome == "aborted" for outcome, _ in finished.values())
         add_note(error, f"stopped after {len(finished)} of {len(todo)} uploads ({aborted} "

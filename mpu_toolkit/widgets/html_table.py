@@ -7,7 +7,7 @@ in a notebook, where a widget per cell takes seconds per hundred rows.
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -70,12 +70,17 @@ UPLOAD_HEADERS = ["bucket", "key", "initiated", "age", "parts", "size", "storage
                   "upload id"]
 
 
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """The rows of ``frame`` as named tuples (attribute access by column name)."""
+    return iter(frame.itertuples(index=False))
+
+
 def uploads_table(page: pd.DataFrame, *, sort_header: str | None = None,
                   ascending: bool = True) -> str:
     headers = [h + ((" ▲" if ascending else " ▼") if h == sort_header else "")
                for h in UPLOAD_HEADERS]
     rows = []
-    for row in page.itertuples(index=False):
+    for row in records(page):
         parts = "?" if _missing(row.parts) else str(int(row.parts))
         rows.append([
             esc(row.bucket), esc(row.key), esc(time_text(row.initiated)), esc(age_text(row.age)),
@@ -89,7 +94,7 @@ def uploads_table(page: pd.DataFrame, *, sort_header: str | None = None,
 
 def parts_table(parts: pd.DataFrame, title: str) -> str:
     rows = [[esc(r.number), esc(f"{size_text(r.size)} ({int(r.size):,} bytes)"), esc(r.etag),
-             esc(time_text(r.last_modified))] for r in parts.itertuples(index=False)]
+             esc(time_text(r.last_modified))] for r in records(parts)]
     total = int(parts["size"].sum()) if len(parts) else 0
     plural = "s" if len(parts) != 1 else ""
     caption = f"<div><b>{esc(title)}</b>: {len(parts)} part{plural}, {esc(size_text(total))}</div>"
@@ -101,7 +106,7 @@ def result_table(result: pd.DataFrame) -> str:
     counts = result["outcome"].value_counts()
     line = ", ".join(f"{int(n)} {esc(outcome)}" for outcome, n in counts.items())
     rows = []
-    for r in result.itertuples(index=False):
+    for r in records(result):
         colour = _OUTCOME_COLOURS.get(str(r.outcome), "inherit")
         rows.append([esc(r.bucket), esc(r.key),
                      f'<span title="{esc(r.upload_id)}"><code>{esc(short_id(r.upload_id))}'
@@ -118,7 +123,8 @@ def summary_html(frame: pd.DataFrame, share: pd.DataFrame | None = None) -> str:
     if frame.empty:
         return "<div><b>No incomplete uploads.</b> Nothing is held by unfinished uploads.</div>"
     total = int(frame["bytes"].fillna(0).sum())
-    oldest = frame.loc[frame["initiated"].idxmin()] if frame["initiated"].notna().any() else None
+    oldest = (frame.iloc[int(frame["initiated"].argmin())] if frame["initiated"].notna().any()
+              else None)
     head = (f"<div><b>{esc(size_text(total))}</b> ({total:,} bytes) held by "
             f"<b>{len(frame):,}</b> incomplete upload{'s' if len(frame) != 1 else ''}")
     if oldest is not None:

@@ -6,9 +6,9 @@
 
 The view is a :class:`ProgressEvent` callback. The writer calls it from the producer's thread
 and from fsspec's I/O thread, so an update only sets widget values under a lock (nothing is
-re-created). Importing this module registers :meth:`UploadProgress.display_new` with
-:func:`mpu_toolkit.progress.register_notebook_progress`, so ``progress=True`` shows this view
-inside a Jupyter kernel (and a tqdm bar elsewhere).
+re-created). :meth:`UploadProgress.display_new` is registered as the ``widget`` display
+(entry point group ``mpu_toolkit.progress``): ``progress="widget"`` shows this view, and so
+does ``progress=True`` inside a Jupyter kernel (a tqdm bar elsewhere).
 
 Stable CSS classes for tests and styling: ``mpu-progress`` (the box), ``mpu-progress-title``,
 ``mpu-progress-bar``, ``mpu-progress-percent``, ``mpu-progress-stats``, ``mpu-progress-status``.
@@ -21,7 +21,7 @@ import threading
 
 import ipywidgets as widgets
 
-from ..progress import ProgressEvent, register_notebook_progress
+from ..progress import ProgressEvent
 from .._plan.sizing import format_size
 
 __all__ = ["UploadProgress"]
@@ -174,5 +174,3 @@ class UploadProgress(widgets.VBox):
 def _shorten(reason: str) -> str:
     return reason if len(reason) <= _MAX_REASON else reason[:_MAX_REASON - 1] + "…"
 
-
-register_notebook_progress(UploadProgress.display_new)

@@ -312,7 +312,7 @@ class UploadsBrowser(widgets.VBox):
                                                ascending=self.ascending.value)
         options = [(f"{r.bucket}/{r.key} · {table.size_text(r.bytes)} · "
                     f"{table.age_text(r.age)} old · {table.short_id(r.upload_id)}", _ref(r))
-                   for r in rows.itertuples(index=False)]
+                   for r in table.records(rows)]
         self._syncing = True
         try:
             self.select.options = options

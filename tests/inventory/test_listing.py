@@ -52,3 +52,31 @@ def test_parse_age_errors_and_format():
     assert parse_age(None) is None
     assert [format_age(pd.Timedelta(s, unit="s")) for s in (0, 45, 3600, 93600, 5400)] == [
         "0s", "45s", "1h", "1d 2h", "1h 30min"]
+
+
+def test_an_every_bucket_listing_skips_buckets_gone_or_forbidden_meanwhile(caplog):
+    """Between ListBuckets and ListMultipartUploads a bucket can be deleted, or be one the
+    credentials may not list: the inventory of the others still comes back."""
+    import asyncio
+
+    from mpu_toolkit.errors import AccessDenied, NoSuchBucket
+    from mpu_toolkit.inventory.listing import collect
+
+    class Client:  # the three requests collect() makes, answered by a fake store
+        async def list_buckets(self):
+            return ["kept", "deleted", "forbidden"]
+
+        async def list_uploads(self, bucket, prefix="", page_size=1000):
+            if bucket == "deleted":
+                raise NoSuchBucket("gone", bucket=bucket)
+            if bucket == "forbidden":
+                raise AccessDenied("AccessDenied", bucket=bucket)
+            return [UploadInfo(bucket, "k", "id-1", None)]
+
+        async def describe_upload(self, ref, upload_id, page_size=1000):
+            raise NoSuchBucket("deleted while sizing", bucket=ref.bucket)
+
+    records = asyncio.run(collect(Client(), parse_targets(None), sizes=False))  # type: ignore
+    assert [(r.upload.bucket, r.upload.key) for r in records] == [("kept", "k")]
+    assert "s3://forbidden is left out" in caplog.text
+    assert asyncio.run(collect(Client(), parse_targets(None))) == []  # type: ignore

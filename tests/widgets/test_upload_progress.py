@@ -1,4 +1,4 @@
-"""UploadProgress (the notebook view of a write) and how ``progress=True`` picks it."""
+"""UploadProgress (the notebook view of a write) and how ``progress=`` chooses a display."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mpu_toolkit import open_writer, progress as progress_module
+from mpu_toolkit import ConfigurationError, open_writer, progress as progress_module
 from mpu_toolkit.progress import ProgressEvent, TqdmProgress, make_progress
 from mpu_toolkit.widgets.upload_progress import UploadProgress, format_duration
 
@@ -151,50 +151,47 @@ def test_format_duration() -> None:
                                                                   "1:02:03"]
 
 
-# -- make_progress(True) ----------------------------------------------------------------------
+# -- progress= : "tqdm", "widget", True (auto), a callable -----------------------------------
 def test_progress_true_is_tqdm_outside_a_kernel() -> None:
-    assert progress_module._notebook_factory is not None  # importing the widgets registered it
     assert not progress_module.in_kernel()
     bar = make_progress(True, "b/k", 10)
     assert isinstance(bar, TqdmProgress)
     bar._bar.close()
 
 
-def test_progress_true_uses_the_registered_factory_in_a_kernel(
+def test_progress_true_is_the_widget_inside_a_kernel_whatever_was_imported(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(progress_module, "in_kernel", lambda: True)
-    made: list[tuple[str, int | None]] = []
-
-    def factory(desc: str, total: int | None) -> UploadProgress:
-        made.append((desc, total))
-        return UploadProgress(desc, total)
-
-    monkeypatch.setattr(progress_module, "_notebook_factory", None)
-    progress_module.register_notebook_progress(factory)
-    view = make_progress(True, "b/k", 123)
-    assert isinstance(view, UploadProgress) and made == [("b/k", 123)]
-    callback = print
-    assert make_progress(callback, "b/k", None) is callback  # a callable is used as is
-    assert make_progress(False, "b/k", None) is None
-
-
-def test_registered_default_displays_an_upload_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     import IPython.display
 
     displayed: list[Any] = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: displayed.append(obj))
     monkeypatch.setattr(progress_module, "in_kernel", lambda: True)
-    view = make_progress(True, "b/k", None)
+    view = make_progress(True, "b/k", 123)
     assert isinstance(view, UploadProgress) and displayed == [view]
 
 
-def test_broken_factory_falls_back_to_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_names_choose_the_display_explicitly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj: None)
+    assert isinstance(make_progress("widget", "b/k", None), UploadProgress)  # in a terminal too
+    bar = make_progress("tqdm", "b/k", None)
+    assert isinstance(bar, TqdmProgress)
+    bar._bar.close()
+    callback = print
+    assert make_progress(callback, "b/k", None) is callback  # a callable is used as is
+    assert make_progress(False, "b/k", None) is None and make_progress(None, "b/k", 1) is None
+    with pytest.raises(ConfigurationError, match="'tqdm', 'widget'"):
+        make_progress("bar", "b/k", None)
+
+
+def test_a_broken_widget_display_falls_back_to_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(progress_module, "in_kernel", lambda: True)
 
     def broken(desc: str, total: int | None) -> Any:
         raise RuntimeError("no frontend")
 
-    monkeypatch.setattr(progress_module, "_notebook_factory", broken)
+    monkeypatch.setattr(progress_module, "_display", lambda name: broken)
     bar = make_progress(True, "b/k", None)
     assert isinstance(bar, TqdmProgress)
     bar._bar.close()
@@ -307,6 +304,7 @@ def test_the_library_does_not_import_the_widgets_layer() -> None:
     code = ("import sys, mpu_toolkit, mpu_toolkit.progress, mpu_toolkit.fs\n"
             "from mpu_toolkit.progress import make_progress\n"
             "make_progress(True, 'b/k', None)._bar.close()\n"
+            "make_progress('tqdm', 'b/k', None)._bar.close()\n"
             "print(sorted(m for m in sys.modules if m.startswith(('ipywidgets', "
             "'mpu_toolkit.widgets', 'IPython'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -1,0 +1,114 @@
+"""The single call point of every request mpu_toolkit makes itself: :class:`Requester`.
+
+One method, :meth:`Requester._call`, sends a request on the filesystem's aiobotocore client
+inside a retry :func:`~.retry.scope` (the policy and lost-answer count of the caller) and
+turns any failure into :mod:`mpu_toolkit.errors`, naming the request and the object. The
+request families build on it: :mod:`.objects` (single objects, listings, lifecycle) and
+:mod:`.client` (the multipart operations).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Mapping, TypeVar
+
+from .._plan.integrity import etag_problem
+from ..errors import IntegrityError
+from ..model import ObjectRef, location
+from .errormap import map_error
+from .retry import Attempts, RetryPolicy, scope
+
+if TYPE_CHECKING:
+    from s3fs import S3FileSystem
+
+log = logging.getLogger(__name__)
+_R = TypeVar("_R", bound="Requester")
+
+__all__ = ["Requester"]
+
+_S3_NAMES = {  # botocore method -> S3 operation (as errors and logs name it)
+    "create_multipart_upload": "CreateMultipartUpload", "upload_part": "UploadPart",
+    "upload_part_copy": "UploadPartCopy", "list_parts": "ListParts",
+    "abort_multipart_upload": "AbortMultipartUpload",
+    "complete_multipart_upload": "CompleteMultipartUpload",
+    "list_multipart_uploads": "ListMultipartUploads", "list_buckets": "ListBuckets",
+    "list_objects_v2": "ListObjectsV2",
+    "put_object": "PutObject", "head_object": "HeadObject", "get_object": "GetObject",
+    "copy_object": "CopyObject", "delete_object": "DeleteObject",
+    "get_bucket_lifecycle_configuration": "GetBucketLifecycle",
+    "put_bucket_lifecycle_configuration": "PutBucketLifecycle",
+    "delete_bucket_lifecycle": "DeleteBucketLifecycle",
+}
+_CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256",
+                  "ChecksumCRC64NVME")
+
+
+class Requester:
+    """Requests on one s3fs filesystem's client (its session, loop and options).
+
+    ``policy`` overrides the filesystem's retry policy for this client's requests (a write's
+    ``max_attempts``); ``None`` keeps the filesystem's.
+    """
+
+    def __init__(self, fs: "S3FileSystem", policy: RetryPolicy | None = None) -> None:
+        self._fs = fs
+        self._policy = policy
+
+    def with_policy(self: _R, policy: RetryPolicy) -> _R:
+        return type(self)(self._fs, policy)
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._fs.endpoint_url or self._fs.client_kwargs.get("endpoint_url") or "AWS S3")
+
+    async def _call(self, method: str, bucket: str, key: str = "", *,
+                    attempts: Attempts | None = None, **params: Any) -> Any:
+        name = _S3_NAMES[method]
+        where = location(bucket, key)
+        number = params.get("PartNumber")
+        what = f"{name} {number} of {where}" if number else f"{name} {where}"
+        with scope(self._policy, attempts, what):
+            try:
+                await self._fs.set_session()
+                client = await self._fs.get_s3(bucket or None)
+                log.debug("%s %s", what, {k: v for k, v in params.items() if k != "Body"})
+                call = getattr(client, method)
+                return await call(**({"Bucket": bucket} if bucket else {}),
+                                  **({"Key": key} if key else {}), **params)
+            except Exception as exc:
+                raise map_error(exc, operation=name, bucket=bucket, key=key,
+                                endpoint=self.endpoint) from exc
+
+
+def check_answer(etag: str, content_md5: str | None, what: str) -> None:
+    """After the retries: an answer that still does not confirm the bytes is an error."""
+    problem = etag_problem(etag, content_md5) if content_md5 else None
+    if problem:
+        error = IntegrityError(f"{what}: {problem}; the server may have stored other bytes")
+        error.transient = False
+        raise error
+
+
+def checksum_args(content_md5: str | None, algorithm: str | None) -> dict[str, Any]:
+    if content_md5:
+        return {"ContentMD5": content_md5}
+    return {"ChecksumAlgorithm": algorithm} if algorithm else {}
+
+
+def checksums(response: Mapping[str, Any]) -> dict[str, str]:
+    return {k: response[k] for k in _CHECKSUM_KEYS if response.get(k)}
+
+
+def version(ref: ObjectRef) -> dict[str, Any]:
+    return {"VersionId": ref.version_id} if ref.version_id else {}
+
+
+def copy_source(source: ObjectRef, if_match: str | None) -> dict[str, Any]:
+    copy_source: dict[str, str] = {"Bucket": source.bucket, "Key": source.key, **version(source)}
+    args: dict[str, Any] = {"CopySource": copy_source}
+    if if_match:
+        args["CopySourceIfMatch"] = if_match
+    return args
+
+
+
