@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CopyResult", "ServerCopy"]
 
-Method = Literal["CopyObject", "UploadPartCopy", "PutObject"]
+Method = Literal["CopyObject", "UploadPartCopy", "UploadPart", "PutObject"]
 _HEADS_IN_FLIGHT = 16
 
 
@@ -224,8 +224,8 @@ class ServerCopy:
         info, _ = await transfer.run([job(p) for p in plan],
                                      check=lambda: self._check_unchanged(srcs))
         copied = sum(p.size for p in plan if p.kind == "copy")
-        return self._result(dest, info, "UploadPartCopy", len(plan), copied,
-                            sum(p.size for p in plan) - copied)
+        return self._result(dest, info, "UploadPartCopy" if copied else "UploadPart", len(plan),
+                            copied, sum(p.size for p in plan) - copied)
 
     async def _download(self, srcs: list[ObjectInfo], part: PlannedPart) -> bytearray:
         """The part's segments, read with GetObject (each pinned to its source's ETag)."""

@@ -221,3 +221,14 @@ def test_copy_progress_reports_every_byte(fs, boto, bucket, key):
     assert events[-1].state == "completed" and events[-1].bytes_uploaded == len(data)
     assert events[-1].total == len(data) and events[-1].parts_done == 3
     assert hashlib.md5(body(boto, bucket, f"{key}.p")).digest() == hashlib.md5(data).digest()
+
+
+def test_a_compose_with_nothing_to_copy_says_it_uploaded(fs, boto, bucket, key):
+    """Small pieces take up to 5 MiB of a big neighbour's head: here nothing is left to copy."""
+    sizes = [100_000, PART + 1, 100_000, 100_000]
+    data = b"".join(put(boto, bucket, f"{key}.{i}", os.urandom(n)) for i, n in enumerate(sizes))
+    result = mpu_toolkit.compose([f"{bucket}/{key}.{i}" for i in range(4)], f"{bucket}/{key}",
+                                 fs=fs, part_size=PART)
+    assert (result.method, result.bytes_copied, result.bytes_uploaded) == (
+        "UploadPart", 0, len(data))
+    assert body(boto, bucket, key) == data
