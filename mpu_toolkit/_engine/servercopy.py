@@ -183,11 +183,20 @@ class ServerCopy:
         keep = keep_source_attributes and self.options.keeps_attributes
         replace_with = None if keep else self.options.attributes(src,
                                                                  copy=keep_source_attributes)
-        attempts = Attempts()
+        attempts, copied = Attempts(), asyncio.Event()
+
+        async def copy_request() -> None:
+            await self._client.copy_object(dest, src.ref, if_match=src.etag or None,
+                                           replace=replace_with, attempts=attempts,
+                                           storage_class=self.options.write.storage_class)
+            copied.set()
+
         try:
-            await settle(self._client.copy_object(
-                dest, src.ref, if_match=src.etag or None, replace=replace_with,
-                storage_class=self.options.write.storage_class, attempts=attempts))
+            await settle(copy_request())
+        except asyncio.CancelledError as cancel:
+            if copied.is_set():
+                add_note(cancel, f"{dest.url} was copied before the interruption took effect")
+            raise
         except Exception:
             if not attempts.lost or not await self._same_as(dest, src):
                 raise

@@ -23,7 +23,7 @@ from .._s3.retry import Attempts
 from ..errors import IntegrityError, TransientS3Error
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
-from .blocking import run_blocking, settle
+from .blocking import add_note, run_blocking, settle
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -170,7 +170,7 @@ class S3Upload:
     async def put_whole(self, data: bytes | bytearray | memoryview) -> ObjectInfo:
         """PutObject of a whole small object, with Content-MD5 and ETag check."""
         digest = await self._digest(data)
-        return await settle(self._put(data, digest))
+        return await self._settled(self._put(data, digest))
 
     async def _put(self, data: bytes | bytearray | memoryview, digest: PartDigest
                    ) -> ObjectInfo:
@@ -202,7 +202,22 @@ class S3Upload:
         finish when the caller is interrupted meanwhile, so its outcome is known.
         """
         assert self._upload_id is not None, "complete() before any part was sent"
-        return await settle(self._complete(sorted(parts, key=lambda p: p.number)))
+        return await self._settled(self._complete(sorted(parts, key=lambda p: p.number)))
+
+    async def _settled(self, request: Coroutine[Any, Any, ObjectInfo]) -> ObjectInfo:
+        """A publishing request, let finish when cancelled; the cancellation then says
+        whether the object was published."""
+        try:
+            return await settle(request)
+        except asyncio.CancelledError as cancel:
+            if self.published is not None:
+                add_note(cancel, self._published_note())
+            raise
+
+    def _published_note(self) -> str:
+        assert self.published is not None
+        return (f"{self.url} was published before the interruption took effect (ETag "
+                f"{self.published.etag})")
 
     async def _complete(self, parts: list[PartInfo]) -> ObjectInfo:
         upload_id, size = self._upload_id, sum(p.size for p in parts)
@@ -265,8 +280,7 @@ class S3Upload:
         if self._create_task is not None:
             await asyncio.gather(self._create_task, return_exceptions=True)
         if self.published is not None:
-            return (f"{self.url} was published before the interruption took effect (ETag "
-                    f"{self.published.etag})")
+            return self._published_note()
         if self._upload_id is None:
             return f"{self.url}: nothing was published"
         if keep_parts:

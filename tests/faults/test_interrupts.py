@@ -277,3 +277,28 @@ def test_ctrl_c_stops_a_workers_upload_parts_and_says_the_upload_stays(proxy, st
     [left] = incomplete_uploads(boto, bucket, key)
     assert left["UploadId"] == upload_id
     boto.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+
+def test_an_interrupt_during_complete_lets_it_finish_and_says_it_was_published(
+        tmp_path, proxy, storage_options, boto, bucket, key):
+    """A Complete already on its way is not cut off (it could still take effect after the
+    caller saw the interrupt): it is let finish, and the note says the object is published."""
+    data = os.urandom(2 * PART + 10)
+    path = tmp_path / "two-parts.bin"
+    path.write_bytes(data)
+    fs = proxied_fs(proxy, slowed(proxy, storage_options, "CompleteMultipartUpload"))
+
+    async def main() -> list[str]:
+        task = asyncio.ensure_future(fs._upload_file(str(path), f"{bucket}/{key}",
+                                                     part_size=PART))
+        while "CompleteMultipartUpload" not in proxy.seen:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as info:
+            await task
+        return info.value.__notes__
+
+    notes = asyncio.run_coroutine_threadsafe(main(), fs.loop).result(60)
+    assert any("was published before the interruption took effect" in n for n in notes), notes
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+    assert incomplete_uploads(boto, bucket, key) == []
