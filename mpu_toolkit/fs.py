@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 from fsspec.asyn import async_methods
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.spec import AbstractFileSystem
+from aiobotocore.session import AioSession
 from s3fs import S3FileSystem
 
 from ._engine.blocking import run_blocking
@@ -40,14 +41,36 @@ from ._s3.client import S3Client
 from ._s3.errormap import map_error, missing_bucket
 from ._s3.providers import GENERIC
 from .errors import ConfigurationError, InvalidName
-from .model import ObjectInfo, ObjectRef
-from .options import CopyOptions, WriteOptions
+from .model import SCHEMES, ObjectInfo, ObjectRef
+from ._plan.sizing import S3_LIMITS
+from .options import CopyOptions, WriteOptions, closest
 from .progress import ProgressEvent, make_progress
 
 __all__ = ["MPUFileSystem", "filesystem"]
 
 _WRITE_OPTION_NAMES = frozenset(f.name for f in fields(WriteOptions)) - {"size", "limits"}
 _READ_ONLY_OPEN_ARGS = ("cache_type", "fill_cache", "cache_options", "requester_pays")
+#: what s3fs takes (its own arguments, fsspec's listing cache, aiobotocore's session)
+_S3FS_OPTIONS = (frozenset(inspect.signature(S3FileSystem.__init__).parameters)
+                 | frozenset(inspect.signature(AioSession.__init__).parameters)
+                 | {"use_listings_cache", "listings_expiry_time", "max_paths", "batch_size"}
+                 ) - {"self", "kwargs"}
+
+
+def _check_storage_options(options: Mapping[str, Any]) -> None:
+    """Refuse a misspelled option before anything is built, naming the closest real one."""
+    known = _S3FS_OPTIONS | _WRITE_OPTION_NAMES | {"block_size"}
+    for name in options:
+        if name in known:
+            continue
+        if name in ("region", "region_name"):
+            hint = "pass client_kwargs={'region_name': ...}"
+        else:
+            close = closest(name, known)
+            hint = (f"did you mean {close!r}?" if close else "mpu:// takes s3fs's options "
+                    "(endpoint_url, key, secret, client_kwargs, config_kwargs ...) and the "
+                    "writer options (part_size, concurrency, checksum, max_attempts ...)")
+        raise ConfigurationError(f"unknown storage option {name!r}: {hint}")
 
 
 class MPUFileSystem(S3FileSystem):
@@ -62,7 +85,13 @@ class MPUFileSystem(S3FileSystem):
     protocol = ("mpu", "s3", "s3a")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _check_storage_options(kwargs)
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in _WRITE_OPTION_NAMES}
+        block_size = kwargs.pop("block_size", None)  # fsspec's name: reads, and parts if it can
+        if block_size is not None:
+            kwargs.setdefault("default_block_size", block_size)
+            if S3_LIMITS.min_part <= block_size <= S3_LIMITS.max_part:
+                options.setdefault("part_size", block_size)
         self.write_options = WriteOptions.from_kwargs(**options)
         config = GENERIC.config_kwargs(kwargs.pop("config_kwargs", None),
                                        connections=self.write_options.concurrency + 4)
@@ -106,7 +135,8 @@ class MPUFileSystem(S3FileSystem):
         if len(key.encode("utf-8")) > 1024:
             raise InvalidName(f"the key of {path[:60]!r}... is {len(key.encode()):,} bytes; S3 "
                               "keys are at most 1,024 bytes of UTF-8: shorten it")
-        return ObjectRef(bucket, key, version)
+        scheme = path.partition("://")[0].lower() if "://" in path else "mpu"
+        return ObjectRef(bucket, key, version, scheme if scheme in SCHEMES else "mpu")
 
     def open_writer(self, path: str, *, autocommit: bool = True,
                     **options: Any) -> MultipartWriter:
@@ -124,11 +154,21 @@ class MPUFileSystem(S3FileSystem):
             size=opts.size, progress=make_progress(opts.progress, ref.key, opts.size),
             on_commit=invalidate)
 
+    def open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
+        """fsspec's ``open``; a writer keeps the scheme of the URL (``s3://`` given to
+        ``mpu://``'s filesystem is echoed as ``s3://``), which fsspec strips."""
+        if isinstance(path, str) and "://" in path and "r" not in mode:
+            kwargs["url_scheme"] = path.partition("://")[0].lower()
+        return super().open(path, mode, **kwargs)
+
     def _open(self, path: str, mode: str = "rb", block_size: Any = None,
               autocommit: bool = True, **kwargs: Any) -> Any:
+        scheme = kwargs.pop("url_scheme", None)
         if "r" in mode and "+" not in mode:
             return super()._open(path, mode, block_size=block_size, autocommit=autocommit,
                                  **kwargs)
+        if scheme in SCHEMES:
+            path = f"{scheme}://{path}"
         if mode != "wb":
             raise ConfigurationError(
                 f"mode {mode!r} is not supported for {path!r}: S3 objects are written whole "

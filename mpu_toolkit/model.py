@@ -14,31 +14,38 @@ __all__ = ["ObjectRef", "ObjectAttributes", "PartInfo", "UploadParts", "UploadIn
            "location"]
 
 
-def location(bucket: str, key: str = "") -> str:
-    """How messages and results name a bucket or an object: ``s3://bucket/key``."""
+SCHEMES = ("mpu", "s3", "s3a")  #: the URL schemes of mpu_toolkit's filesystem
+
+
+def location(bucket: str, key: str = "", scheme: str = "mpu") -> str:
+    """How messages and results name a bucket or an object: ``mpu://bucket/key`` (in the
+    scheme the user wrote, where it is known)."""
     if bucket and key:
-        return f"s3://{bucket}/{key}"
-    return f"s3://{bucket}" if bucket else "S3"
+        return f"{scheme}://{bucket}/{key}"
+    return f"{scheme}://{bucket}" if bucket else "S3"
 
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """Where an object is: bucket, key and, for reads, a version id."""
+    """Where an object is: bucket, key and, for reads, a version id; ``scheme`` is the one the
+    user wrote (``mpu``, ``s3`` or ``s3a``), so that messages and results echo it."""
 
     bucket: str
     key: str
     version_id: str | None = None
+    scheme: str = "mpu"
 
     @property
     def url(self) -> str:
         """The object's URL, as messages and results show it."""
-        return location(self.bucket, self.key)
+        return location(self.bucket, self.key, self.scheme)
 
     @classmethod
     def from_url(cls, url: str) -> "ObjectRef":
         """``scheme://bucket/key`` (or ``bucket/key``) as a reference."""
-        bucket, _, key = url.split("://", 1)[-1].partition("/")
-        return cls(bucket, key)
+        scheme, sep, rest = url.partition("://")
+        bucket, _, key = (rest if sep else url).partition("/")
+        return cls(bucket, key, scheme=scheme.lower() if sep else "mpu")
 
     def __str__(self) -> str:
         return self.url

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
-from typing import Any, Literal, Mapping
+from typing import Any, Collection, Literal, Mapping
 
 from .errors import ConfigurationError
 from .model import ObjectAttributes, ObjectInfo
@@ -130,10 +130,33 @@ def _create_parameters() -> frozenset[str]:
 
 
 def _unknown_option_message(name: str, own: set[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(own | _create_parameters()), n=1)
-    hint = f": did you mean {close[0]!r}?" if close else (
+    close = closest(name, own | _create_parameters())
+    hint = f": did you mean {close!r}?" if close else (
         ": writer options are " + ", ".join(sorted(own - {"limits", "extra"})))
     return f"unknown write option {name!r}{hint}"
+
+
+#: names people reach for, and the option they mean (suggested only where it exists)
+_ALIASES = {"separator": "sep", "seperator": "sep", "delimiter": "sep", "delim": "sep",
+            "blocksize": "block_size", "partsize": "part_size", "chunksize": "part_size",
+            "chunk_size": "part_size", "threads": "concurrency",
+            "max_concurrency": "concurrency", "retries": "max_attempts",
+            "attempts": "max_attempts", "compress": "compression", "codec": "compression",
+            "access_key": "key", "aws_access_key_id": "key", "secret_key": "secret",
+            "aws_secret_access_key": "secret", "endpoint": "endpoint_url",
+            "session_token": "token", "aws_session_token": "token"}
+
+
+def closest(name: str, names: Collection[str]) -> str | None:
+    """The option ``name`` was probably meant to be, if one is close enough to say so."""
+    alias = _ALIASES.get(name.lower())
+    if alias in names:
+        return alias
+    folded = {n.lower(): n for n in names}
+    if name.lower() in folded:  # only the case differs
+        return folded[name.lower()]
+    close = difflib.get_close_matches(name.lower(), sorted(folded), n=1, cutoff=0.75)
+    return folded[close[0]] if close else None
 
 
 COPY_PART_SIZE = 64 * MiB  #: copy parts move no bytes through the client: fewer, larger

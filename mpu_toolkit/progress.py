@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Callable, Literal, Union
 
+from ._plan.sizing import counted, format_size
 from .errors import ConfigurationError
 
 __all__ = ["ProgressEvent", "ProgressCallback", "ProgressOption", "deliver", "TqdmProgress",
@@ -71,13 +72,16 @@ def deliver(callback: ProgressCallback, event: ProgressEvent) -> None:
 
 
 class TqdmProgress:
-    """A tqdm bar of uploaded bytes (``tqdm.auto``: a widget bar in Jupyter, text elsewhere)."""
+    """A tqdm bar of uploaded bytes (``tqdm.auto``: a widget bar in Jupyter, text elsewhere),
+    in the units used everywhere else: sizes in MiB / GiB, rates in MB/s."""
 
     def __init__(self, desc: str, total: int | None = None, **tqdm_kwargs: Any) -> None:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-                         dynamic_ncols=True, **tqdm_kwargs)
+        # tqdm puts ", " before the postfix: the facts follow the name, the bar comes last
+        layout = "{desc}{postfix} |{bar}| {percentage:3.0f}%" if total else "{desc}{postfix}"
+        self._bar = tqdm(total=total, desc=desc, bar_format=layout, dynamic_ncols=True,
+                         **tqdm_kwargs)
         self._shown = 0
 
     def __call__(self, event: ProgressEvent) -> None:
@@ -85,9 +89,13 @@ class TqdmProgress:
         if event.bytes_uploaded > self._shown:
             bar.update(event.bytes_uploaded - self._shown)
             self._shown = event.bytes_uploaded
-        rows = {} if event.rows is None else {"rows": f"{event.rows:,}"}
-        bar.set_postfix(**rows, parts=event.parts_done, in_flight=event.parts_in_flight,
-                        refresh=False)
+        sent = format_size(event.bytes_uploaded) + (
+            f" of {format_size(event.total)}" if event.total else "")
+        facts = [sent, f"{event.rate / 1e6:.1f} MB/s", counted(event.parts_done, "part"),
+                 f"{event.parts_in_flight} in flight", f"{event.elapsed:.0f} s"]
+        if event.rows is not None:
+            facts.insert(1, counted(event.rows, "row"))
+        bar.set_postfix_str(", ".join(facts), refresh=False)
         if event.state in ("completed", "aborted", "failed", "kept"):
             if event.state != "completed":
                 bar.set_description_str(f"{bar.desc} [{event.state}]", refresh=False)

@@ -339,3 +339,16 @@ def test_mkdir_creates_a_bucket_when_asked_and_makedirs_never_does(storage_optio
             fs.makedirs(name)
     finally:
         boto.delete_bucket(Bucket=name)
+
+
+@pytest.mark.parametrize("scheme", ["mpu", "s3", "s3a"])
+def test_results_and_errors_echo_the_scheme_the_user_wrote(scheme, fs, bucket, key, boto):
+    url = f"{scheme}://{bucket}/{key}"
+    with fs.open(url, "wb") as f:
+        f.write(b"data")
+    assert f.url == url and f.result is not None
+    copied = mpu_toolkit.copy(url, f"{url}.copy", fs=fs)
+    assert copied.url == f"{url}.copy"
+    with pytest.raises(mpu_toolkit.NoSuchKey) as info:
+        mpu_toolkit.copy(f"{url}.missing", f"{url}.nothing", fs=fs)
+    assert f"{scheme}://{bucket}/{key}.missing" in str(info.value)

@@ -22,7 +22,7 @@ from typing import Any
 
 from .._plan.integrity import etag_matches
 from .._plan.resumeplan import ResumeStep, plan_resume
-from .._plan.sizing import for_known_size
+from .._plan.sizing import counted, for_known_size
 from .._s3.client import S3Client
 from ..errors import ConfigurationError, SourceChanged
 from ..model import ObjectInfo, ObjectRef, PartInfo
@@ -78,8 +78,8 @@ async def upload_local_file(client: S3Client, loop: asyncio.AbstractEventLoop,
     kept, replaced = await _verify(path, steps, options.concurrency)
     if existing:
         upload.attach(existing, {n: md5 for n, (_, md5) in kept.items()})
-        log.info("%s: resuming upload %s: %d part(s) kept, %d to send", dest.url, existing,
-                 len(kept), len(steps) - len(kept))
+        log.info("%s: resuming upload %s: %s kept, %d to send", dest.url, existing,
+                 counted(len(kept), "part"), len(steps) - len(kept))
     if replaced:
         log.warning("%s: %s changed since upload %s stored part(s) %s; sending them again",
                     dest.url, path, existing, ", ".join(map(str, replaced)))

@@ -28,7 +28,7 @@ from ..model import ObjectInfo, ObjectRef, PartInfo
 from . import shutdown
 from .blocking import add_note
 from .sink import UploadSink
-from .._plan.sizing import PartSizer
+from .._plan.sizing import PartSizer, counted
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,8 @@ class MultipartWriter(io.BufferedIOBase):
         if self._on_commit is not None:
             self._on_commit(result)
         self._emit()
-        log.info("%s completed: %s bytes in %d part(s), ETag %s", self.url, f"{self._written:,}",
-                 max(len(self._done), 1), result.etag)
+        log.info("%s completed: %s in %s, ETag %s", self.url, counted(self._written, "byte"),
+                 counted(max(len(self._done), 1), "part"), result.etag)
         return result
 
     def abort(self, reason: str = "aborted by the caller") -> None:

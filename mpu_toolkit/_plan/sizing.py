@@ -24,7 +24,8 @@ GiB = 1024 * MiB
 TiB = 1024 * GiB
 
 __all__ = ["PartLimits", "S3_LIMITS", "PartSizer", "FixedPartSizer", "GrowingPartSizer",
-           "for_known_size", "parse_size", "format_size", "capacity", "MiB", "GiB", "TiB"]
+           "for_known_size", "parse_size", "format_size", "counted", "capacity", "MiB", "GiB",
+           "TiB"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ class PartLimits:
     def check_part_size(self, size: int, what: str = "part_size") -> int:
         if not self.min_part <= size <= self.max_part:
             raise ConfigurationError(
-                f"{what}={size:,} bytes is outside the allowed "
-                f"{format_size(self.min_part)}..{format_size(self.max_part)}: choose a size in range")
+                f"{what}={size:,} bytes is outside the allowed {format_size(self.min_part)}.."
+                f"{format_size(self.max_part)}: choose a size in range")
         return size
 
     def check_part_number(self, number: int) -> int:
@@ -185,6 +186,11 @@ def parse_size(value: int | str, what: str = "size") -> int:
             f"{what}={value!r} is not a size: use bytes (16777216) or a string like '16MiB'")
     number, scale = match.group(1), _UNITS[unit]
     return int(number) * scale if number.isdigit() else int(float(number) * scale)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 part``, ``3 parts``, ``10,000 uploads``: a count with its noun agreeing."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def format_size(n: float) -> str:

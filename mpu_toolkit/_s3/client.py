@@ -15,7 +15,7 @@ import asyncio
 import logging
 from typing import Any, AsyncIterator, Mapping, Sequence
 
-from .._plan.sizing import S3_LIMITS
+from .._plan.sizing import S3_LIMITS, counted
 from ..errors import MPUError, NoSuchUpload, UploadNotClean
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo, UploadParts
 from .objects import ObjectRequests
@@ -46,7 +46,7 @@ class S3Client(ObjectRequests):
         many such tries there were; the caller names the candidates.
         """
         response = await self._call(
-            "create_multipart_upload", ref.bucket, ref.key, attempts=attempts,
+            "create_multipart_upload", ref, attempts=attempts,
             **attributes.request_args(),
             **({"ChecksumAlgorithm": checksum_algorithm} if checksum_algorithm else {}))
         return str(response["UploadId"])
@@ -62,7 +62,7 @@ class S3Client(ObjectRequests):
         """
         S3_LIMITS.check_part_number(number)
         response = await self._call(
-            "upload_part", ref.bucket, ref.key, UploadId=upload_id, PartNumber=number,
+            "upload_part", ref, UploadId=upload_id, PartNumber=number,
             Body=PartBody(body), ContentLength=len(body),
             **checksum_args(content_md5, checksum_algorithm))
         etag = str(response.get("ETag", "") or "")
@@ -83,7 +83,7 @@ class S3Client(ObjectRequests):
         args = copy_source(source, if_match)
         if byte_range is not None:
             args["CopySourceRange"] = f"bytes={byte_range[0]}-{byte_range[1]}"
-        response = await self._call("upload_part_copy", ref.bucket, ref.key,
+        response = await self._call("upload_part_copy", ref,
                                     UploadId=upload_id, PartNumber=number, **args)
         result = response.get("CopyPartResult", {})
         size = byte_range[1] - byte_range[0] + 1 if byte_range else -1
@@ -96,7 +96,7 @@ class S3Client(ObjectRequests):
         """ListParts, every page (PartNumberMarker), with the lifecycle abort date."""
         marker, parts, abort_date = 0, [], None
         while True:
-            response = await self._call("list_parts", ref.bucket, ref.key, UploadId=upload_id,
+            response = await self._call("list_parts", ref, UploadId=upload_id,
                                         MaxParts=page_size, PartNumberMarker=marker)
             abort_date = abort_date or response.get("AbortDate")
             page = response.get("Parts", [])
@@ -121,7 +121,7 @@ class S3Client(ObjectRequests):
         """
         attempts = Attempts()
         try:
-            await self._call("abort_multipart_upload", ref.bucket, ref.key,
+            await self._call("abort_multipart_upload", ref,
                              UploadId=upload_id, attempts=attempts)
         except NoSuchUpload:
             return attempts.lost > 0
@@ -156,8 +156,8 @@ class S3Client(ObjectRequests):
                 return True
             if not left:
                 return True
-            log.warning("%s: %d part(s) landed after abort #%d of %s; aborting again",
-                        ref.url, len(left), round_, upload_id)
+            log.warning("%s: %s landed after abort #%d of %s; aborting again",
+                        ref.url, counted(len(left), "part"), round_, upload_id)
             await asyncio.sleep(0.2 * round_)
         raise UploadNotClean(f"{ref.url}: upload {upload_id} still has parts after "
                              f"{rounds} aborts; run `mpu abort` again later, or add a "
@@ -175,7 +175,7 @@ class S3Client(ObjectRequests):
         """
         ordered = sorted(parts, key=lambda p: p.number)
         response = await self._call(
-            "complete_multipart_upload", ref.bucket, ref.key, UploadId=upload_id,
+            "complete_multipart_upload", ref, UploadId=upload_id,
             attempts=attempts,
             MultipartUpload={"Parts": [p.completion_entry() for p in ordered]})
         return ObjectInfo(ref.bucket, ref.key, str(response.get("ETag", "") or ""),

@@ -26,10 +26,11 @@ _ADVICE = {
     NoSuchBucket: "create the bucket first (e.g. fs.mkdir('{bucket}')) or check the bucket "
     "name and endpoint_url",
     NoSuchKey: "check the key; list the bucket to see what exists",
-    AccessDenied: "ask for s3:PutObject / s3:AbortMultipartUpload / s3:ListMultipartUploadParts "
-    "on this bucket, or use other credentials",
-    CredentialsError: "pass key= and secret= in storage_options, or set AWS_ACCESS_KEY_ID / "
-    "AWS_SECRET_ACCESS_KEY or an AWS profile",
+    AccessDenied: "these credentials may not do it: ask for {permission} on this bucket, or "
+    "use other credentials",
+    CredentialsError: "the server refused the credentials: check key= and secret= (in a "
+    "shell: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the profile in use) and that "
+    "endpoint_url is the server they belong to",
     EntityTooSmall: "every part but the last must be at least 5 MiB: raise part_size",
     InvalidPart: "a listed part is missing or its ETag differs; list the parts and retry "
     "complete with exactly those (RGW needs every uploaded part listed)",
@@ -41,6 +42,39 @@ _ADVICE = {
     "again once the writer of the source is done",
     NotSupportedByServer: "this S3-compatible server does not implement it; use the "
     "server's own tools, or clean up with `mpu abort` on a schedule",
+}
+
+#: what to do about one error code, where it says more than its class's advice
+_CODE_ADVICE = {
+    "InvalidAccessKeyId": "the server does not know this access key id: check key= (in a "
+    "shell: AWS_ACCESS_KEY_ID, or the profile in use) and that endpoint_url is the server it "
+    "belongs to",
+    "SignatureDoesNotMatch": "the secret does not match the access key id: check secret= (in "
+    "a shell: AWS_SECRET_ACCESS_KEY, or the profile in use)",
+    "ExpiredToken": "the session token has expired: get a new one (token=, or "
+    "AWS_SESSION_TOKEN in a shell)",
+    "InvalidToken": "the session token is not valid: check token= (or AWS_SESSION_TOKEN)",
+    "RequestTimeTooSkewed": "this machine's clock is more than 15 minutes off the server's: "
+    "set it right (NTP)",
+}
+_NO_CREDENTIALS = ("no credentials were found: in Python pass key= and secret= in "
+                   "storage_options; in a shell set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                   "or AWS_PROFILE for a profile of ~/.aws/credentials")
+#: the IAM permission each request needs, for AccessDenied's advice
+_PERMISSIONS = {
+    "HeadObject": "s3:GetObject", "GetObject": "s3:GetObject", "PutObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "UploadPartCopy": "s3:GetObject on the source and s3:PutObject",
+    "CopyObject": "s3:GetObject on the source and s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "ListParts": "s3:ListMultipartUploadParts",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket",
+    "DeleteObject": "s3:DeleteObject", "ListBuckets": "s3:ListAllMyBuckets",
+    "GetBucketLifecycle": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
 }
 
 _CODE_CLASSES: dict[str, type[S3Error]] = {
@@ -101,13 +135,13 @@ _S3_BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[
 
 
 def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key: str = "",
-              endpoint: str | None = None) -> MPUError:
+              endpoint: str | None = None, scheme: str = "mpu") -> MPUError:
     """Translate a botocore/aiohttp/asyncio exception into the mpu_toolkit hierarchy."""
     if isinstance(exc, MPUError):
         return exc
     from botocore import exceptions as bce  # deferred: keeps `import mpu_toolkit.errors` cheap
 
-    where = location(bucket, key)
+    where = location(bucket, key, scheme)
     op = operation or "request"
     if isinstance(exc, bce.ClientError):
         error = exc.response.get("Error", {})
@@ -116,11 +150,12 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         status = meta.get("HTTPStatusCode")
         message = str(error.get("Message", "") or "")
         cls = error_class(code, status, operation, message)
-        advice = _ADVICE.get(cls, "see the server's message")
+        advice = _CODE_ADVICE.get(code) or _ADVICE.get(cls, "see the server's message")
         if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
             cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
+        permission = _PERMISSIONS.get(operation, f"s3:{operation or 'the action'}")
         text = (f"{op} on {where} failed: {code or status} {message}".rstrip()
-                + f" — {advice.format(bucket=bucket)}")
+                + f" — {advice.format(bucket=bucket, permission=permission)}")
         return cls(text, code=code, status=status, operation=operation, bucket=bucket,
                    key=key, request_id=str(meta.get("RequestId", "")))
     if isinstance(exc, bce.ParamValidationError) and "bucket" in str(exc).lower():
@@ -129,8 +164,7 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
     if isinstance(exc, bce.ParamValidationError):
         return ConfigurationError(f"{op} on {where}: {exc}")
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
-        return CredentialsError(f"{op} on {where}: no usable credentials — "
-                                + _ADVICE[CredentialsError], operation=operation,
+        return CredentialsError(f"{op} on {where}: {_NO_CREDENTIALS}", operation=operation,
                                 bucket=bucket, key=key)
     if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError)):
         return EndpointUnreachable(

@@ -70,7 +70,7 @@ class ObjectRequests(Requester):
         """PutObject: an object smaller than one part in one request. Safe to repeat (the
         same bytes again); ``content_md5`` is checked as in :meth:`upload_part`."""
         response = await self._call(
-            "put_object", ref.bucket, ref.key, attempts=attempts, Body=PartBody(body),
+            "put_object", ref, attempts=attempts, Body=PartBody(body),
             ContentLength=len(body), **attributes.request_args(),
             **checksum_args(content_md5, checksum_algorithm))
         etag = str(response.get("ETag", "") or "")
@@ -91,7 +91,7 @@ class ObjectRequests(Requester):
             args.update(replace.request_args(), MetadataDirective="REPLACE")
         if storage_class:
             args["StorageClass"] = storage_class
-        response = await self._call("copy_object", ref.bucket, ref.key, attempts=attempts,
+        response = await self._call("copy_object", ref, attempts=attempts,
                                     **args)
         result = response.get("CopyObjectResult", {})
         return ObjectInfo(ref.bucket, ref.key, str(result.get("ETag", "")),
@@ -105,7 +105,7 @@ class ObjectRequests(Requester):
         async def read() -> bytes:
             conditions: dict[str, Any] = {**version(ref),
                                           **({"IfMatch": if_match} if if_match else {})}
-            response = await self._call("get_object", ref.bucket, ref.key,
+            response = await self._call("get_object", ref,
                                         Range=f"bytes={first}-{last}", **conditions)
             try:
                 async with response["Body"] as stream:
@@ -122,11 +122,11 @@ class ObjectRequests(Requester):
 
     async def delete_object(self, ref: ObjectRef) -> None:
         """DeleteObject. Safe to repeat: deleting what is gone succeeds."""
-        await self._call("delete_object", ref.bucket, ref.key, **version(ref))
+        await self._call("delete_object", ref, **version(ref))
 
     async def head(self, ref: ObjectRef) -> ObjectInfo:
         """HeadObject: size, ETag, user metadata and the headers a copy carries over."""
-        response = await self._call("head_object", ref.bucket, ref.key, **version(ref))
+        response = await self._call("head_object", ref, **version(ref))
         http_headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return ObjectInfo(ref.bucket, ref.key, str(response.get("ETag", "")),
                           int(response.get("ContentLength", 0)), response.get("VersionId"),

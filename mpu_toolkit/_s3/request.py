@@ -10,6 +10,7 @@ request families build on it: :mod:`.objects` (single objects, listings, lifecyc
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 
 from .._plan.integrity import etag_problem
@@ -59,12 +60,21 @@ class Requester:
 
     @property
     def endpoint(self) -> str:
-        return str(self._fs.endpoint_url or self._fs.client_kwargs.get("endpoint_url") or "AWS S3")
+        """The endpoint as messages name it (botocore reads AWS_ENDPOINT_URL when none is
+        given)."""
+        return str(self._fs.endpoint_url or self._fs.client_kwargs.get("endpoint_url")
+                   or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+                   or "AWS S3")
 
-    async def _call(self, method: str, bucket: str, key: str = "", *,
+    async def _call(self, method: str, target: ObjectRef | str, *,
                     attempts: Attempts | None = None, **params: Any) -> Any:
+        """``method`` on ``target`` (an object, or a bucket's name; "" for the service)."""
         name = _S3_NAMES[method]
-        where = location(bucket, key)
+        if isinstance(target, ObjectRef):
+            bucket, key, scheme = target.bucket, target.key, target.scheme
+        else:
+            bucket, key, scheme = target, "", "mpu"
+        where = location(bucket, key, scheme)
         number = params.get("PartNumber")
         what = f"{name} {number} of {where}" if number else f"{name} {where}"
         with scope(self._policy, attempts, what):
@@ -77,7 +87,7 @@ class Requester:
                                   **({"Key": key} if key else {}), **params)
             except Exception as exc:
                 raise map_error(exc, operation=name, bucket=bucket, key=key,
-                                endpoint=self.endpoint) from exc
+                                endpoint=self.endpoint, scheme=scheme) from exc
 
 
 def check_answer(etag: str, content_md5: str | None, what: str) -> None:

@@ -1,4 +1,7 @@
-"""The ``mpu`` subcommands: each parses nothing, calls the library, renders the result."""
+"""``mpu uploads``, ``parts``, ``du``, ``abort`` and ``lifecycle``: find, cost and clean up
+incomplete uploads. Each command calls the library (:mod:`mpu_toolkit.uploads`) and renders
+the DataFrame it returns: a table that fits 100 columns (``--wide``: every column) or JSON.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,74 @@ import argparse
 import sys
 from typing import Any
 
+import pandas as pd
+
 from .. import inventory as uploads
+from .._plan.sizing import counted, format_size
 from ..errors import ConfigurationError
 from ..fs import MPUFileSystem, filesystem
+from ..inventory.lifecycle import RULE_ID
 from ..inventory.safe_abort import parse_age
-from .._plan.sizing import format_size, parse_size
-from .render import print_json, print_table
+from .parser import Adder
+from .render import print_json, print_table, shorten
+
+__all__ = ["register", "storage_options", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE",
+           "EXIT_INTERRUPTED"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_URLS = "mpu://bucket/prefix (or s3://); none: every bucket the credentials can list"
+_WIDTH = 100  # what the default table fits in
+_ID = 12      # characters of an upload id shown by default (a prefix is enough to name one)
+
+
+def register(add: Adder) -> None:
+    cmd = add("uploads", "list incomplete uploads with their parts and bytes", cmd_uploads)
+    cmd.add_argument("urls", nargs="*", metavar="URL", help=_URLS)
+    cmd.add_argument("--no-sizes", action="store_true", help="skip ListParts (faster)")
+    cmd.add_argument("--older-than", metavar="AGE",
+                     help="only uploads at least this old (e.g. 1h, 7d)")
+    cmd.add_argument("--wide", action="store_true",
+                     help="every column, full upload ids (default: fits 100 columns)")
+
+    cmd = add("parts", "list the parts of one incomplete upload", cmd_parts)
+    cmd.add_argument("url", metavar="URL", help="mpu://bucket/key of the upload")
+    cmd.add_argument("upload_id", metavar="UPLOAD_ID",
+                     help="the upload's id, as `mpu uploads --wide` shows it")
+
+    cmd = add("du", "storage held by incomplete uploads", cmd_du)
+    cmd.add_argument("urls", nargs="*", metavar="URL", help=_URLS)
+    cmd.add_argument("--by", choices=["bucket", "prefix", "age"], default="bucket",
+                     help="one row per bucket (default), top-level prefix, or age band")
+    cmd.add_argument("--objects", action="store_true",
+                     help="also sum completed objects for each bucket's share (a full scan)")
+
+    cmd = add("abort", "abort incomplete uploads safely (skips young ones)", cmd_abort)
+    cmd.add_argument("urls", nargs="+", metavar="URL",
+                     help="mpu://bucket/prefix (mpu:// for every bucket)")
+    cmd.add_argument("--upload-id", action="append", metavar="ID",
+                     help="only this upload (repeatable; a unique prefix of the id will do)")
+    cmd.add_argument("--older-than", metavar="AGE", help="only uploads at least this old")
+    cmd.add_argument("--min-age", default="1h", metavar="AGE",
+                     help="skip uploads younger than this: they may be live (default 1h)")
+    cmd.add_argument("--force", action="store_true", help="abort young uploads too")
+    cmd.add_argument("--dry-run", action="store_true", help="show what would be aborted")
+    cmd.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    cmd = add("lifecycle", "show or set the rule that aborts incomplete uploads after N days",
+              cmd_lifecycle)
+    cmd.add_argument("url", metavar="URL",
+                     help="mpu://bucket[/prefix/] (the rule applies to keys under the prefix)")
+    cmd.add_argument("--set-days", type=int, metavar="N",
+                     help="abort uploads under the prefix N days after they start")
+    cmd.add_argument("--remove", action="store_true", help="remove that rule")
+    cmd.add_argument("--rule-id", default=RULE_ID, metavar="ID",
+                     help=f"the rule to set or remove (default {RULE_ID}; other rules are "
+                          "kept)")
 
 
 def storage_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Endpoint, profile and region from flags; credentials come the AWS way (environment
-    variables, shared credentials/config files, profiles) and are never printed."""
+    """Endpoint, profile, region, retries and timeouts from flags; credentials come the AWS
+    way (environment variables, shared credentials/config files, profiles), never printed."""
     options: dict[str, Any] = {}
     if args.endpoint_url:
         options["endpoint_url"] = args.endpoint_url
@@ -49,11 +107,22 @@ def _emit(args: argparse.Namespace, frame: Any, empty: str) -> None:
 def cmd_uploads(args: argparse.Namespace) -> int:
     frame = uploads.list(args.urls or None, sizes=not args.no_sizes,
                          older_than=parse_age(args.older_than, "--older-than"), fs=_fs(args))
-    _emit(args, frame, "no incomplete uploads")
+    _emit(args, frame if args.json or args.wide else _compact(frame), "no incomplete uploads")
     if not args.json and not frame.empty and not args.no_sizes:
-        print(f"\n{len(frame)} incomplete upload(s), {int(frame['parts'].sum())} parts, "
+        print(f"\n{counted(len(frame), 'incomplete upload')}, "
+              f"{counted(int(frame['parts'].sum()), 'part')}, "
               f"{format_size(int(frame['bytes'].sum()))}")
     return EXIT_OK
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """bucket, key, age, parts, size and the start of the upload id, in 100 columns."""
+    view = frame[["bucket", "key", "age", "parts", "bytes", "upload_id"]].copy()
+    view["upload_id"] = view["upload_id"].map(lambda i: shorten(str(i), _ID, "end"))
+    others = sum(max(len(c), 9) + 2 for c in ("bucket", "age", "parts", "bytes", "upload_id"))
+    room = max(12, _WIDTH - others - max((len(str(b)) for b in view["bucket"]), default=6))
+    view["key"] = view["key"].map(lambda k: shorten(str(k), room, "middle"))
+    return view
 
 
 def cmd_parts(args: argparse.Namespace) -> int:
@@ -73,10 +142,29 @@ def _confirm(plan: Any) -> bool:
     if todo.empty:
         return True
     if not sys.stdin.isatty():
-        raise ConfigurationError(f"refusing to abort {len(todo)} upload(s) ({held}) without "
-                                 "--yes; preview with --dry-run")
-    answer = input(f"Abort {len(todo)} incomplete upload(s), freeing {held}? [y/N] ")
+        raise ConfigurationError(f"refusing to abort {counted(len(todo), 'upload')} ({held}) "
+                                 "without --yes; preview with --dry-run")
+    answer = input(f"Abort {counted(len(todo), 'incomplete upload')}, freeing {held}? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
+
+
+def _chosen(listed: pd.DataFrame, wanted: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The uploads ``wanted`` names (whole ids, or prefixes naming one upload each), and the
+    names that match none; a prefix matching several is refused."""
+    ids = listed["upload_id"].astype(str)
+    keep = pd.Series(False, index=listed.index)
+    missing = []
+    for name in wanted:
+        match = ids == name
+        if not match.any():
+            match = ids.str.startswith(name)
+        if match.sum() > 1:
+            raise ConfigurationError(f"--upload-id {name} matches {int(match.sum())} uploads: "
+                                     "give more of the id (mpu uploads --wide shows them whole)")
+        if not match.any():
+            missing.append(name)
+        keep |= match
+    return listed[keep], missing
 
 
 def cmd_abort(args: argparse.Namespace) -> int:
@@ -85,12 +173,11 @@ def cmd_abort(args: argparse.Namespace) -> int:
                    older_than=parse_age(args.older_than, "--older-than"), force=args.force,
                    fs=fs)
     target: Any = args.urls
+    missing: list[str] = []
     if args.upload_id:
-        listed = uploads.list(args.urls, fs=fs)
-        target = listed[listed["upload_id"].isin(args.upload_id)]
-        missing = set(args.upload_id) - set(target["upload_id"])
+        target, missing = _chosen(uploads.list(args.urls, fs=fs), args.upload_id)
         if missing:
-            print(f"mpu: not found under {' '.join(args.urls)}: {', '.join(sorted(missing))}",
+            print(f"mpu: not found under {' '.join(args.urls)}: {', '.join(missing)}",
                   file=sys.stderr)
     if not args.dry_run and not args.yes:
         preview = uploads.abort(target, dry_run=True, **options)
@@ -103,7 +190,7 @@ def cmd_abort(args: argparse.Namespace) -> int:
     if not args.json:
         counts = result["outcome"].value_counts()
         print("\n" + ", ".join(f"{n} {o}" for o, n in counts.items()) if len(counts) else "")
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or missing else EXIT_OK
 
 
 def cmd_lifecycle(args: argparse.Namespace) -> int:
@@ -118,17 +205,3 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
         frame = uploads.lifecycle(args.url, fs=fs)
     _emit(args, frame, "no lifecycle rules")
     return EXIT_OK
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    import json
-
-    from .demo import run_demo
-
-    report = run_demo(size=parse_size(args.size, "--size"),
-                      storage_options=storage_options(args) if args.endpoint_url else None,
-                      out=sys.stderr if args.json else sys.stdout,
-                      progress=not args.json and sys.stderr.isatty())
-    if args.json:
-        print(json.dumps(report, indent=2, default=str))
-    return EXIT_OK if report["ok"] else EXIT_FAILED

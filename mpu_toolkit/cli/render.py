@@ -11,7 +11,17 @@ import pandas as pd
 from ..inventory.safe_abort import format_age
 from .._plan.sizing import format_size
 
-__all__ = ["print_table", "print_json", "records"]
+__all__ = ["print_table", "print_json", "records", "shorten"]
+
+
+def shorten(text: str, width: int, where: str = "middle") -> str:
+    """``text`` in at most ``width`` characters, an ellipsis marking what was cut."""
+    if len(text) <= width:
+        return text
+    if where == "end":
+        return text[:width - 1] + "…"
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 _SIZE_COLUMNS = {"bytes", "size", "object_bytes"}
 

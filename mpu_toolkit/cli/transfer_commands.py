@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from .._plan.sizing import format_size, parse_size
+from .._plan.sizing import counted, format_size, parse_size
 from ..api import compose, copy, download, upload_file
 from ..errors import ConfigurationError
 from ..model import ObjectInfo
@@ -124,7 +124,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
     result = compose(sources, dest, fs=_fs(args), **_options(args))
     via_client = (f"; {format_size(result.bytes_uploaded)} through this client"
                   if result.bytes_uploaded else "")
-    _report(args, f"composed {len(sources)} object{_s(len(sources))} → {result.url}: "
+    _report(args, f"composed {counted(len(sources), 'object')} → {result.url}: "
                   f"{_sizes(result, via_client)}", result, sources=sources)
     return EXIT_OK
 
@@ -138,14 +138,14 @@ def _upload(args: argparse.Namespace, path: str, url: str) -> int:
     result = upload_file(path, _into(url, path), resume=args.resume or bool(args.upload_id),
                          upload_id=args.upload_id, fs=_fs(args), **options)
     summary = (f"uploaded {path} → {result.url}: {format_size(result.size)} in "
-               f"{result.parts} part{_s(result.parts)}")
+               f"{counted(result.parts, 'part')}")
     if result.upload_id is None:
         summary += " (PutObject)"
     if result.resumed:
         summary += (f"; resumed upload {result.upload_id}: kept {result.parts_kept}, "
                     f"sent {result.parts_sent}")
         if result.parts_replaced:
-            summary += f", replaced part{_s(len(result.parts_replaced))} " + ", ".join(
+            summary += (", replaced part" + ("s " if len(result.parts_replaced) > 1 else " ")) + ", ".join(
                 map(str, result.parts_replaced))
     _report(args, f"{summary}, {result.seconds:.1f} s", result, source=path)
     return EXIT_OK
@@ -231,9 +231,5 @@ def result_record(result: Any) -> dict[str, Any]:
 
 
 def _sizes(result: Any, detail: str = "") -> str:
-    return (f"{format_size(result.size)}, {result.parts} part{_s(result.parts)} "
+    return (f"{format_size(result.size)}, {counted(result.parts, 'part')} "
             f"({result.method}{detail}), {result.seconds:.1f} s")
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"

@@ -10,7 +10,6 @@ those late bytes never reach the aborted upload.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import time
 from collections.abc import Collection, Mapping
@@ -19,7 +18,8 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..fs import filesystem
-from ..options import WriteOptions
+from .._plan.sizing import counted
+from ..options import WriteOptions, closest
 from ..progress import ProgressCallback, ProgressEvent, make_progress
 from .._engine.writer import MultipartWriter
 
@@ -129,8 +129,8 @@ class FrameUpload:
             bytes=info.size or 0,
             parts=max(len(self._writer.parts), 1), etag=info.etag,
             seconds=time.monotonic() - self._started)
-        log.info("%s: %s rows, %s bytes in %d part(s)", self._writer.url,
-                 f"{self.rows:,}", f"{info.size:,}", self.result.parts)
+        log.info("%s: %s, %s in %s", self._writer.url, counted(self.rows, "row"),
+                 counted(info.size or 0, "byte"), counted(self.result.parts, "part"))
 
 
 _WRITER_OPTIONS = frozenset(f.name for f in fields(WriteOptions)) - {"progress", "limits"} | {
@@ -138,10 +138,10 @@ _WRITER_OPTIONS = frozenset(f.name for f in fields(WriteOptions)) - {"progress",
 
 
 def split_options(options: Mapping[str, Any], encoder: Collection[str],
-                  what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                  what: str, named: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """``options`` split into the encoder's keywords and the upload's (:class:`WriteOptions`
-    fields and S3 request parameters, which the writer validates). A name that is neither but
-    looks like one of the encoder's is refused here, with a suggestion."""
+    fields and S3 request parameters, which the writer validates). A name that is neither is
+    refused here, with a suggestion among those and ``named`` (the caller's own parameters)."""
     ours, upload = {}, {}
     for name, value in options.items():
         if name in encoder:
@@ -149,9 +149,9 @@ def split_options(options: Mapping[str, Any], encoder: Collection[str],
         elif name in _WRITER_OPTIONS or name[:1].isupper():
             upload[name] = value
         else:
-            close = difflib.get_close_matches(name, sorted(set(encoder) | _WRITER_OPTIONS), n=1)
+            close = closest(name, set(encoder) | _WRITER_OPTIONS | set(named))
             raise ConfigurationError(
-                f"{what}: unknown option {name!r}" + (f"; did you mean {close[0]!r}?" if close
+                f"{what}: unknown option {name!r}" + (f"; did you mean {close!r}?" if close
                                                       else f"; {what} takes {sorted(encoder)} "
                                                       "and the writer options of open_writer"))
     return ours, upload

@@ -49,7 +49,9 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
     ``use_dictionary`` ...) and writer options (``part_size``, ``concurrency``, ``metadata``
     ...). On any exception the upload is aborted and nothing is published.
     """
-    parquet_options, writer_options = split_options(options, _PARQUET_OPTIONS, "write_parquet")
+    parquet_options, writer_options = split_options(
+        options, _PARQUET_OPTIONS, "write_parquet",
+        named=("schema", "row_group_size", "compression", "preserve_index", "progress"))
     size = RowGroupSize.parse(row_group_size)
     writer_options.setdefault("content_type", "application/vnd.apache.parquet")
     with FrameUpload(url, storage_options=storage_options, progress=progress,

@@ -35,6 +35,7 @@ _JSONL_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_json).parameters) -
     "orient", "lines", "indent"}
 _EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+_NAMED = ("compression", "encoding", "progress")  # the writers' own parameters
 
 
 def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
@@ -49,7 +50,7 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
     or ``"infer"`` from the extension (``.gz``, ``.zst``). On any exception the upload is
     aborted and nothing is published.
     """
-    csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv")
+    csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv", _NAMED)
     return _write_text(frames, url, renderer("csv", csv_options), "csv", storage_options,
                        compression, encoding, progress, writer_options)
 
@@ -64,7 +65,8 @@ def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] 
     ``options``: its other keywords (``date_format``, ``date_unit``, ``force_ascii``,
     ``double_precision`` ...) and writer options. ``compression`` as in :func:`write_csv`.
     """
-    json_options, writer_options = split_options(options, _JSONL_OPTIONS, "write_jsonl")
+    json_options, writer_options = split_options(options, _JSONL_OPTIONS, "write_jsonl",
+                                                 _NAMED)
     return _write_text(frames, url, renderer("jsonl", json_options), "jsonl", storage_options,
                        compression, encoding, progress, writer_options)
 
@@ -86,7 +88,8 @@ def renderer(kind: Kind, options: Mapping[str, Any]) -> Render:
 def text_options(kind: Kind, options: dict[str, Any], caller: str
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split keywords into pandas' (``to_csv`` / ``to_json``) and the writer's."""
-    return split_options(options, _CSV_OPTIONS if kind == "csv" else _JSONL_OPTIONS, caller)
+    return split_options(options, _CSV_OPTIONS if kind == "csv" else _JSONL_OPTIONS, caller,
+                         (*_NAMED, "format", "part_size"))
 
 
 def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,

@@ -12,6 +12,7 @@ can list. ``storage_options`` are s3fs's; pass ``fs=`` to reuse a filesystem ins
 from __future__ import annotations
 
 import builtins
+import logging
 from typing import Any, Callable, Coroutine, Iterable, Mapping, Sequence, TypeVar
 
 import pandas as pd
@@ -28,6 +29,7 @@ from .safe_abort import abort_rows, parse_age
 __all__ = ["list", "parts", "usage", "abort", "lifecycle", "set_lifecycle",
            "remove_lifecycle"]
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 URLs = str | Sequence[str] | None
 
@@ -153,6 +155,9 @@ def set_lifecycle(url: str, days: int, storage_options: Mapping[str, Any] | None
     """Abort uploads under ``url``'s prefix ``days`` after initiation; keeps other rules."""
     fs = filesystem(storage_options, fs)
     bucket, prefix = _bucket_of(url, fs)
+    if prefix and not prefix.endswith("/"):
+        log.warning("the rule applies to every key that starts with %r (%sfoo/ too); end the "
+                    "URL with / for the folder %s/ only", prefix, prefix, prefix)
     return rules.rules_frame(bucket, _run(fs, lambda client: rules.set_abort_rule(
         client, bucket, days, prefix=prefix, rule_id=rule_id)))
 

@@ -15,6 +15,7 @@ import pandas as pd
 from .._s3.retry import Attempts
 from ..errors import ConfigurationError, MPUError
 from .._s3.client import S3Client
+from ..model import location
 
 __all__ = ["RULE_ID", "set_abort_rule", "remove_abort_rule", "rules_frame"]
 
@@ -58,8 +59,8 @@ async def _write(client: S3Client, bucket: str, rules: list[dict[str, Any]],
     except MPUError:
         if not attempts.lost or not written(await client.get_lifecycle_rules(bucket)):
             raise
-        log.warning("s3://%s: the answers to the lifecycle write were lost, but the rules "
-                    "read back as written: it was done", bucket)
+        log.warning("%s: the answers to the lifecycle write were lost, but the rules read "
+                    "back as written: it was done", location(bucket))
 
 
 def _abort_days(rules: list[dict[str, Any]], rule_id: str) -> int | None:

@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import AccessDenied, ConfigurationError, NoSuchBucket, NoSuchUpload
 from .._engine.gather import bounded_gather
 from .._s3.client import S3Client
-from ..model import ObjectRef, UploadInfo
+from ..model import ObjectRef, UploadInfo, location
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def _listed_bucket(client: S3Client, bucket: str, prefix: str,
     except NoSuchBucket:
         return []
     except AccessDenied as exc:
-        log.warning("s3://%s is left out of the inventory: %s", bucket, exc)
+        log.warning("%s is left out of the inventory: %s", location(bucket), exc)
         return []
 
 

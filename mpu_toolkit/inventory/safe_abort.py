@@ -20,7 +20,7 @@ from ..errors import ConfigurationError, MPUError
 from .._engine.blocking import add_note
 from .._engine.gather import bounded_gather
 from .._s3.client import S3Client
-from ..model import ObjectRef
+from ..model import ObjectRef, location
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def _abort_one(client: S3Client, row: pd.Series, dry_run: bool) -> tuple[O
         return "failed", str(exc)
     if not existed:
         return "gone", "already completed, aborted or expired"
-    log.info("aborted s3://%s/%s upload %s", row["bucket"], row["key"], row["upload_id"])
+    log.info("aborted %s upload %s", location(row["bucket"], row["key"]), row["upload_id"])
     return "aborted", ""
 
 

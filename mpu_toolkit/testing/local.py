@@ -55,6 +55,13 @@ class LocalS3:
         except ImportError:
             raise ConfigurationError("the local S3 server needs moto: "
                                      "pip install 'mpu_toolkit[local]'") from None
+        with socket.socket() as probe:  # else another server there would pass for ours
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError:
+                raise ConfigurationError(f"127.0.0.1:{self.port} is in use: choose another "
+                                         "port (mpu serve --port N)") from None
         env = {**os.environ, "AWS_ACCESS_KEY_ID": LOCAL_KEY,
                "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
         self._process = subprocess.Popen(

@@ -53,3 +53,153 @@ def test_bad_size_is_a_usage_error_with_the_fix():
     done = mpu("demo", "--size", "lots")
     assert done.returncode == 2  # bad usage
     assert "--size='lots' is not a size" in done.stderr and "16MiB" in done.stderr
+
+
+@pytest.fixture
+def mpu_runner(request):
+    """conftest's `mpu` (credentials in the environment, the session's endpoint); this
+    module's own `mpu()` runs the command bare."""
+    return request.getfixturevalue("mpu")
+
+
+def _env(storage_options) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "AWS_ACCESS_KEY_ID": storage_options["key"],
+            "AWS_SECRET_ACCESS_KEY": storage_options["secret"]}
+
+
+def test_demo_on_a_given_endpoint_leaves_nothing_behind(storage_options, boto, bucket):
+    """With --endpoint-url the demo writes under a unique prefix of --bucket (or in a bucket
+    it creates) and deletes all it wrote."""
+    buckets_before = {b["Name"] for b in boto.list_buckets()["Buckets"]}
+    for extra in ([], ["--bucket", bucket]):
+        done = subprocess.run([MPU, "demo", "--size", "6MiB", "--json", "--endpoint-url",
+                               storage_options["endpoint_url"], *extra], capture_output=True,
+                              text=True, timeout=180, env=_env(storage_options))
+        assert done.returncode == 0, done.stderr
+        assert "deleted at the end" in done.stderr
+    assert {b["Name"] for b in boto.list_buckets()["Buckets"]} == buckets_before
+    assert boto.list_objects_v2(Bucket=bucket, Prefix="mpu-demo-").get("KeyCount", 0) == 0
+
+
+def test_demo_with_a_bad_endpoint_or_no_keys_is_one_line_not_a_traceback(storage_options):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = subprocess.run([MPU, "demo", "--endpoint-url", f"http://127.0.0.1:{port}"],
+                          capture_output=True, text=True, timeout=60, env=_env(storage_options))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot connect to http://127.0.0.1:{port}" in done.stderr
+    import os
+
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    bare.update(AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull,
+                AWS_EC2_METADATA_DISABLED="true")
+    no_keys = subprocess.run([MPU, "demo", "--endpoint-url", f"http://127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=60, env=bare)
+    assert no_keys.returncode == 1 and "Traceback" not in no_keys.stderr
+    assert "no credentials were found" in no_keys.stderr
+
+
+def test_global_options_go_before_or_after_the_command(mpu_runner, bucket, key):
+    for argv in (["uploads", f"mpu://{bucket}/{key}/", "--json", "--max-attempts", "2"],
+                 ["--json", "--max-attempts", "2", "uploads", f"mpu://{bucket}/{key}/"]):
+        done = mpu_runner(*argv)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == []
+
+
+def test_every_argument_has_help():
+    from mpu_toolkit.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"mpu {name}: {action.dest} has no help"
+
+
+def test_abort_of_an_id_not_found_exits_1_and_a_unique_prefix_names_an_upload(
+        mpu_runner, boto, bucket, key):
+    kept = boto.create_multipart_upload(Bucket=bucket, Key=f"{key}/a")["UploadId"]
+    gone = mpu_runner("abort", f"mpu://{bucket}/{key}/", "--upload-id", "NOPE", "--yes",
+                      "--force")
+    assert gone.returncode == 1 and "not found" in gone.stderr and "NOPE" in gone.stderr
+    done = mpu_runner("abort", f"mpu://{bucket}/{key}/", "--upload-id", kept[:12], "--yes",
+                      "--force", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [row["outcome"] for row in json.loads(done.stdout)] == ["aborted"]
+
+
+def test_a_lifecycle_prefix_without_a_slash_is_warned_about(mpu_runner, boto):
+    import uuid
+
+    name = f"mpu-lc-{uuid.uuid4().hex[:10]}"
+    boto.create_bucket(Bucket=name)
+    try:
+        loose = mpu_runner("lifecycle", f"mpu://{name}/tmp", "--set-days", "3")
+        assert loose.returncode == 0, loose.stderr
+        assert "every key that starts with 'tmp'" in loose.stderr
+        folder = mpu_runner("lifecycle", f"mpu://{name}/tmp/", "--set-days", "3", "--json")
+        assert [r["prefix"] for r in json.loads(folder.stdout)] == ["tmp/"]
+        assert "every key that starts" not in folder.stderr
+    finally:
+        boto.delete_bucket_lifecycle(Bucket=name)
+        boto.delete_bucket(Bucket=name)
+
+
+@pytest.mark.slow
+def test_serve_prints_what_to_paste_serves_and_keeps_data_across_restarts(tmp_path):
+    import ast
+    import signal
+    import socket
+
+    import boto3
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def serve() -> tuple[subprocess.Popen[str], dict]:
+        process = subprocess.Popen([MPU, "serve", "--port", str(port), "--data",
+                                    str(tmp_path / "data"), "--bucket", "kept"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.strip().startswith("so = "):
+                return process, ast.literal_eval(line.strip()[len("so = "):])
+        raise AssertionError(process.stderr.read() if process.stderr else "no output")
+
+    process, so = serve()
+    try:
+        assert so["endpoint_url"] == f"http://127.0.0.1:{port}"
+        mpu_toolkit.open_writer("mpu://kept/a/b.txt", storage_options=so,
+                                metadata={"who": "me"}).close()
+        with mpu_toolkit.open_writer("mpu://kept/a", storage_options=so) as f:
+            f.write(b"a file and a folder of the same name")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and "saved 2 objects" in stderr
+    process, so = serve()  # the same port, a new server: the objects are back
+    try:
+        client = boto3.client("s3", endpoint_url=so["endpoint_url"], region_name="us-east-1",
+                              aws_access_key_id=so["key"], aws_secret_access_key=so["secret"])
+        assert client.get_object(Bucket="kept", Key="a")["Body"].read().startswith(b"a file")
+        assert client.head_object(Bucket="kept", Key="a/b.txt")["Metadata"] == {"who": "me"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+
+
+def test_serve_on_a_port_in_use_says_so():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        done = mpu("serve", "--port", str(busy.getsockname()[1]))
+    assert done.returncode == 2 and "is in use" in done.stderr and "--port" in done.stderr

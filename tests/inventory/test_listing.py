@@ -78,5 +78,5 @@ def test_an_every_bucket_listing_skips_buckets_gone_or_forbidden_meanwhile(caplo
 
     records = asyncio.run(collect(Client(), parse_targets(None), sizes=False))  # type: ignore
     assert [(r.upload.bucket, r.upload.key) for r in records] == [("kept", "k")]
-    assert "s3://forbidden is left out" in caplog.text
+    assert "mpu://forbidden is left out" in caplog.text
     assert asyncio.run(collect(Client(), parse_targets(None))) == []  # type: ignore

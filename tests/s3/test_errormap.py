@@ -50,7 +50,7 @@ def test_client_error_classes(code, status, operation, cls, advice) -> None:
     assert err.code == code and err.status == status and err.operation == operation
     assert err.bucket == BUCKET and err.key == KEY and err.request_id == "REQ123"
     text = str(err)
-    assert f"s3://{BUCKET}/{KEY}" in text           # names the object
+    assert f"mpu://{BUCKET}/{KEY}" in text          # names the object
     assert operation in text and code in text       # and the failed request
     assert "the server's words" in text
     assert advice in text                           # and says what to do
@@ -113,13 +113,13 @@ def test_endpoint_unreachable() -> None:
     assert type(err) is EndpointUnreachable
     assert isinstance(err, ConnectionError)
     text = str(err)
-    assert url in text and f"s3://{BUCKET}/{KEY}" in text and "endpoint_url" in text
+    assert url in text and f"mpu://{BUCKET}/{KEY}" in text and "endpoint_url" in text
 
 
 def test_connect_timeout_is_unreachable() -> None:
     err = map_error(bce.ConnectTimeoutError(endpoint_url="http://127.0.0.1:9"), bucket=BUCKET)
     assert type(err) is EndpointUnreachable
-    assert "the endpoint" in str(err) and f"s3://{BUCKET}" in str(err)
+    assert "the endpoint" in str(err) and f"mpu://{BUCKET}" in str(err)
 
 
 @pytest.mark.parametrize("exc", [
@@ -148,7 +148,7 @@ def test_other_exceptions_and_passthrough() -> None:
 
 
 def test_where_without_key() -> None:
-    assert "s3://only-bucket " in str(map_error(client_error("NoSuchBucket", 404, "ListParts"),
+    assert "mpu://only-bucket " in str(map_error(client_error("NoSuchBucket", 404, "ListParts"),
                                                 operation="ListParts", bucket="only-bucket"))
     assert " on S3 " in str(map_error(client_error("AccessDenied", 403, "ListBuckets")))
 
@@ -181,3 +181,29 @@ def test_unsupported_features_say_so(code, status):
     err = mapped(code, status, operation="PutBucketLifecycle")
     assert isinstance(err, NotSupportedByServer) and not err.transient
     assert "does not implement it" in str(err)
+
+
+def test_messages_echo_the_scheme_the_user_wrote() -> None:
+    error = map_error(client_error("NoSuchKey", 404, "HeadObject"), operation="HeadObject",
+                      bucket=BUCKET, key=KEY, scheme="s3a")
+    assert f"HeadObject on s3a://{BUCKET}/{KEY} failed" in str(error)
+
+
+@pytest.mark.parametrize("operation, permission", [
+    ("GetObject", "s3:GetObject"), ("ListParts", "s3:ListMultipartUploadParts"),
+    ("AbortMultipartUpload", "s3:AbortMultipartUpload"), ("ListObjectsV2", "s3:ListBucket")])
+def test_access_denied_names_the_permission_the_request_needs(operation, permission) -> None:
+    error = map_error(client_error("AccessDenied", 403, operation), operation=operation,
+                      bucket=BUCKET, key=KEY)
+    assert isinstance(error, AccessDenied) and f"ask for {permission} on this bucket" in str(error)
+
+
+@pytest.mark.parametrize("code, advice", [
+    ("InvalidAccessKeyId", "does not know this access key id"),
+    ("SignatureDoesNotMatch", "the secret does not match"),
+    ("RequestTimeTooSkewed", "clock")])
+def test_wrong_credentials_are_told_apart_from_missing_ones(code, advice) -> None:
+    error = map_error(client_error(code, 403, "PutObject"), operation="PutObject",
+                      bucket=BUCKET, key=KEY)
+    assert isinstance(error, CredentialsError) and advice in str(error)
+    assert "no credentials were found" not in str(error)

@@ -1,0 +1,66 @@
+"""The ``mpu`` command line: subcommands, their arguments and the global options.
+
+Global options (``--endpoint-url``, ``--profile``, ``--region``, ``--max-attempts``, the
+timeouts, ``--json``, ``-v``) are accepted before or after the subcommand, as aws-cli, mc and
+rclone users type them. Credentials come the AWS way (environment variables, shared files,
+profiles) and are never arguments; ``AWS_ENDPOINT_URL`` is the endpoint when no flag gives
+one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from .. import __version__
+
+__all__ = ["build_parser", "Adder"]
+
+Adder = Callable[..., argparse.ArgumentParser]
+
+
+def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> None:
+    """The options every subcommand takes. In a subcommand they default to "not given", so
+    that one given before the subcommand is not reset by the subcommand's parser."""
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if in_subcommand else value
+
+    group = parser.add_argument_group("global options (before or after the command)")
+    group.add_argument("--endpoint-url", default=default(None), metavar="URL",
+                       help="S3 endpoint, e.g. https://storage.yandexcloud.net (default: "
+                            "$AWS_ENDPOINT_URL, else AWS)")
+    group.add_argument("--profile", default=default(None),
+                       help="AWS profile for credentials (default: $AWS_PROFILE)")
+    group.add_argument("--region", default=default(None), help="region name")
+    group.add_argument("--max-attempts", type=int, default=default(None), metavar="N",
+                       help="tries per request on transient errors (default 5)")
+    group.add_argument("--cli-read-timeout", type=float, default=default(None),
+                       metavar="SECONDS", help="seconds to wait for an answer (default 60)")
+    group.add_argument("--cli-connect-timeout", type=float, default=default(None),
+                       metavar="SECONDS", help="seconds to wait for a connection (default 60)")
+    group.add_argument("--json", action="store_true", default=default(False),
+                       help="machine-readable output on stdout")
+    group.add_argument("-v", "--verbose", action="count", default=default(0),
+                       help="log more (-v info, -vv debug)")
+
+
+def build_parser(register: Callable[[Adder], None]) -> argparse.ArgumentParser:
+    """The parser; ``register(add)`` adds the subcommands, where ``add(name, help, run)``
+    returns the new subcommand's parser."""
+    parser = argparse.ArgumentParser(
+        prog="mpu", description="Copy, upload and compose S3 objects in multipart uploads; "
+                                "find, cost and abort incomplete ones; serve a local S3.",
+        epilog="Exit codes: 0 done, 1 an operation failed, 2 bad usage, 130 interrupted.")
+    parser.add_argument("--version", action="version", version=f"mpu_toolkit {__version__}")
+    _global_options(parser, in_subcommand=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str, run: object, description: str | None = None
+            ) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_, description=description or help_)
+        _global_options(cmd, in_subcommand=True)
+        cmd.set_defaults(run=run)
+        return cmd
+
+    register(add)
+    return parser
