@@ -23,6 +23,7 @@ from .handle import UploadHandle
 from .model import ObjectInfo, ObjectRef, PartInfo, UploadInfo
 from .options import CopyOptions, WriteOptions
 from .progress import ProgressEvent
+from .s3_protocol import register_s3
 
 if TYPE_CHECKING:
     from . import inventory as uploads
@@ -53,7 +54,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # writing, copying, moving
-    "open_writer", "copy", "compose", "upload_file", "download", "start_upload",
+    "open_writer", "copy", "compose", "upload_file", "download", "start_upload", "register_s3",
     "MPUFileSystem", "MultipartWriter", "UploadHandle", "to_single_object",
     "write_parquet", "stream_parquet", "write_csv", "write_jsonl",
     # incomplete uploads: mpu_toolkit.uploads.list / usage / parts / abort / lifecycle ...

@@ -151,16 +151,20 @@ def make_progress(option: ProgressOption, desc: str,
     if isinstance(option, str):
         factory = _display(option)
         if factory is None:
-            raise ConfigurationError(f"progress={option!r} needs the notebook widgets "
-                                     "(ipywidgets): reinstall mpu_toolkit, or use 'tqdm'")
+            raise ConfigurationError(f"progress={option!r} needs the notebook widgets: pip "
+                                     "install 'mpu_toolkit[notebook]', or use 'tqdm'")
         return factory(desc, total)
     return option
 
 
 def _display(name: str) -> Callable[[str, int | None], ProgressCallback] | None:
-    """The display registered as ``name`` in the ``mpu_toolkit.progress`` entry points."""
+    """The display registered as ``name`` in the ``mpu_toolkit.progress`` entry points
+    (None when it is not installed: the widget needs the ``notebook`` extra)."""
     for entry_point in entry_points(group=_ENTRY_POINTS, name=name):
-        return entry_point.load()
+        try:
+            return entry_point.load()
+        except ImportError:
+            return None
     return None
 
 

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"_engine"},                     # one upload, the writer, planned transfers, concurrency
     {"fs"},                          # the fsspec adapter (mpu://)
     {"handle"},                      # the upload that travels between processes
-    {"api"},                         # the blocking entry points by URL
+    {"api", "s3_protocol"},          # the blocking entry points by URL; s3:// (opt-in)
     {"formats", "inventory", "testing"},  # frames → files; incomplete uploads; local S3
     {"dask"},                        # many workers → one object
     {"cli", "widgets"},              # front ends

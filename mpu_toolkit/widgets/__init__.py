@@ -1,6 +1,15 @@
-"""Notebook widgets (ipywidgets) on top of the library; the library never imports them."""
+"""Notebook widgets (ipywidgets) on top of the library; the library never imports them.
 
-from .uploads_browser import UploadsBrowser
+Needs the ``notebook`` extra: ``pip install 'mpu_toolkit[notebook]'``.
+"""
+
+try:
+    import ipywidgets  # noqa: F401
+except ImportError as missing:  # pragma: no cover - the test extra installs it
+    raise ImportError("mpu_toolkit.widgets needs ipywidgets: pip install "
+                      "'mpu_toolkit[notebook]'") from missing
+
 from .upload_progress import UploadProgress
+from .uploads_browser import UploadsBrowser
 
 __all__ = ["UploadsBrowser", "UploadProgress"]

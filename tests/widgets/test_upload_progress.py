@@ -310,3 +310,24 @@ def test_the_library_does_not_import_the_widgets_layer() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_without_the_notebook_extra_progress_falls_back_and_widgets_say_what_to_install():
+    """ipywidgets is the `notebook` extra: a batch job or a Dask worker runs without it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['ipywidgets'] = None  # as if not installed\n"
+            "from mpu_toolkit.progress import TqdmProgress, make_progress\n"
+            "from mpu_toolkit import progress\n"
+            "progress.in_kernel = lambda: True\n"
+            "bar = make_progress(True, 'b/k', None); assert isinstance(bar, TqdmProgress)\n"
+            "bar._bar.close()\n"
+            "try:\n    make_progress('widget', 'b/k', None)\n"
+            "except Exception as e:\n    print('WIDGET', e)\n"
+            "try:\n    import mpu_toolkit.widgets\n"
+            "except ImportError as e:\n    print('IMPORT', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "WIDGET progress='widget' needs the notebook widgets: pip install " in out
+    assert "IMPORT mpu_toolkit.widgets needs ipywidgets: pip install 'mpu_toolkit[notebook]'" in out
