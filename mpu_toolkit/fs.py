@@ -151,7 +151,7 @@ class MPUFileSystem(S3FileSystem):
         return MultipartWriter(
             upload, opts.sizer(), url=ref.url, concurrency=opts.concurrency,
             keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
-            size=opts.size, progress=make_progress(opts.progress, ref.key, opts.size),
+            size=opts.size, progress=make_progress(opts.progress, ref.url, opts.size),
             on_commit=invalidate)
 
     def open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:

@@ -352,3 +352,18 @@ def test_results_and_errors_echo_the_scheme_the_user_wrote(scheme, fs, bucket, k
     with pytest.raises(mpu_toolkit.NoSuchKey) as info:
         mpu_toolkit.copy(f"{url}.missing", f"{url}.nothing", fs=fs)
     assert f"{scheme}://{bucket}/{key}.missing" in str(info.value)
+
+
+def test_a_read_with_a_wrong_secret_names_the_secret_as_a_cause(server, storage_options,
+                                                                 bucket, key, boto):
+    if server.is_moto:
+        pytest.skip("moto does not check request signatures: any key and secret are accepted")
+    boto.put_object(Bucket=bucket, Key=key, Body=b"data")
+    fs = MPUFileSystem(**{**storage_options, "secret": "not-the-secret"},
+                       skip_instance_cache=True)
+    with pytest.raises(PermissionError) as info:  # what s3fs callers catch, still
+        fs.cat(f"{bucket}/{key}")
+    # a read starts with HEAD, whose 403 has no body: the message names both possible causes
+    assert f"Object on mpu://{bucket}/{key}" in str(info.value)
+    assert "the secret does not match the access key id" in str(info.value)
+    assert "check secret=" in str(info.value)

@@ -41,7 +41,7 @@ class PlannedTransfer:
         self._concurrency = options.concurrency
         self._keep = keep_on_error
         self._source = source
-        self.progress = TransferProgress(make_progress(options.progress, upload.ref.key, total),
+        self.progress = TransferProgress(make_progress(options.progress, upload.ref.url, total),
                                          upload.url, total, done_bytes, done_parts)
 
     async def run(self, jobs: Sequence[PartJob], *, kept: Sequence[PartInfo] = (),

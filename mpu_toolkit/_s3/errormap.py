@@ -57,6 +57,10 @@ _CODE_ADVICE = {
     "RequestTimeTooSkewed": "this machine's clock is more than 15 minutes off the server's: "
     "set it right (NTP)",
 }
+#: a HEAD answer has no body, so a 403 to it does not say which of the two it is
+_BARE_403 = ("a HEAD answer carries no reason, so it is one of two: the secret does not match "
+             "the access key id (check secret=, or AWS_SECRET_ACCESS_KEY in a shell), or these "
+             "credentials may not do it (ask for {permission} on this bucket)")
 _NO_CREDENTIALS = ("no credentials were found: in Python pass key= and secret= in "
                    "storage_options; in a shell set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                    "or AWS_PROFILE for a profile of ~/.aws/credentials")
@@ -151,6 +155,8 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         message = str(error.get("Message", "") or "")
         cls = error_class(code, status, operation, message)
         advice = _CODE_ADVICE.get(code) or _ADVICE.get(cls, "see the server's message")
+        if code == "403" and operation.startswith("Head"):
+            advice = _BARE_403
         if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
             cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
         permission = _PERMISSIONS.get(operation, f"s3:{operation or 'the action'}")

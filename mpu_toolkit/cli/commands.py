@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import inventory as uploads
 from .._plan.sizing import counted, format_size
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MPUError
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.lifecycle import RULE_ID
 from ..inventory.safe_abort import parse_age
@@ -40,8 +40,9 @@ def register(add: Adder) -> None:
 
     cmd = add("parts", "list the parts of one incomplete upload", cmd_parts)
     cmd.add_argument("url", metavar="URL", help="mpu://bucket/key of the upload")
-    cmd.add_argument("upload_id", metavar="UPLOAD_ID",
-                     help="the upload's id, as `mpu uploads --wide` shows it")
+    cmd.add_argument("upload_id", metavar="UPLOAD_ID", nargs="?",
+                     help="the upload's id or a unique prefix of it (may be left out when the "
+                          "key has one incomplete upload)")
 
     cmd = add("du", "storage held by incomplete uploads", cmd_du)
     cmd.add_argument("urls", nargs="*", metavar="URL", help=_URLS)
@@ -126,7 +127,24 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def cmd_parts(args: argparse.Namespace) -> int:
-    _emit(args, uploads.parts(args.url, args.upload_id, fs=_fs(args)), "no parts")
+    fs = _fs(args)
+    listed = uploads.list(args.url, fs=fs, sizes=False)
+    key = fs.object_ref(args.url).key
+    listed = listed[listed["key"] == key]
+    if args.upload_id:
+        listed, missing = _chosen(listed, [args.upload_id])
+        if missing:
+            raise MPUError(f"{args.url} has no incomplete upload {args.upload_id}: it was "
+                           "completed, aborted or expired (or never existed); `mpu uploads` "
+                           "lists the live ones")
+    elif listed.empty:
+        raise MPUError(f"{args.url} has no incomplete upload; `mpu uploads` lists them")
+    elif len(listed) > 1:
+        raise ConfigurationError(f"{args.url} has {counted(len(listed), 'incomplete upload')} "
+                                 f"({', '.join(listed['upload_id'].astype(str))}): give "
+                                 "UPLOAD_ID")
+    upload_id = str(listed["upload_id"].iloc[0])
+    _emit(args, uploads.parts(args.url, upload_id, fs=fs), "no parts")
     return EXIT_OK
 
 

@@ -41,7 +41,9 @@ def register(add: Adder) -> None:
                   "Stream bytes and a DataFrame through mpu://, read them back, and show that "
                   "a failing producer leaves nothing. By default on an embedded local S3 "
                   "(moto on 127.0.0.1); with --endpoint-url on your store, in a unique prefix "
-                  "of --bucket or in a bucket it creates, deleting all it wrote."))
+                  "of --bucket or in a bucket it creates, deleting all it wrote."),
+              endpoint_help="your S3 endpoint to run the demo on (default: an embedded local "
+                            "S3, started and stopped for the demo)")
     cmd.add_argument("--size", default="64MiB", help="bytes to stream (default 64MiB)")
     cmd.add_argument("--bucket", metavar="NAME",
                      help="with --endpoint-url: an existing bucket to write in (under a unique "

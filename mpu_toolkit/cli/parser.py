@@ -13,13 +13,19 @@ import argparse
 from typing import Any, Callable
 
 from .. import __version__
+from ..options import closest
 
 __all__ = ["build_parser", "Adder"]
 
 Adder = Callable[..., argparse.ArgumentParser]
 
 
-def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> None:
+_ENDPOINT_HELP = ("S3 endpoint, e.g. https://storage.yandexcloud.net (default: "
+                  "$AWS_ENDPOINT_URL, else AWS)")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool,
+                    endpoint_help: str = _ENDPOINT_HELP) -> None:
     """The options every subcommand takes. In a subcommand they default to "not given", so
     that one given before the subcommand is not reset by the subcommand's parser."""
     def default(value: Any) -> Any:
@@ -27,8 +33,7 @@ def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> 
 
     group = parser.add_argument_group("global options (before or after the command)")
     group.add_argument("--endpoint-url", default=default(None), metavar="URL",
-                       help="S3 endpoint, e.g. https://storage.yandexcloud.net (default: "
-                            "$AWS_ENDPOINT_URL, else AWS)")
+                       help=endpoint_help)
     group.add_argument("--profile", default=default(None),
                        help="AWS profile for credentials (default: $AWS_PROFILE)")
     group.add_argument("--region", default=default(None), help="region name")
@@ -44,21 +49,46 @@ def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> 
                        help="log more (-v info, -vv debug)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, plus a "did you mean" for a misspelled option, as for storage_options."""
+
+    def error(self, message: str) -> Any:  # argparse's signature: NoReturn
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            known = _option_strings(self)
+            words = [w.split("=")[0] for w in message[len(prefix):].split() if w[:2] == "--"]
+            hints = [f"{hint} for {word}" for word in words if (hint := closest(word, known))]
+            if hints:
+                message += " — did you mean " + ", ".join(hints) + "?"
+        super().error(message)
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of ``parser`` and of its subcommands."""
+    names = {o for o in parser._option_string_actions if o.startswith("--")}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                names |= _option_strings(sub)
+    return names
+
+
 def build_parser(register: Callable[[Adder], None]) -> argparse.ArgumentParser:
     """The parser; ``register(add)`` adds the subcommands, where ``add(name, help, run)``
     returns the new subcommand's parser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mpu", description="Copy, upload and compose S3 objects in multipart uploads; "
                                 "find, cost and abort incomplete ones; serve a local S3.",
         epilog="Exit codes: 0 done, 1 an operation failed, 2 bad usage, 130 interrupted.")
     parser.add_argument("--version", action="version", version=f"mpu_toolkit {__version__}")
     _global_options(parser, in_subcommand=False)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
 
-    def add(name: str, help_: str, run: object, description: str | None = None
-            ) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, run: object, description: str | None = None,
+            endpoint_help: str = _ENDPOINT_HELP) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_, description=description or help_)
-        _global_options(cmd, in_subcommand=True)
+        _global_options(cmd, in_subcommand=True, endpoint_help=endpoint_help)
         cmd.set_defaults(run=run)
         return cmd
 

@@ -95,7 +95,7 @@ class FrameUpload:
         self.result: FrameWriteResult | None = None
         self._started = time.monotonic()
         fs = filesystem(storage_options)
-        bar = make_progress(progress, url.split("://", 1)[-1], None)
+        bar = make_progress(progress, url, None)
         self._writer: MultipartWriter = fs.open_writer(
             url, **writer_options, progress=self._with_rows(bar) if bar else None)
         self.file = Valve(self._writer)

@@ -112,6 +112,16 @@ def test_global_options_go_before_or_after_the_command(mpu_runner, bucket, key):
         assert json.loads(done.stdout) == []
 
 
+def test_a_misspelled_option_is_refused_with_the_closest_real_one():
+    done = mpu("abort", "mpu://b/tmp/", "--older-then=7d", "--dryrun", "--endpont-url", "x")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert "--older-than for --older-then" in last and "--dry-run for --dryrun" in last
+    assert "--endpoint-url for --endpont-url" in last
+    far = mpu("uploads", "mpu://b/", "--zzz")
+    assert far.returncode == 2 and "--zzz" in far.stderr and "did you mean" not in far.stderr
+
+
 def test_every_argument_has_help():
     from mpu_toolkit.cli import build_parser
 

@@ -175,6 +175,16 @@ def test_parts_of_an_unknown_upload_fails_with_exit_1(mpu, uploads, bucket, key)
     assert "completed, aborted or expired" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_parts_needs_no_id_when_the_key_has_one_upload(mpu, uploads, bucket, key):
+    upload_id = uploads.make(f"{key}/one", (10, 20))
+    [first, second] = mpu.json("parts", f"mpu://{bucket}/{key}/one")
+    assert (first["number"], first["size"], second["size"]) == (1, 10, 20)
+    assert mpu.json("parts", f"mpu://{bucket}/{key}/one", upload_id[:12])[0]["size"] == 10
+    other = uploads.make(f"{key}/one", (5,))
+    done = mpu("parts", f"mpu://{bucket}/{key}/one")
+    assert done.returncode == 2 and upload_id in done.stderr and other in done.stderr
+
+
 @pytest.fixture
 def own_bucket(boto: Any) -> Iterator[str]:
     """A bucket of this test's own (a lifecycle rule, or objects at the bucket's top level,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from helpers import incomplete_uploads, object_exists
 
+import mpu_toolkit
 from mpu_toolkit import (ConfigurationError, CredentialsError, InvalidName, MPUFileSystem,
                          TooManyPartsError, upload_file, write_csv)
 from mpu_toolkit._plan.sizing import MiB, PartLimits
@@ -128,3 +129,56 @@ def test_upload_file_with_bad_options_sends_nothing(fs, bucket, key, boto, tmp_p
     with pytest.raises(ConfigurationError, match="did you mean 'concurrency'"):
         upload_file(path, f"{bucket}/{key}", fs=fs, concurency=4)
     assert not object_exists(boto, bucket, key)
+
+
+@pytest.mark.parametrize("how", ["MPUFileSystem", "fsspec.open", "pandas", "fs.open",
+                                 "open_writer"])
+def test_a_misspelled_option_is_refused_on_every_path_naming_the_right_one(
+        how, storage_options, bucket, key, boto):
+    import fsspec
+    import pandas as pd
+
+    url = f"mpu://{bucket}/{key}"
+    with pytest.raises(ConfigurationError, match="'part_sise'.*did you mean 'part_size'"):
+        if how == "MPUFileSystem":
+            MPUFileSystem(**storage_options, part_sise="8MiB")
+        elif how == "fsspec.open":
+            fsspec.open(url, "wb", part_sise="8MiB", **storage_options).open()
+        elif how == "pandas":
+            pd.DataFrame({"a": [1]}).to_csv(url, storage_options={**storage_options,
+                                                                  "part_sise": "8MiB"})
+        elif how == "fs.open":
+            MPUFileSystem(**storage_options).open(url, "wb", part_sise="8MiB")
+        else:
+            mpu_toolkit.open_writer(url, storage_options=storage_options, part_sise="8MiB")
+    assert not object_exists(boto, bucket, key)
+
+
+@pytest.mark.parametrize("typo, meant", [("compresion", "compression"), ("seperator", "sep"),
+                                         ("delimiter", "sep"), ("row_group_sise",
+                                                                "row_group_size")])
+def test_suggestions_are_only_close_names(typo, meant, storage_options, bucket, key):
+    import pandas as pd
+
+    writer = mpu_toolkit.write_csv if meant == "sep" else mpu_toolkit.write_parquet
+    with pytest.raises(ConfigurationError) as info:
+        writer(pd.DataFrame({"a": [1]}), f"mpu://{bucket}/{key}",
+               storage_options=storage_options, **{typo: "x"})
+    assert f"did you mean {meant!r}" in str(info.value)
+
+
+def test_a_name_far_from_every_option_gets_no_guess(storage_options):
+    with pytest.raises(ConfigurationError) as info:
+        MPUFileSystem(**storage_options, zebra=1)
+    assert "did you mean" not in str(info.value) and "endpoint_url" in str(info.value)
+
+
+def test_fsspec_block_size_works_where_the_readme_says(storage_options, bucket, key, boto):
+    import fsspec
+
+    url = f"mpu://{bucket}/{key}"
+    with fsspec.open(url, "wb", block_size=6 << 20, **storage_options) as f:
+        f.write(os.urandom(13 << 20))
+    assert [p.size for p in f.parts] == [6 << 20, 6 << 20, 1 << 20]
+    with fsspec.open(url, "rb", block_size=1 << 20, **storage_options) as f:  # a read size
+        assert len(f.read()) == 13 << 20

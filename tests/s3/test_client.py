@@ -70,7 +70,7 @@ def test_resent_part_number_replaces_the_part(fs, mp, ref, bucket, key, boto):
 def test_list_parts_pages_through_every_part(fs, mp, ref, bucket, key):
     upload_id = run(fs, lambda: mp.create(ref, NONE))
     for number in (1, 2, 3, 4, 5):
-        run(fs, lambda: mp.upload_part(ref, upload_id, number, bytes([number]) * 10))
+        run(fs, lambda n=number: mp.upload_part(ref, upload_id, n, bytes([n]) * 10))
     parts = run(fs, lambda: mp.list_parts(ref, upload_id, page_size=2))
     assert [p.number for p in parts] == [1, 2, 3, 4, 5]
     assert all(p.size == 10 for p in parts)

@@ -207,3 +207,15 @@ def test_wrong_credentials_are_told_apart_from_missing_ones(code, advice) -> Non
                       bucket=BUCKET, key=KEY)
     assert isinstance(error, CredentialsError) and advice in str(error)
     assert "no credentials were found" not in str(error)
+
+
+def test_a_bodyless_403_to_head_names_both_possible_causes() -> None:
+    # botocore reports a HEAD's 403 with the status as its code: no body, no reason given
+    error = map_error(client_error("403", 403, "HeadObject", message="Forbidden"),
+                      operation="HeadObject", bucket=BUCKET, key=KEY)
+    assert isinstance(error, AccessDenied)
+    assert "the secret does not match the access key id" in str(error)
+    assert "ask for s3:GetObject on this bucket" in str(error)
+    coded = map_error(client_error("AccessDenied", 403, "GetObject"), operation="GetObject",
+                      bucket=BUCKET, key=KEY)
+    assert "secret" not in str(coded)  # a coded answer is not second-guessed
