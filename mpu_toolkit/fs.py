@@ -36,11 +36,11 @@ from ._engine.fileupload import FileUploadResult, upload_local_file
 from ._engine.servercopy import CopyResult, ServerCopy
 from ._engine.upload import S3Upload
 from ._engine.writer import MultipartWriter
-from ._s3 import retry
+from ._s3 import retry, roundtrips
 from ._s3.client import S3Client
-from ._s3.errormap import map_error, missing_bucket
+from ._s3.errormap import map_error, missing_bucket, missing_path
 from ._s3.providers import GENERIC
-from .errors import ConfigurationError, InvalidName
+from .errors import ConfigurationError, InvalidName, MPUError
 from .model import SCHEMES, ObjectInfo, ObjectRef
 from ._plan.sizing import S3_LIMITS
 from .options import CopyOptions, WriteOptions, closest
@@ -59,6 +59,11 @@ _S3FS_OPTIONS = (frozenset(inspect.signature(S3FileSystem.__init__).parameters)
 
 def _check_storage_options(options: Mapping[str, Any]) -> None:
     """Refuse a misspelled option before anything is built, naming the closest real one."""
+    endpoint = options.get("endpoint_url") or (options.get("client_kwargs") or {}).get(
+        "endpoint_url")
+    if endpoint and not str(endpoint).startswith(("http://", "https://")):
+        raise ConfigurationError(f"endpoint_url {endpoint!r} needs a scheme: "
+                                 f"'http://{endpoint}' (or https://, as the server serves)")
     known = _S3FS_OPTIONS | _WRITE_OPTION_NAMES | {"block_size"}
     for name in options:
         if name in known:
@@ -102,11 +107,13 @@ class MPUFileSystem(S3FileSystem):
     async def set_session(self, *args: Any, **kwargs: Any) -> Any:
         client = await super().set_session(*args, **kwargs)
         retry.install(client, self.write_options.retry_policy())
+        roundtrips.install(client)
         return client
 
     async def get_s3(self, bucket: str | None = None) -> Any:
         client = await super().get_s3(bucket)
         retry.install(client, self.write_options.retry_policy())
+        roundtrips.install(client)
         return client
 
     async def _call_s3(self, method: str, *akwarglist: Any, **kwargs: Any) -> Any:
@@ -124,6 +131,17 @@ class MPUFileSystem(S3FileSystem):
             raise map_error(exc, operation=client.meta.method_to_api_mapping.get(method, method),
                             bucket=str(kwargs.get("Bucket", "")), key=str(kwargs.get("Key", "")),
                             endpoint=self._client.endpoint) from exc
+
+    async def _info(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        """s3fs's ``info``; a path that is not there says so with its URL and endpoint, where
+        s3fs raises a bare ``FileNotFoundError(path)``."""
+        try:
+            return await super()._info(path, *args, **kwargs)
+        except FileNotFoundError as exc:
+            if isinstance(exc, MPUError):
+                raise
+            ref = self.object_ref(path)
+            raise missing_path(ref.bucket, ref.key, self._client.endpoint, ref.scheme) from exc
 
     # -- writing --------------------------------------------------------------------------------
     def object_ref(self, path: str, write: bool = False) -> ObjectRef:

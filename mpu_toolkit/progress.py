@@ -2,8 +2,9 @@
 
 A writer (or copy, compose, file upload) calls its progress callback with a
 :class:`ProgressEvent` snapshot whenever bytes are accepted, a part finishes, or the upload
-ends. Callbacks run on the producer's thread or on fsspec's I/O thread, so they must be quick
-and thread-safe (update a widget, a bar, a metric).
+ends. Callbacks run on the producer's thread or on a part's thread, so they must be quick
+(update a widget, a bar, a metric); one transfer never calls its callback concurrently, and its
+events arrive in order.
 
 ``progress=`` chooses the display (:func:`make_progress`), explicitly:
 

@@ -12,6 +12,7 @@ import threading
 import time
 
 import fsspec
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -244,6 +245,23 @@ def test_missing_bucket_fails_cleanly(fs, key):
     with pytest.raises(NoSuchBucket):  # and as a single PUT
         with fs.open(f"mpu-missing-bucket-9b/{key}", "wb") as f:
             f.write(b"small")
+
+
+def test_a_read_of_a_path_not_there_names_its_url_and_endpoint(storage_options, bucket, key):
+    fs = MPUFileSystem(**storage_options, skip_instance_cache=True)
+    with pytest.raises(FileNotFoundError) as info:  # what fsspec callers catch, still
+        pd.read_csv(f"mpu://{bucket}/{key}.csv", storage_options=storage_options)
+    assert f"mpu://{bucket}/{key}.csv does not exist at {storage_options['endpoint_url']}" \
+        in str(info.value)
+    assert not fs.exists(f"{bucket}/{key}")  # exists() still answers, without raising
+    with pytest.raises(NoSuchBucket, match="mpu-missing-bucket-9b"):
+        fs.info("mpu-missing-bucket-9b")
+
+
+def test_an_endpoint_without_a_scheme_is_refused_with_the_fix():
+    with pytest.raises(ConfigurationError, match="'http://127.0.0.1:9000'"):
+        MPUFileSystem(endpoint_url="127.0.0.1:9000", key="k", secret="s",
+                      skip_instance_cache=True)
 
 
 def test_unreachable_endpoint_fails_fast():

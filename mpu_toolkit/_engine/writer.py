@@ -70,6 +70,7 @@ class MultipartWriter(io.BufferedIOBase):
         self._written = 0
         # updated by part done-callbacks on the I/O thread:
         self._counter_lock = threading.Lock()
+        self._emit_lock = threading.RLock()  # one event at a time, in order, on any thread
         self._uploaded = 0
         self._parts_settled = 0
         self._parts_uploaded = 0
@@ -360,16 +361,17 @@ class MultipartWriter(io.BufferedIOBase):
     def _emit(self) -> None:
         if self._progress is None:
             return
-        self._last_emit = self._clock()
-        state = {"closed": "completing"}.get(self._state, self._state)
-        event = ProgressEvent(
-            url=self.url, state=state, bytes_written=self._written,  # type: ignore[arg-type]
-            bytes_uploaded=self._uploaded, parts_done=self._parts_uploaded,
-            parts_in_flight=self.parts_in_flight, elapsed=self._clock(),
-            total=self._declared_size, upload_id=self.upload_id,
-            etag=self.result.etag if self.result else None,
-            error=str(self._error) if self._error else None)
-        deliver(self._progress, event)
+        with self._emit_lock:
+            self._last_emit = self._clock()
+            state = {"closed": "completing"}.get(self._state, self._state)
+            event = ProgressEvent(
+                url=self.url, state=state, bytes_written=self._written,  # type: ignore[arg-type]
+                bytes_uploaded=self._uploaded, parts_done=self._parts_uploaded,
+                parts_in_flight=self.parts_in_flight, elapsed=self._clock(),
+                total=self._declared_size, upload_id=self.upload_id,
+                etag=self.result.etag if self.result else None,
+                error=str(self._error) if self._error else None)
+            deliver(self._progress, event)
 
 
 def _on_part_done(ref: "weakref.ref[MultipartWriter]") -> Any:

@@ -120,6 +120,9 @@ def error_class(code: str, status: int | None, operation: str, message: str) -> 
     # RGW answers Complete on an aborted upload with 500 "completion already in progress".
     if operation == "CompleteMultipartUpload" and "already in progress" in message.lower():
         return NoSuchUpload
+    # A HEAD's 404 has no body: to HeadBucket it means the bucket, not a key.
+    if operation == "HeadBucket" and status == 404:
+        return NoSuchBucket
     if code in _CODE_CLASSES:
         return _CODE_CLASSES[code]
     if status == 501:
@@ -200,3 +203,10 @@ def missing_bucket(bucket: str, endpoint: str) -> S3Error:
     return NoSuchBucket(f"{location(bucket)} does not exist at {endpoint} — "
                         + _ADVICE[NoSuchBucket].format(bucket=bucket), code="NoSuchBucket",
                         status=404, bucket=bucket)
+
+
+def missing_path(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> S3Error:
+    """The error for a read of a path that is neither an object nor a prefix."""
+    return NoSuchKey(f"{location(bucket, key, scheme)} does not exist at {endpoint} (no object "
+                     "and no prefix of that name) — " + _ADVICE[NoSuchKey], code="NoSuchKey",
+                     status=404, bucket=bucket, key=key)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from writer_fakes import LIMITS, URL, FakeSink, make_writer, payload
 
@@ -69,6 +72,28 @@ def test_progress_on_failure() -> None:
     assert final.state == "failed"
     assert final.error is not None and "part 2 exploded" in final.error
     assert final.parts_in_flight == 0
+
+
+def test_parts_finishing_on_many_threads_call_back_one_at_a_time_in_order() -> None:
+    sink = FakeSink(threaded=True, workers=8, gate_open=False)
+    events: list[ProgressEvent] = []
+    inside = threading.Lock()
+
+    def slow_display(event: ProgressEvent) -> None:  # a display that is not thread-safe
+        assert inside.acquire(blocking=False), "progress callback entered twice at once"
+        try:
+            time.sleep(0.01)
+            events.append(event)
+        finally:
+            inside.release()
+
+    w = make_writer(sink, progress=slow_display, concurrency=8)
+    w.write(payload(80))  # eight parts in flight, held by the gate
+    sink.gate.set()       # ... and released together
+    w.close()
+    sink.close()
+    check_monotonic(events)
+    assert events[-1].state == "completed" and events[-1].parts_done == 8
 
 
 def test_broken_progress_callback_does_not_break_the_upload(sink: FakeSink) -> None:

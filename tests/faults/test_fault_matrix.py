@@ -227,7 +227,7 @@ KILLED = textwrap.dedent("""
     from mpu_toolkit import MPUFileSystem, write_parquet
     workload, url, so = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 
-    def progress(event):
+    def progress(event):  # one event at a time, though parts finish on several threads
         print(event.parts_done, flush=True)
 
     def chunks():  # an endless producer: only SIGKILL stops it
@@ -254,10 +254,12 @@ def test_sigkill_mid_stream_leaves_one_upload_the_inventory_aborts(workload, sto
     child = subprocess.Popen([sys.executable, "-c", KILLED, workload, f"mpu://{bucket}/{key}",
                               json.dumps(storage_options)], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
-    for line in child.stdout:
-        if int(line) >= 2:
-            child.send_signal(signal.SIGKILL)
-            break
+    try:
+        for line in child.stdout:
+            if int(line) >= 2:
+                break
+    finally:  # the producer is endless: whatever happens here, it must not outlive the test
+        child.send_signal(signal.SIGKILL)
     assert child.wait(60) == -signal.SIGKILL
     assert not object_exists(boto, bucket, key)
     found = uploads.list(f"mpu://{bucket}/{key}", storage_options=storage_options)

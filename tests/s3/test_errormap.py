@@ -219,3 +219,9 @@ def test_a_bodyless_403_to_head_names_both_possible_causes() -> None:
     coded = map_error(client_error("AccessDenied", 403, "GetObject"), operation="GetObject",
                       bucket=BUCKET, key=KEY)
     assert "secret" not in str(coded)  # a coded answer is not second-guessed
+
+
+def test_a_bodyless_404_to_head_bucket_is_the_bucket() -> None:
+    error = map_error(client_error("404", 404, "HeadBucket", message="Not Found"),
+                      operation="HeadBucket", bucket=BUCKET)
+    assert isinstance(error, NoSuchBucket) and "create the bucket" in str(error)
