@@ -16,9 +16,19 @@ def parse_size(text: str) -> int:
     return parse(text)
 
 
+SINK_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                           "shared", "tools", "s3_sink_server.py")
+
+
 def add_server_args(p: argparse.ArgumentParser) -> None:
     """--endpoint/--key/--secret/--server-name/--region, defaulting to the MPU_TEST_* variables
-    that `eval "$(bash .ci/rgw.sh start)"` exports; no endpoint means the embedded moto."""
+    that `eval "$(bash .ci/rgw.sh start)"` exports; no endpoint means the embedded moto.
+    --sink starts the null-sink server instead (a cloud-like link with rtt= and mbps=)."""
+    p.add_argument("--sink", default=None, metavar="SETTINGS",
+                   help="use ../shared/tools/s3_sink_server.py, started here, with comma-"
+                        "separated settings: rtt=MS, mbps=MB/s per connection, md5 (real MD5 "
+                        "ETags), strict (S3's part rules); e.g. --sink rtt=20,mbps=50,md5; "
+                        "'null' for none")
     p.add_argument("--endpoint", default=os.environ.get("MPU_TEST_ENDPOINT"),
                    help="S3 endpoint URL (default $MPU_TEST_ENDPOINT, else embedded moto)")
     p.add_argument("--key", default=os.environ.get("MPU_TEST_KEY"))
@@ -30,6 +40,9 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
 
 def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str, str, str, object | None]:
     """(endpoint, key, secret, server name, the embedded server to stop or None)."""
+    if getattr(args, "sink", None):
+        sink = SinkServer(args.sink).start()
+        return sink.endpoint, "sink-key", "sink-secret", args.server_name or sink.name, sink
     if args.endpoint:
         if not (args.key and args.secret):
             raise SystemExit("--endpoint needs --key and --secret "
@@ -40,6 +53,60 @@ def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str, str, str, obje
     local = LocalS3().start()
     so = local.storage_options
     return so["endpoint_url"], so["key"], so["secret"], args.server_name or "moto", local
+
+
+class SinkServer:
+    """The null-sink S3 server of ../shared/tools, in a child process, on 127.0.0.1."""
+
+    FLAGS = {"md5": "--md5-etags", "strict": "--strict-limits"}
+    VALUES = {"rtt": "--rtt-ms", "mbps": "--conn-mbps"}
+
+    def __init__(self, settings: str, script: str = SINK_SCRIPT) -> None:
+        self.argv = [sys.executable, os.path.abspath(script)]
+        names = []
+        for item in (x.strip() for x in settings.split(",") if x.strip() not in ("", "null")):
+            name, _, value = item.partition("=")
+            if name in self.FLAGS and not value:
+                self.argv.append(self.FLAGS[name])
+            elif name in self.VALUES and value:
+                self.argv += [self.VALUES[name], value]
+            else:
+                raise SystemExit(f"--sink: unknown setting {item!r}; use rtt=MS, mbps=MB/s, "
+                                 "md5, strict (or 'null')")
+            names.append(f"{name}{value and '=' + value}")
+        self.name = "sink" + (f"({','.join(names)})" if names else "(null)")
+        self.endpoint = ""
+        self._process: Any = None
+
+    def start(self) -> "SinkServer":
+        import subprocess
+        import tempfile
+        import time
+
+        port_file = os.path.join(tempfile.mkdtemp(prefix="mpu-sink-"), "port")
+        self._process = subprocess.Popen([*self.argv, "--port-file", port_file],
+                                         stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while not os.path.exists(port_file):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the sink server did not start: {' '.join(self.argv)}")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.endpoint = f"http://127.0.0.1:{f.read().strip()}"
+        return self
+
+    def stats(self) -> dict[str, Any]:
+        """The sink's counters: requests by operation, bytes in, its own CPU seconds."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.endpoint}/_sink/stats", timeout=10) as answer:
+            return dict(json.load(answer))
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
 
 
 def environment(dists: tuple[str, ...]) -> dict[str, Any]:

@@ -117,7 +117,8 @@ TABLE_LEGEND = (
 
 
 def rss_check(runs: list[dict[str, Any]], slack_mib: float = 64) -> tuple[str, bool]:
-    """``mpu`` at several sizes: peak RSS growth against (concurrency+1) x part + 64 MiB."""
+    """``mpu`` at several sizes: peak RSS growth against its memory budget + 64 MiB (the
+    budget: ``max_memory``, or (concurrency+1) x part for a run that does not report one)."""
     lines = [f"{'size':>8} {'RSS+MiB':>8} {'maxrss':>7} {'MB/s':>6} {'part x conc':>14} "
              f"{'bound MiB':>9}  verdict"]
     passed, growths = True, []
@@ -126,7 +127,8 @@ def rss_check(runs: list[dict[str, Any]], slack_mib: float = 64) -> tuple[str, b
             lines.append(f"{fmt_size(r['size']):>8}  FAILED: {r.get('error')}")
             passed = False
             continue
-        bound = (r["concurrency"] + 1) * r["part_size"] / MiB + slack_mib
+        budget = r.get("max_memory") or (r["concurrency"] + 1) * r["part_size"]
+        bound = budget / MiB + slack_mib
         ok = r["rss_growth_mib"] <= bound
         passed &= ok
         growths.append((r["size"], r["rss_growth_mib"]))

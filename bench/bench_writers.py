@@ -87,7 +87,7 @@ def _mpu_run(state: Any, spec: dict[str, Any], producer: Any) -> dict[str, Any]:
     sizes = [p.size for p in f.parts]
     return {"part_size": max(sizes[:-1] or sizes or [0]), "first_part_size": opts.part_size,
             "part_policy": opts.part_size_policy, "concurrency": opts.concurrency,
-            "parts": len(sizes), "checksum": checksum}
+            "max_memory": opts.memory_limit, "parts": len(sizes), "checksum": checksum}
 
 
 # -- s3fs --------------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Streaming-upload benchmark: mpu_toolkit against s3fs, smart_open, boto3, pyarrow, obstore.
 
-    python bench/stream_bench.py [--endpoint URL --key K --secret S] [--size 1GiB]
-        [--repeat 3] [--writers mpu,mpu-nochecksum,s3fs,smart_open,boto3,pyarrow,obstore]
-        [--rss-sizes 1GiB,4GiB] [--json out.json]
+    python bench/stream_bench.py [--endpoint URL --key K --secret S | --sink SETTINGS]
+        [--size 1GiB] [--repeat 3]
+        [--writers mpu,mpu-nochecksum,s3fs,smart_open,boto3,pyarrow,obstore]
+        [--rss-sizes 1GiB,4GiB] [--rss-writer mpu] [--json out.json]
 
 Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.testing.local) is
-started. Every writer x repetition runs in its own fresh process (bench_worker.py), so CPU
+started; --sink starts ../shared/tools/s3_sink_server.py instead: a null sink ("--sink null",
+the client's own ceiling) or a cloud-like link ("--sink rtt=20,mbps=50,md5": 20 ms round
+trips, 50 MB/s per connection, real MD5 ETags). On a sink, each run also reports the requests
+the server saw per part (the round trips a part costs). Every writer x repetition runs in its own fresh process (bench_worker.py), so CPU
 seconds and RSS growth are that writer's alone; repetitions are interleaved (rep 1 of every
 writer, then rep 2 ...) with a rotating start so slow drift on a shared machine hits all
 writers alike. Each object's size is checked with HEAD; a wrong object is FAILED, not timed.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,13 +50,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--writers", default=",".join(ALL_WRITERS))
     p.add_argument("--rss-sizes", default="1GiB,4GiB",
                    help="sizes for the mpu RSS flatness check ('' to skip)")
+    p.add_argument("--rss-writer", default="mpu", choices=["mpu", "mpu-nochecksum"],
+                   help="the writer of the RSS check (mpu-nochecksum for 100 GiB on a sink "
+                        "without MD5 ETags)")
     p.add_argument("--json", default=None, help="default bench/results/stream-<server>-<ts>.json")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds per run (default 120 + 600 per GiB)")
     p.add_argument("--pause", type=float, default=2.0,
                    help="seconds of rest between runs (server GC, page cache)")
     args = p.parse_args(argv)
-    args.writers = [w.strip() for w in args.writers.split(",") if w.strip()]
+    args.writers = [w.strip() for w in args.writers.split(",") if w.strip() and w != "none"]
     unknown = [w for w in args.writers if w not in WRITERS]
     if unknown:
         p.error(f"unknown writer(s) {unknown}; choose from {ALL_WRITERS}")
@@ -89,6 +97,11 @@ class Server:
                           retries={"max_attempts": 3}))
         self.bucket = f"mpu-bench-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
         self.client.create_bucket(Bucket=self.bucket)
+
+    def requests(self) -> dict[str, int] | None:
+        """Requests by operation so far, when the server is the sink (which counts them)."""
+        stats = getattr(self.local, "stats", None)
+        return dict(stats()["ops"]) if stats else None
 
     def head(self, key: str) -> dict[str, Any]:
         return self.client.head_object(Bucket=self.bucket, Key=key)
@@ -139,6 +152,7 @@ def run_one(server: Server, args: argparse.Namespace, writer: str, size: int,
             json.dump(spec, f)
         env = {**os.environ, "AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1"}
         load_before = os.getloadavg()[0]
+        requests_before = server.requests()
         started = time.perf_counter()
         try:
             proc = subprocess.run([sys.executable, os.path.join(HERE, "bench_worker.py"),
@@ -157,6 +171,13 @@ def run_one(server: Server, args: argparse.Namespace, writer: str, size: int,
             result = {"ok": False, "error": (f"timed out after {timeout:.0f} s" if returncode
                                              is None else f"worker exit code {returncode}, "
                                              "no result")}
+    requests_after = server.requests()
+    if requests_before is not None and requests_after is not None:
+        seen = {op: n - requests_before.get(op, 0) for op, n in requests_after.items()
+                if n - requests_before.get(op, 0)}
+        result["requests"] = seen
+        parts = seen.get("UploadPart", 0)
+        result["requests_per_part"] = sum(seen.values()) / parts if parts else None
     result.update(writer=writer, size=size, object_key=key, process_wall_s=wall,
                   loadavg_before=load_before, loadavg_after=os.getloadavg()[0],
                   worker_output_tail=output if not result.get("ok") else output[-500:])
@@ -192,7 +213,9 @@ def describe(result: dict[str, Any]) -> str:
             f" [{'; '.join(result['cleanup'])}]" if result.get("cleanup") else "")
     return (f"{result['mb_per_s']:7.0f} MB/s  {result['cpu_s']:6.2f} CPU-s  "
             f"RSS +{result['rss_growth_mib']:.0f} MiB  ({result['elapsed_s']:.1f} s, load "
-            f"{result['loadavg_before']:.1f}->{result['loadavg_after']:.1f})")
+            f"{result['loadavg_before']:.1f}->{result['loadavg_after']:.1f})"
+            + (f"  {result['requests_per_part']:.2f} requests/part"
+               if result.get("requests_per_part") else ""))
 
 
 def environment() -> dict[str, Any]:
@@ -218,9 +241,9 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(result)
                 print(f"  rep {rep + 1} {writer:<15} {describe(result)}", flush=True)
         if args.rss_sizes:
-            print("\nRSS flatness check (mpu, defaults):")
+            print(f"\nRSS flatness check ({args.rss_writer}, defaults):")
             for size in args.rss_sizes:
-                result = run_one(server, args, "mpu", size, f"rss-{size}")
+                result = run_one(server, args, args.rss_writer, size, f"rss-{size}")
                 rss_runs.append(result)
                 print(f"  mpu {fmt_size(size):>8}  {describe(result)}", flush=True)
     except KeyboardInterrupt:
@@ -238,10 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {writer:<15} {NOTES[writer]}")
     rss_text, rss_pass = rss_check(rss_runs) if rss_runs else ("(skipped)", None)
     if rss_runs:
-        print("\n== RSS flatness, mpu defaults: bound (concurrency+1) x part + 64 MiB ==")
+        print(f"\n== RSS flatness, {args.rss_writer} defaults: bound max_memory + 64 MiB ==")
         print(rss_text)
     out = args.json or os.path.join(
-        HERE, "results", f"stream-{server.name}-{started:%Y%m%d-%H%M%S}.json")
+        HERE, "results", f"stream-{re.sub(r'[^A-Za-z0-9_.=-]+', '-', server.name).strip('-')}"
+        f"-{started:%Y%m%d-%H%M%S}.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump({"started": started.isoformat(), "argv": sys.argv, "server": server.name,

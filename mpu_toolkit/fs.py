@@ -168,6 +168,7 @@ class MPUFileSystem(S3FileSystem):
 
         return MultipartWriter(
             upload, opts.sizer(), url=ref.url, concurrency=opts.concurrency,
+            max_memory=opts.memory_limit,
             keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
             size=opts.size, progress=make_progress(opts.progress, ref.url, opts.size),
             on_commit=invalidate)

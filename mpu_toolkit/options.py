@@ -19,9 +19,11 @@ from ._plan.integrity import ChecksumMode
 from ._s3.retry import RetryPolicy
 from .progress import ProgressOption, check_option
 from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits,
-                           PartSizer, for_known_size, parse_size)
+                           PartSizer, for_known_size, format_size, parse_size)
 
-__all__ = ["WriteOptions", "CopyOptions"]
+__all__ = ["WriteOptions", "CopyOptions", "DEFAULT_MAX_MEMORY"]
+
+DEFAULT_MAX_MEMORY = 128 * MiB  #: the writer's part buffers, in flight and filling
 
 
 
@@ -32,7 +34,12 @@ class WriteOptions:
     * ``part_size`` — first part size (bytes or ``"16MiB"``); parts grow from it for long
       streams under the ``"growing"`` policy, stay fixed under ``"equal"``.
     * ``size`` — the total, when known in advance: one part size that fits is chosen.
-    * ``concurrency`` — parts uploading at once; memory is about ``(concurrency + 1) × part``.
+    * ``concurrency`` — parts uploading at once, at most.
+    * ``max_memory`` — bytes of part buffers the writer may hold (parts in flight and the one
+      filling): as parts grow on a long stream, fewer fly at once, so a 5 TiB stream holds
+      the same bound as 1 GiB. Only a single part larger than the budget (parts reach
+      128 MiB past ~300 GiB of an unknown-length stream) exceeds it, as the only buffer.
+      Default 128 MiB, or two parts when ``part_size`` is larger than 64 MiB.
     * ``checksum`` — ``"md5"`` (Content-MD5 + ETag checks), ``"none"``, ``"crc32"``,
       ``"crc32c"``, ``"sha256"``.
     * ``keep_parts_on_error`` — on failure leave the incomplete upload for resuming instead
@@ -40,10 +47,11 @@ class WriteOptions:
     * ``verify`` — HEAD the object after Complete and check its size and multipart ETag.
     """
 
-    part_size: int = 16 * MiB
+    part_size: int = 8 * MiB
     part_size_policy: Literal["growing", "equal"] = "growing"
     size: int | None = None
-    concurrency: int = 8
+    concurrency: int = 12
+    max_memory: int | None = None  # None: see memory_limit
     checksum: ChecksumMode = ChecksumMode.MD5
     keep_parts_on_error: bool = False
     verify: bool = True
@@ -58,6 +66,8 @@ class WriteOptions:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "part_size", parse_size(self.part_size, "part_size"))
+        if self.max_memory is not None:
+            set_(self, "max_memory", parse_size(self.max_memory, "max_memory"))
         if self.size is not None:
             set_(self, "size", parse_size(self.size, "size"))
         set_(self, "checksum", ChecksumMode.parse(self.checksum).check_available())
@@ -69,6 +79,11 @@ class WriteOptions:
             raise ConfigurationError(f"concurrency={self.concurrency!r} must be an integer "
                                      "from 1 to 64")
         self.limits.check_part_size(self.part_size)
+        if self.max_memory is not None and self.max_memory < self.part_size:
+            raise ConfigurationError(
+                f"max_memory={format_size(self.max_memory)} holds less than one part "
+                f"(part_size={format_size(self.part_size)}): raise max_memory, or lower "
+                "part_size")
         self.sizer()  # validates size against the limits
         RetryPolicy(self.max_attempts)
         check_option(self.progress)
@@ -91,8 +106,22 @@ class WriteOptions:
 
     @property
     def memory_bound(self) -> int:
-        """Upper bound of buffered bytes while streaming at the first part size."""
-        return (self.concurrency + 1) * self.sizer().part_size(1)
+        """Bytes of part buffers held at most while streaming at the first part size: whole
+        parts, in flight and filling, within ``memory_limit``."""
+        part = self.sizer().part_size(1)
+        return part * max(1, min(self.concurrency + 1, self.memory_limit // part))
+
+    @property
+    def memory_limit(self) -> int:
+        """``max_memory``, or its default: 128 MiB, or two parts when they are larger."""
+        if self.max_memory is not None:
+            return self.max_memory
+        return max(DEFAULT_MAX_MEMORY, 2 * self.part_size)
+
+    def concurrency_for(self, part_size: int) -> int:
+        """Parts at once when each is held whole in memory: ``concurrency``, or fewer when
+        ``max_memory`` cannot hold that many parts of ``part_size`` (never fewer than one)."""
+        return max(1, min(self.concurrency, self.memory_limit // part_size))
 
     def updated(self, **kwargs: Any) -> "WriteOptions":
         """A copy with ``kwargs`` applied (same rules as :meth:`from_kwargs`)."""

@@ -67,6 +67,20 @@ def test_many_parts_concurrently_with_visible_state(fs, bucket, key, boto):
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
 
 
+def test_max_memory_holds_in_storage_options_and_the_events_show_it(storage_options, bucket,
+                                                                    key, boto):
+    data, events = os.urandom(10 * PART + 1), []
+    with fsspec.open(f"mpu://{bucket}/{key}", "wb", **storage_options, part_size=PART,
+                     concurrency=8, max_memory=3 * PART, progress=events.append) as f:
+        for piece in chunks(data, MiB):
+            f.write(piece)
+            assert f.memory_in_use <= 3 * PART
+    held = [e.memory_in_use for e in events]
+    assert max(held) <= 3 * PART and max(held) >= 2 * PART  # used, and within the budget
+    assert held[-1] == 0 and events[-1].state == "completed"
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+
+
 def test_concurrent_uploads_to_different_keys(fs, bucket, key, boto):
     payloads = {f"{key}/{i}": os.urandom(PART + 1000 * i) for i in range(4)}
     errors = []

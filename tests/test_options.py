@@ -16,11 +16,12 @@ from mpu_toolkit._plan.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB
 
 def test_defaults() -> None:
     opts = WriteOptions()
-    assert opts.part_size == 16 * MiB
+    assert opts.part_size == 8 * MiB
     assert opts.checksum is ChecksumMode.MD5
-    assert opts.concurrency == 8
+    assert opts.concurrency == 12 and opts.memory_limit == 128 * MiB
+    assert opts.memory_bound == 13 * 8 * MiB  # 12 in flight and one filling fit the budget
     sizer = opts.sizer()
-    assert isinstance(sizer, GrowingPartSizer) and sizer.part_size(1) == 16 * MiB
+    assert isinstance(sizer, GrowingPartSizer) and sizer.part_size(1) == 8 * MiB
 
 
 @pytest.mark.parametrize("block, expected", [("16MiB", 16 * MiB), (8 * MiB, 8 * MiB),
@@ -32,7 +33,7 @@ def test_block_size_is_part_size(block, expected: int) -> None:
 
 
 def test_block_size_none_keeps_default_and_part_size_wins() -> None:
-    assert WriteOptions.from_kwargs(block_size=None).part_size == 16 * MiB
+    assert WriteOptions.from_kwargs(block_size=None).part_size == 8 * MiB
     assert WriteOptions.from_kwargs(block_size="8MiB", part_size="6MiB").part_size == 6 * MiB
 
 
@@ -59,7 +60,7 @@ def test_updated_keeps_extra_and_validates() -> None:
     new = base.updated(concurrency=2, StorageClass="STANDARD_IA")
     assert dict(new.extra) == {"ACL": "private", "StorageClass": "STANDARD_IA"}
     assert new.part_size == 8 * MiB and new.concurrency == 2
-    assert base.concurrency == 8  # the original is unchanged (frozen)
+    assert base.concurrency == 12  # the original is unchanged (frozen)
     with pytest.raises(ConfigurationError):
         base.updated(concurrency=0)
 
@@ -129,11 +130,32 @@ def test_size_string_and_equal_policy() -> None:
 
 def test_memory_bound() -> None:
     assert WriteOptions(part_size=8 * MiB, concurrency=3).memory_bound == 4 * 8 * MiB
-    assert WriteOptions(concurrency=1).memory_bound == 2 * 16 * MiB
+    assert WriteOptions(concurrency=1).memory_bound == 2 * 8 * MiB
     # with a known size the fitted part size counts
     opts = WriteOptions(size=500 * GiB, part_size=5 * MiB, concurrency=2)
-    assert opts.memory_bound == 3 * opts.sizer().part_size(1)
     assert opts.sizer().part_size(1) * 10_000 >= 500 * GiB
+    assert opts.memory_bound == 2 * opts.sizer().part_size(1), "2 parts of 52 MiB fit 128 MiB"
+
+
+def test_max_memory_bounds_what_concurrency_would_hold() -> None:
+    opts = WriteOptions(part_size="8MiB", concurrency=12, max_memory="64MiB")
+    assert opts.memory_limit == 64 * MiB and opts.memory_bound == 64 * MiB
+    assert opts.concurrency_for(8 * MiB) == 8 and opts.concurrency_for(64 * MiB) == 1
+    assert opts.concurrency_for(100 * MiB) == 1, "a part over the budget still goes, alone"
+    assert WriteOptions(concurrency=4).concurrency_for(16 * MiB) == 4
+
+
+def test_max_memory_defaults_to_128_mib_or_two_parts_of_a_larger_part_size() -> None:
+    assert WriteOptions().memory_limit == 128 * MiB
+    assert WriteOptions(part_size="1GiB").memory_limit == 2 * GiB
+    # the default follows the part size a write asks for over the filesystem's options
+    assert WriteOptions().updated(part_size="256MiB").memory_limit == 512 * MiB
+
+
+def test_max_memory_below_one_part_is_refused_with_the_fix() -> None:
+    with pytest.raises(ConfigurationError, match=r"max_memory=32 MiB holds less than one "
+                       r"part \(part_size=64 MiB\): raise max_memory, or lower part_size"):
+        WriteOptions(part_size="64MiB", max_memory="32MiB")
 
 
 def test_custom_limits() -> None:

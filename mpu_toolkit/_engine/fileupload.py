@@ -1,8 +1,9 @@
 """Upload a local file as concurrent parts, or resume an interrupted upload of it.
 
 The file's size is known, so parts are equal (:func:`~mpu_toolkit.sizing.for_known_size`)
-and read straight from disk into at most ``concurrency`` reused buffers. To resume, the
-stored parts (ListParts) are laid over the file (:mod:`~mpu_toolkit.resumeplan`) and each
+and read straight from disk into at most ``concurrency`` reused buffers (fewer if
+``max_memory`` cannot hold that many parts). To resume, the stored parts (ListParts) are
+laid over the file (:mod:`~mpu_toolkit.resumeplan`) and each
 candidate is kept only if its ETag is the MD5 of the local bytes at its place; missing,
 mismatched (the file changed) and unverifiable parts are sent again, so old and new bytes
 are never mixed. A failed upload started with ``resume=True`` keeps its parts for the next
@@ -68,6 +69,7 @@ async def upload_local_file(client: S3Client, loop: asyncio.AbstractEventLoop,
     existing = upload_id or (await _find_upload(client, dest) if resume else None)
     upload = S3Upload(client, loop, dest, options)
     part_size = for_known_size(size, options.part_size, options.limits).part_size(1)
+    options = options.updated(concurrency=options.concurrency_for(part_size))
     if existing is None and size <= part_size:
         info = await upload.put_whole(await asyncio.to_thread(_read_all, path))
         _check_unchanged(path, before)

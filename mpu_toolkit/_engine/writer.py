@@ -1,9 +1,10 @@
 """The streaming writer: bytes in, numbered parts out, bounded memory, never a partial object.
 
 ``write()`` copies into the current part buffer; a full buffer becomes a numbered part and is
-handed to the :class:`UploadSink` (which uploads it in the background). Before a part is
-handed over, ``write()`` waits until fewer than ``concurrency`` parts are in flight — that
-wait is the backpressure that bounds memory to about ``(concurrency + 1) × part size``.
+handed to the :class:`UploadSink` (which uploads it in the background). Two waits are the
+backpressure: a part is handed over once fewer than ``concurrency`` are in flight, and a new
+part buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`), so the memory bound
+is the same for 1 GiB and 5 TiB.
 ``close()`` sends the last part, waits for all, then completes; any failure on the way
 (producer, part, complete) aborts instead, so a truncated object is never published.
 
@@ -27,6 +28,7 @@ from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, ObjectRef, PartInfo
 from . import shutdown
 from .blocking import add_note
+from .buffers import BufferPool
 from .sink import UploadSink
 from .._plan.sizing import PartSizer, counted
 
@@ -46,13 +48,14 @@ class MultipartWriter(io.BufferedIOBase):
     mode = "wb"
 
     def __init__(self, sink: UploadSink, sizer: PartSizer, *, url: str, concurrency: int = 8,
-                 keep_parts_on_error: bool = False, autocommit: bool = True,
+                 max_memory: int | None = None, keep_parts_on_error: bool = False, autocommit: bool = True,
                  size: int | None = None, progress: ProgressCallback | None = None,
                  on_commit: Callable[[ObjectInfo], None] | None = None) -> None:
         super().__init__()
         self._sink = sink
         self._sizer = sizer
         self._concurrency = concurrency
+        self._buffers = BufferPool(max_memory)
         self._keep_parts = keep_parts_on_error
         self.autocommit = autocommit
         self._declared_size = size
@@ -65,7 +68,6 @@ class MultipartWriter(io.BufferedIOBase):
         self._buffer = bytearray()  # allocated when the part's first byte arrives
         self._fill = 0
         self._in_flight: dict[int, tuple[Future[PartInfo], bytearray]] = {}
-        self._spares: list[bytearray] = []  # sent parts' buffers, reused (no page faults)
         self._done: dict[int, PartInfo] = {}
         self._written = 0
         # updated by part done-callbacks on the I/O thread:
@@ -120,7 +122,7 @@ class MultipartWriter(io.BufferedIOBase):
         try:
             while position < size:
                 if not self._buffer:
-                    self._buffer = self._new_buffer(self._sizer.part_size(self._next_number))
+                    self._buffer = self._new_buffer()
                 room = len(self._buffer) - self._fill
                 take = min(room, size - position)
                 self._buffer[self._fill:self._fill + take] = view[position:position + take]
@@ -185,7 +187,7 @@ class MultipartWriter(io.BufferedIOBase):
             self._fail(exc)
         result = self.result
         assert result is not None
-        self._buffer, self._spares = bytearray(), []
+        self._release_buffers()
         self._state = "completed"
         if self._on_commit is not None:
             self._on_commit(result)
@@ -229,6 +231,11 @@ class MultipartWriter(io.BufferedIOBase):
     @property
     def bytes_uploaded(self) -> int:
         return self._uploaded
+
+    @property
+    def memory_in_use(self) -> int:
+        """Bytes of part buffers held now: the one filling, parts in flight, spares."""
+        return self._buffers.held
 
     @property
     def parts_in_flight(self) -> int:
@@ -276,23 +283,29 @@ class MultipartWriter(io.BufferedIOBase):
         """Block until at most ``max_in_flight`` parts are in flight; raise a part's error."""
         self._harvest()
         while len(self._in_flight) > max_in_flight:
-            wait([f for f, _ in self._in_flight.values()], return_when=FIRST_COMPLETED)
-            self._harvest()
+            self._wait_for_a_part()
+
+    def _wait_for_a_part(self) -> None:
+        wait([f for f, _ in self._in_flight.values()], return_when=FIRST_COMPLETED)
+        self._harvest()
 
     def _harvest(self) -> None:
         for number, (future, buffer) in list(self._in_flight.items()):
             if future.done():
                 del self._in_flight[number]
                 self._done[number] = future.result()  # raises the part's error
-                if len(self._spares) < 2:
-                    self._spares.append(buffer)  # the sink is done with it
+                self._buffers.give_back(buffer)  # the sink is done with it
 
-    def _new_buffer(self, size: int) -> bytearray:
-        while self._spares:
-            spare = self._spares.pop()
-            if len(spare) == size:
-                return spare
-        return bytearray(size)
+    def _new_buffer(self) -> bytearray:
+        """The next part's buffer, once ``max_memory`` has room for it."""
+        self._harvest()
+        return self._buffers.take(self._sizer.part_size(self._next_number),
+                                  busy=lambda: bool(self._in_flight),
+                                  wait_for_one=self._wait_for_a_part)
+
+    def _release_buffers(self) -> None:
+        self._buffer = bytearray()
+        self._buffers.release_all()
 
     def _finish_parts(self) -> None:
         try:
@@ -318,7 +331,7 @@ class MultipartWriter(io.BufferedIOBase):
             # decided before the abort, so events from parts settling meanwhile say the same
             self._state = "kept" if self._keep_parts else ended
             self._in_flight.clear()
-            self._buffer, self._spares = bytearray(), []
+            self._release_buffers()
             try:
                 outcome = self._sink.abort(keep_parts=self._keep_parts)
             except BaseException as abort_error:  # the first error is the one to report
@@ -367,7 +380,8 @@ class MultipartWriter(io.BufferedIOBase):
             event = ProgressEvent(
                 url=self.url, state=state, bytes_written=self._written,  # type: ignore[arg-type]
                 bytes_uploaded=self._uploaded, parts_done=self._parts_uploaded,
-                parts_in_flight=self.parts_in_flight, elapsed=self._clock(),
+                parts_in_flight=self.parts_in_flight, memory_in_use=self._buffers.held,
+                elapsed=self._clock(),
                 total=self._declared_size, upload_id=self.upload_id,
                 etag=self.result.etag if self.result else None,
                 error=str(self._error) if self._error else None)

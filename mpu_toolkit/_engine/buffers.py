@@ -1,0 +1,57 @@
+"""The writer's part buffers under a memory budget: taken, given back, reused.
+
+Every byte the streaming writer holds is in a part buffer: the one filling, those of parts in
+flight, and spares: buffers of finished parts, kept for the next ones, since a fresh buffer
+costs a page fault every 4 KiB (a third of the writer's CPU on a fast link). This pool counts
+them all against ``max_memory``: a new buffer is taken only when it fits beside
+what is held, so as parts grow on a long stream, fewer fly at once and the bound stays the
+same. A single part larger than the whole budget is the one exception, taken when nothing
+else is held. Used from the producer's thread only.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+__all__ = ["BufferPool"]
+
+
+class BufferPool:
+    """Part buffers within ``max_memory`` bytes (``None``: no budget)."""
+
+    def __init__(self, max_memory: int | None) -> None:
+        self.max_memory = max_memory
+        self.held = 0  #: bytes of buffers out (filling, in flight) and spare
+        self._spares: list[bytearray] = []
+
+    def take(self, size: int, *, busy: Callable[[], bool],
+             wait_for_one: Callable[[], None]) -> bytearray:
+        """A buffer of ``size`` bytes, once it fits in the budget. While it does not and
+        parts are in flight (``busy()``), ``wait_for_one()`` waits for a part to finish
+        (which gives its buffer back)."""
+        while True:
+            for spare in self._spares:
+                if len(spare) == size:  # already counted in held
+                    self._spares.remove(spare)
+                    return spare
+            self._drop_spares()  # parts grew: buffers of the old size are of no more use
+            if self.max_memory is None or self.held + size <= self.max_memory or not busy():
+                self.held += size
+                return bytearray(size)
+            wait_for_one()
+
+    def give_back(self, buffer: bytearray) -> None:
+        """A part's buffer the sink is done with: kept for the next part (it is within the
+        budget already; without a budget, freed)."""
+        if self.max_memory is not None:
+            self._spares.append(buffer)
+        else:
+            self.held -= len(buffer)
+
+    def release_all(self) -> None:
+        """The writer is done: nothing is held any more."""
+        self._spares, self.held = [], 0
+
+    def _drop_spares(self) -> None:
+        self.held -= sum(len(spare) for spare in self._spares)
+        self._spares = []
