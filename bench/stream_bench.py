@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_runs: list[dict[str, Any]] = []
     started = datetime.now()
     try:
-        for rep in range(args.repeat):
+        for rep in range(args.repeat if args.writers else 0):
             order = args.writers[rep % len(args.writers):] + args.writers[:rep % len(args.writers)]
             for writer in order:
                 result = run_one(server, args, writer, args.size, f"rep{rep + 1}")

@@ -38,7 +38,8 @@ class WriteOptions:
     * ``max_memory`` — bytes of part buffers the writer may hold (parts in flight and the one
       filling): as parts grow on a long stream, fewer fly at once, so a 5 TiB stream holds
       the same bound as 1 GiB. Only a single part larger than the budget (parts reach
-      128 MiB past ~300 GiB of an unknown-length stream) exceeds it, as the only buffer.
+      192 MiB past ~190 GiB of an unknown-length stream, at the defaults) exceeds it,
+      as the only buffer.
       Default 128 MiB, or two parts when ``part_size`` is larger than 64 MiB.
     * ``checksum`` — ``"md5"`` (Content-MD5 + ETag checks), ``"none"``, ``"crc32"``,
       ``"crc32c"``, ``"sha256"``.
@@ -47,10 +48,10 @@ class WriteOptions:
     * ``verify`` — HEAD the object after Complete and check its size and multipart ETag.
     """
 
-    part_size: int = 8 * MiB
+    part_size: int = 6 * MiB
     part_size_policy: Literal["growing", "equal"] = "growing"
     size: int | None = None
-    concurrency: int = 12
+    concurrency: int = 16
     max_memory: int | None = None  # None: see memory_limit
     checksum: ChecksumMode = ChecksumMode.MD5
     keep_parts_on_error: bool = False

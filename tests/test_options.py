@@ -16,12 +16,12 @@ from mpu_toolkit._plan.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB
 
 def test_defaults() -> None:
     opts = WriteOptions()
-    assert opts.part_size == 8 * MiB
+    assert opts.part_size == 6 * MiB
     assert opts.checksum is ChecksumMode.MD5
-    assert opts.concurrency == 12 and opts.memory_limit == 128 * MiB
-    assert opts.memory_bound == 13 * 8 * MiB  # 12 in flight and one filling fit the budget
+    assert opts.concurrency == 16 and opts.memory_limit == 128 * MiB
+    assert opts.memory_bound == 17 * 6 * MiB  # 16 in flight and one filling fit the budget
     sizer = opts.sizer()
-    assert isinstance(sizer, GrowingPartSizer) and sizer.part_size(1) == 8 * MiB
+    assert isinstance(sizer, GrowingPartSizer) and sizer.part_size(1) == 6 * MiB
 
 
 @pytest.mark.parametrize("block, expected", [("16MiB", 16 * MiB), (8 * MiB, 8 * MiB),
@@ -33,7 +33,7 @@ def test_block_size_is_part_size(block, expected: int) -> None:
 
 
 def test_block_size_none_keeps_default_and_part_size_wins() -> None:
-    assert WriteOptions.from_kwargs(block_size=None).part_size == 8 * MiB
+    assert WriteOptions.from_kwargs(block_size=None).part_size == 6 * MiB
     assert WriteOptions.from_kwargs(block_size="8MiB", part_size="6MiB").part_size == 6 * MiB
 
 
@@ -60,7 +60,7 @@ def test_updated_keeps_extra_and_validates() -> None:
     new = base.updated(concurrency=2, StorageClass="STANDARD_IA")
     assert dict(new.extra) == {"ACL": "private", "StorageClass": "STANDARD_IA"}
     assert new.part_size == 8 * MiB and new.concurrency == 2
-    assert base.concurrency == 12  # the original is unchanged (frozen)
+    assert base.concurrency == 16  # the original is unchanged (frozen)
     with pytest.raises(ConfigurationError):
         base.updated(concurrency=0)
 
@@ -130,7 +130,7 @@ def test_size_string_and_equal_policy() -> None:
 
 def test_memory_bound() -> None:
     assert WriteOptions(part_size=8 * MiB, concurrency=3).memory_bound == 4 * 8 * MiB
-    assert WriteOptions(concurrency=1).memory_bound == 2 * 8 * MiB
+    assert WriteOptions(concurrency=1).memory_bound == 2 * 6 * MiB
     # with a known size the fitted part size counts
     opts = WriteOptions(size=500 * GiB, part_size=5 * MiB, concurrency=2)
     assert opts.sizer().part_size(1) * 10_000 >= 500 * GiB

@@ -71,6 +71,8 @@ def _object_options(cmd: argparse.ArgumentParser) -> None:
 def _transfer_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--part-size", metavar="SIZE", help="part size, e.g. 16MiB")
     cmd.add_argument("--concurrency", type=int, metavar="N", help="parts in flight at once")
+    cmd.add_argument("--max-memory", metavar="SIZE", help="uploads: part buffers held at "
+                                                          "once, at most (default 128MiB)")
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr "
                                                                 "(shown only on a terminal)")
 
@@ -156,6 +158,9 @@ def _download(args: argparse.Namespace) -> int:
     if args.metadata or args.content_type:
         raise ConfigurationError("--metadata and --content-type set a new object's "
                                  "attributes; a download to a local path has none")
+    if args.max_memory:
+        raise ConfigurationError("--max-memory is for uploads; a download's memory is "
+                                 "--concurrency x --part-size")
     result = download(args.src, args.dst, fs=_fs(args), concurrency=args.concurrency,
                       part_size=parse_size(args.part_size, "--part-size") if args.part_size
                       else None, progress=sys.stderr.isatty() and not args.no_progress)
@@ -196,6 +201,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         options["part_size"] = parse_size(args.part_size, "--part-size")
     if getattr(args, "concurrency", None) is not None:
         options["concurrency"] = args.concurrency
+    if getattr(args, "max_memory", None):
+        options["max_memory"] = parse_size(args.max_memory, "--max-memory")
     return options
 
 

@@ -90,7 +90,7 @@ def test_put_then_put_resume_with_no_upload_to_resume_starts_a_new_one(mpu, boto
                                                                        key, tmp_path):
     path, data = local_file(tmp_path, "data.bin", 11 * MiB)
     url = f"mpu://{bucket}/{key}"
-    done = mpu("put", path, url, "--part-size", "5MiB")
+    done = mpu("put", path, url, "--part-size", "5MiB", "--max-memory", "10MiB")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"uploaded {path} → {url}: 11 MiB in 3 parts")
     assert "resumed" not in done.stdout
@@ -205,6 +205,10 @@ def test_metadata_without_equals_is_a_usage_error_naming_the_fix(mpu, boto, buck
                                                                       "URL-to-URL"),
     (["cp", "s3://{bucket}/x", "s3://{bucket}/y", "--part-size", "lots"],
      "--part-size='lots' is not a size"),
+    (["put", "{tmp}/a.bin", "s3://{bucket}/y", "--part-size", "64MiB", "--max-memory", "32MiB"],
+     "max_memory=32 MiB holds less than one part (part_size=64 MiB)"),
+    (["cp", "s3://{bucket}/x", "{tmp}/b.bin", "--max-memory", "64MiB"],
+     "--max-memory is for uploads"),
 ])
 def test_misuse_is_exit_2_with_a_message(mpu, boto, bucket, tmp_path, argv, message):
     (tmp_path / "a.bin").write_bytes(b"local bytes")
