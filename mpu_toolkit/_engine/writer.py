@@ -1,12 +1,11 @@
 """The streaming writer: bytes in, numbered parts out, bounded memory, never a partial object.
 
-``write()`` copies into the current part buffer; a full buffer becomes a numbered part and is
-handed to the :class:`UploadSink` (which uploads it in the background). Two waits are the
+``write()`` copies into the current part buffer; a full buffer becomes a numbered part handed
+to the :class:`UploadSink` (which uploads it in the background). Two waits are the
 backpressure: a part is handed over once fewer than ``concurrency`` are in flight, and a new
-part buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`), so the memory bound
-is the same for 1 GiB and 5 TiB.
-``close()`` sends the last part, waits for all, then completes; any failure on the way
-(producer, part, complete) aborts instead, so a truncated object is never published.
+buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`): the same bound for 1 GiB
+and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any failure on the
+way (producer, part, complete) aborts instead, so a truncated object is never published.
 
 The writer knows nothing of S3: the sink interface (submit a part / complete / put the whole
 object / abort) is implemented by :class:`mpu_toolkit.upload.S3Upload` and, in the tests, by
