@@ -9,7 +9,9 @@ Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.
 started; --sink starts ../shared/tools/s3_sink_server.py instead: a null sink ("--sink null",
 the client's own ceiling) or a cloud-like link ("--sink rtt=20,mbps=50,md5": 20 ms round
 trips, 50 MB/s per connection, real MD5 ETags). On a sink, each run also reports the requests
-the server saw per part (the round trips a part costs). Every writer x repetition runs in its own fresh process (bench_worker.py), so CPU
+the server saw per part (the round trips a part costs).
+
+Every writer x repetition runs in its own fresh process (bench_worker.py), so CPU
 seconds and RSS growth are that writer's alone; repetitions are interleaved (rep 1 of every
 writer, then rep 2 ...) with a rotating start so slow drift on a shared machine hits all
 writers alike. Each object's size is checked with HEAD; a wrong object is FAILED, not timed.

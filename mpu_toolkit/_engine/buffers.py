@@ -2,10 +2,10 @@
 
 Every byte the streaming writer holds is in a part buffer: the one filling, those of parts in
 flight, and spares: buffers of finished parts, kept for the next ones, since a fresh buffer
-costs a page fault every 4 KiB (a third of the writer's CPU on a fast link). This pool counts
-them all against ``max_memory``: a new buffer is taken only when it fits beside
-what is held, so as parts grow on a long stream, fewer fly at once and the bound stays the
-same. A single part larger than the whole budget is the one exception, taken when nothing
+costs a page fault every 4 KiB (0.12 CPU-s per GiB measured here, a tenth of the writer's).
+This pool counts them all against ``max_memory``: a new buffer is taken only when it fits
+beside what is held, so as parts grow on a long stream, fewer fly at once and the bound stays
+the same. A single part larger than the whole budget is the one exception, taken when nothing
 else is held. Used from the producer's thread only.
 """
 

@@ -47,8 +47,9 @@ class MultipartWriter(io.BufferedIOBase):
     mode = "wb"
 
     def __init__(self, sink: UploadSink, sizer: PartSizer, *, url: str, concurrency: int = 8,
-                 max_memory: int | None = None, keep_parts_on_error: bool = False, autocommit: bool = True,
-                 size: int | None = None, progress: ProgressCallback | None = None,
+                 max_memory: int | None = None, keep_parts_on_error: bool = False,
+                 autocommit: bool = True, size: int | None = None,
+                 progress: ProgressCallback | None = None,
                  on_commit: Callable[[ObjectInfo], None] | None = None) -> None:
         super().__init__()
         self._sink = sink
