@@ -381,8 +381,7 @@ class MultipartWriter(io.BufferedIOBase):
                 url=self.url, state=state, bytes_written=self._written,  # type: ignore[arg-type]
                 bytes_uploaded=self._uploaded, parts_done=self._parts_uploaded,
                 parts_in_flight=self.parts_in_flight, memory_in_use=self._buffers.held,
-                elapsed=self._clock(),
-                total=self._declared_size, upload_id=self.upload_id,
+                elapsed=self._clock(), total=self._declared_size, upload_id=self.upload_id,
                 etag=self.result.etag if self.result else None,
                 error=str(self._error) if self._error else None)
             deliver(self._progress, event)
