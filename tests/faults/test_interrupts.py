@@ -18,7 +18,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Any
+from typing import Any, Callable, Coroutine
 
 import pytest
 from helpers import incomplete_uploads, object_exists, proxied_fs, wait_until
@@ -94,6 +94,22 @@ def slowed(proxy: Any, storage_options: dict[str, Any], *requests: str) -> dict[
     for request in requests:
         proxy.fail(request, "delay", times=10_000, seconds=SLOW)
     return {**storage_options, "endpoint_url": proxy.endpoint_url}
+
+
+def cancelled_notes(fs: Any, upload: Coroutine[Any, Any, Any],
+                    started: Callable[[], bool]) -> list[str]:
+    """Run ``upload`` on the filesystem's loop, cancel its task once ``started()``, and return
+    the notes of the CancelledError it ends with (what happened to the upload)."""
+    async def main() -> list[str]:
+        task = asyncio.ensure_future(upload)
+        while not started():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as info:
+            await task
+        return list(info.value.__notes__)
+
+    return asyncio.run_coroutine_threadsafe(main(), fs.loop).result(60)
 
 
 def settled(boto: Any, bucket: str, key: str, seconds: float = 3 * SLOW + 1) -> None:
@@ -189,17 +205,9 @@ def test_cancelling_the_coroutine_aborts(tmp_path, proxy, storage_options, boto,
     path.write_bytes(os.urandom(8 * PART))
     fs = proxied_fs(proxy, slowed(proxy, storage_options, "UploadPart"))
 
-    async def main() -> list[str]:
-        task = asyncio.ensure_future(fs._upload_file(str(path), f"{bucket}/{key}",
-                                                     part_size=PART, concurrency=2))
-        while proxy.seen.count("UploadPart") < 2:
-            await asyncio.sleep(0.05)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError) as info:
-            await task
-        return info.value.__notes__
-
-    notes = asyncio.run_coroutine_threadsafe(main(), fs.loop).result(60)
+    notes = cancelled_notes(fs, fs._upload_file(str(path), f"{bucket}/{key}", part_size=PART,
+                                                concurrency=2),
+                            lambda: proxy.seen.count("UploadPart") >= 2)
     assert any("aborted, nothing published" in n for n in notes)
     settled(boto, bucket, key)
     assert not object_exists(boto, bucket, key)
@@ -289,17 +297,8 @@ def test_an_interrupt_during_complete_lets_it_finish_and_says_it_was_published(
     path.write_bytes(data)
     fs = proxied_fs(proxy, slowed(proxy, storage_options, "CompleteMultipartUpload"))
 
-    async def main() -> list[str]:
-        task = asyncio.ensure_future(fs._upload_file(str(path), f"{bucket}/{key}",
-                                                     part_size=PART))
-        while "CompleteMultipartUpload" not in proxy.seen:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError) as info:
-            await task
-        return info.value.__notes__
-
-    notes = asyncio.run_coroutine_threadsafe(main(), fs.loop).result(60)
+    notes = cancelled_notes(fs, fs._upload_file(str(path), f"{bucket}/{key}", part_size=PART),
+                            lambda: "CompleteMultipartUpload" in proxy.seen)
     assert any("was published before the interruption took effect" in n for n in notes), notes
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
     assert incomplete_uploads(boto, bucket, key) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -297,26 +299,25 @@ def test_real_write_parquet_shows_rows(bucket: str, key: str,
     assert view.events[-1].rows == 5000
 
 
-def test_the_library_does_not_import_the_widgets_layer() -> None:
-    import subprocess
-    import sys
+def output_of_python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter (nothing imported yet)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout
 
+
+def test_the_library_does_not_import_the_widgets_layer() -> None:
     code = ("import sys, mpu_toolkit, mpu_toolkit.progress, mpu_toolkit.fs\n"
             "from mpu_toolkit.progress import make_progress\n"
             "make_progress(True, 'b/k', None)._bar.close()\n"
             "make_progress('tqdm', 'b/k', None)._bar.close()\n"
             "print(sorted(m for m in sys.modules if m.startswith(('ipywidgets', "
             "'mpu_toolkit.widgets', 'IPython'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = output_of_python(code)
     assert out.strip() == "[]"
 
 
 def test_without_the_notebook_extra_progress_falls_back_and_widgets_say_what_to_install():
     """ipywidgets is the `notebook` extra: a batch job or a Dask worker runs without it."""
-    import subprocess
-    import sys
-
     code = ("import sys; sys.modules['ipywidgets'] = None  # as if not installed\n"
             "from mpu_toolkit.progress import TqdmProgress, make_progress\n"
             "from mpu_toolkit import progress\n"
@@ -327,7 +328,6 @@ def test_without_the_notebook_extra_progress_falls_back_and_widgets_say_what_to_
             "except Exception as e:\n    print('WIDGET', e)\n"
             "try:\n    import mpu_toolkit.widgets\n"
             "except ImportError as e:\n    print('IMPORT', e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = output_of_python(code)
     assert "WIDGET progress='widget' needs the notebook widgets: pip install " in out
     assert "IMPORT mpu_toolkit.widgets needs ipywidgets: pip install 'mpu_toolkit[notebook]'" in out
