@@ -15,6 +15,7 @@ from .. import inventory as uploads
 from .._plan.sizing import counted, format_size
 from ..errors import ConfigurationError, MPUError
 from ..fs import MPUFileSystem, filesystem
+from ..inventory.accounting import parse_price
 from ..inventory.lifecycle import RULE_ID
 from ..inventory.safe_abort import parse_age
 from .parser import Adder
@@ -50,6 +51,9 @@ def register(add: Adder) -> None:
                      help="one row per bucket (default), top-level prefix, or age band")
     cmd.add_argument("--objects", action="store_true",
                      help="also sum completed objects for each bucket's share (a full scan)")
+    cmd.add_argument("--price", metavar="PRICE",
+                     help="your storage price per GiB-month (e.g. 0.023): adds monthly_cost "
+                          "(none is built in; see the provider's pricing page)")
 
     cmd = add("abort", "abort incomplete uploads safely (skips young ones)", cmd_abort)
     cmd.add_argument("urls", nargs="+", metavar="URL",
@@ -149,7 +153,9 @@ def cmd_parts(args: argparse.Namespace) -> int:
 
 
 def cmd_du(args: argparse.Namespace) -> int:
-    frame = uploads.usage(args.urls or None, by=args.by, objects=args.objects, fs=_fs(args))
+    price = parse_price(args.price, "--price")  # refused before any request
+    frame = uploads.usage(args.urls or None, by=args.by, objects=args.objects, price=price,
+                          fs=_fs(args))
     _emit(args, frame, "no incomplete uploads")
     return EXIT_OK
 

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from ..inventory.accounting import format_cost
 from ..inventory.safe_abort import format_age
 from .._plan.sizing import format_size
 
@@ -62,6 +63,8 @@ def _cell(column: str, value: Any) -> str:
         return format_size(int(value))
     if column == "share":
         return f"{value:.1%}"
+    if column == "monthly_cost":
+        return format_cost(float(value))
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, pd.Timedelta):

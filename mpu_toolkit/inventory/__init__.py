@@ -3,6 +3,7 @@
 >>> from mpu_toolkit import uploads                                    # doctest: +SKIP
 >>> df = uploads.list("mpu://bucket/prefix", storage_options=so)       # one row per upload
 >>> uploads.usage(storage_options=so)                                  # totals per bucket
+>>> uploads.usage(storage_options=so, price=0.023)                     # + monthly_cost
 >>> uploads.abort(df[df.age > "7d"], storage_options=so)               # outcome per upload
 
 URLs are ``mpu://bucket/prefix`` (or ``s3://``); no URL means every bucket the credentials
@@ -73,12 +74,16 @@ def parts(url: str, upload_id: str, storage_options: Mapping[str, Any] | None = 
 
 def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *,
           by: accounting.GroupBy = "bucket", objects: bool = False, prefix_depth: int = 1,
-          uploads: pd.DataFrame | None = None, fs: MPUFileSystem | None = None) -> pd.DataFrame:
+          price: accounting.Price | None = None, uploads: pd.DataFrame | None = None,
+          fs: MPUFileSystem | None = None) -> pd.DataFrame:
     """Storage held by incomplete uploads per bucket, top-level prefix or age band.
 
     ``objects=True`` also sums the completed objects (a full listing: it costs a scan) and
-    adds ``object_bytes`` and ``share``. Pass ``uploads=`` to reuse a frame from :func:`list`.
+    adds ``object_bytes`` and ``share``. ``price`` (per GiB-month, your provider's: none is
+    built in) adds ``monthly_cost`` next to ``bytes``. Pass ``uploads=`` to reuse a frame
+    from :func:`list`.
     """
+    rate = accounting.parse_price(price)  # a bad price is refused before any request
     fs = filesystem(storage_options, fs)
     frame = uploads if uploads is not None else list_uploads(urls, fs=fs)
     object_bytes = None
@@ -86,7 +91,8 @@ def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *
         buckets = builtins.list(frame["bucket"].astype(str).unique())
         object_bytes = _run(fs, lambda client: accounting.object_bytes(
             client, buckets, prefix_depth if by == "prefix" else 0))
-    return accounting.summarize(frame, by, prefix_depth=prefix_depth, object_bytes=object_bytes)
+    return accounting.summarize(frame, by, prefix_depth=prefix_depth, object_bytes=object_bytes,
+                                price=rate)
 
 
 def _rows_of(target: Any, fs: MPUFileSystem, older_than: pd.Timedelta | None) -> pd.DataFrame:

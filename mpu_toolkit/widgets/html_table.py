@@ -11,11 +11,13 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from ..inventory.accounting import GIB, format_cost
 from ..inventory.safe_abort import format_age
 from .._plan.sizing import format_size
 
 __all__ = ["esc", "size_text", "age_text", "time_text", "short_id", "table_html",
-           "uploads_table", "parts_table", "result_table", "summary_html", "message_html"]
+           "uploads_table", "parts_table", "result_table", "cost_text", "summary_html",
+           "message_html"]
 
 _STYLE = ("border-collapse:collapse;font-size:12px;font-family:var(--jp-ui-font-family,"
           "sans-serif)")
@@ -118,8 +120,15 @@ def result_table(result: pd.DataFrame) -> str:
                          css="mpu-result-rows"))
 
 
-def summary_html(frame: pd.DataFrame, share: pd.DataFrame | None = None) -> str:
-    """Totals of the listing and one bar per bucket (pure HTML/CSS)."""
+def cost_text(nbytes: Any, price: float) -> str:
+    """What ``nbytes`` cost a month at ``price`` per GiB-month: ``0.12 a month``."""
+    return f"{format_cost((0 if _missing(nbytes) else int(nbytes)) / GIB * price)} a month"
+
+
+def summary_html(frame: pd.DataFrame, share: pd.DataFrame | None = None,
+                 price: float | None = None) -> str:
+    """Totals of the listing and one bar per bucket (pure HTML/CSS); with ``price`` (per
+    GiB-month) the monthly cost of the total and of each bucket."""
     if frame.empty:
         return "<div><b>No incomplete uploads.</b> Nothing is held by unfinished uploads.</div>"
     total = int(frame["bytes"].fillna(0).sum())
@@ -127,6 +136,9 @@ def summary_html(frame: pd.DataFrame, share: pd.DataFrame | None = None) -> str:
               else None)
     head = (f"<div><b>{esc(size_text(total))}</b> ({total:,} bytes) held by "
             f"<b>{len(frame):,}</b> incomplete upload{'s' if len(frame) != 1 else ''}")
+    if price is not None:
+        head += (f', costing <b class="mpu-cost">{esc(cost_text(total, price))}</b> at '
+                 f"{price:g} per GiB-month")
     if oldest is not None:
         head += (f"; oldest: {esc(time_text(oldest['initiated']))} "
                  f"({esc(age_text(oldest['age']))} old, {esc(oldest['bucket'])}/"
@@ -154,7 +166,9 @@ def summary_html(frame: pd.DataFrame, share: pd.DataFrame | None = None) -> str:
             f'<span class="mpu-bar" style="display:block;height:10px;width:{width:.1f}%;'
             'background:#d4783c"></span></span>'
             f"<span>{esc(size_text(row['bytes']))} in {int(row['uploads']):,} "
-            f"upload{'s' if int(row['uploads']) != 1 else ''}{esc(note)}</span></div>")
+            f"upload{'s' if int(row['uploads']) != 1 else ''}"
+            f"{'' if price is None else esc(', ' + cost_text(row['bytes'], price))}"
+            f"{esc(note)}</span></div>")
     return head + "".join(bars)
 
 

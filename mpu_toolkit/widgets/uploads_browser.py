@@ -17,6 +17,7 @@ import pandas as pd
 from .. import inventory as uploads
 from ..errors import MPUError
 from ..fs import MPUFileSystem, filesystem
+from ..inventory.accounting import Price, parse_price
 from ..inventory.listing import COLUMNS
 from ..inventory.safe_abort import format_age, parse_age
 from . import html_table as table
@@ -48,14 +49,16 @@ class UploadsBrowser(widgets.VBox):
     """Incomplete uploads under ``urls`` (every bucket by default) as a browsable widget.
 
     ``min_age`` protects live writers: younger uploads are skipped by the abort buttons
-    unless "force" is ticked. Tests drive the sub-widgets (``refresh_button.click()`` ...),
-    read :attr:`frame` and call :meth:`wait` to join the background work.
+    unless "force" is ticked. ``price`` per GiB-month adds monthly costs to the summary.
+    Tests drive the sub-widgets (``refresh_button.click()`` ...), read :attr:`frame` and
+    call :meth:`wait` to join the background work.
     """
 
     def __init__(self, urls: str | Sequence[str] | None = None,
                  storage_options: Mapping[str, Any] | None = None, *,
-                 fs: MPUFileSystem | None = None, page_size: int = 50,
+                 fs: MPUFileSystem | None = None, page_size: int = 50, price: Price | None = None,
                  min_age: str | pd.Timedelta | None = "1h", load: bool = True) -> None:
+        self.price = parse_price(price)  # a bad price is refused before any request
         self._fs = filesystem(storage_options, fs)
         self._urls = urls
         self.min_age = parse_age(min_age, "min_age")
@@ -109,9 +112,9 @@ class UploadsBrowser(widgets.VBox):
         self.select_all = _styled(widgets.Checkbox(value=False, description="select all filtered",
                                                    indent=False), "mpu-select-all")
         self.selection_label = _styled(widgets.HTML(), "mpu-selection")
-        self.force = _styled(widgets.Checkbox(value=False, indent=False,
-                                              description="force (also uploads younger than "
-                                              f"{self._min_age_text()})"), "mpu-force")
+        young = format_age(self.min_age or pd.Timedelta(0))
+        self.force = _styled(widgets.Checkbox(value=False, indent=False, description="force "
+                                              f"(also uploads younger than {young})"), "mpu-force")
         self.abort_button = _button("Abort selected", "mpu-abort", button_style="danger",
                                     icon="trash")
         self.older_days = _styled(widgets.IntText(value=7, description="older than (days)",
@@ -217,7 +220,7 @@ class UploadsBrowser(widgets.VBox):
             frame = self._all
             self._share = (uploads.usage(uploads=frame, objects=True, fs=self._fs)
                            if len(frame) else None)
-            self.summary.value = table.summary_html(self._all, self._share)
+            self.summary.value = table.summary_html(self._all, self._share, self.price)
             self._say("share of space computed (a scan of every object in these buckets)", "ok")
         self._start("scanning objects", work)
 
@@ -278,7 +281,7 @@ class UploadsBrowser(widgets.VBox):
         finally:
             self._syncing = False
         self._selected &= {_ref(r) for r in frame.itertuples(index=False)}
-        self.summary.value = table.summary_html(frame)
+        self.summary.value = table.summary_html(frame, price=self.price)
         self._apply(reset_page=False)
 
     # ----------------------------------------------------------------- filtering, paging
@@ -389,6 +392,3 @@ class UploadsBrowser(widgets.VBox):
             self._say(f"{int(counts.get('aborted', 0))} aborted, {failed} failed; "
                       "listing refreshed", "error" if failed else "ok")
         self._start("aborting", work)
-
-    def _min_age_text(self) -> str:
-        return "0s" if self.min_age is None else format_age(self.min_age)

@@ -216,6 +216,25 @@ def test_du_by_prefix(mpu, uploads, bucket, key):
     assert "share" not in rows[0]  # only with --objects
 
 
+def test_du_price_adds_the_monthly_cost_of_each_group(mpu, uploads, bucket, key):
+    uploads.make(f"{key}-a/1", (3 << 20, 1 << 20))  # 4 MiB
+    uploads.make(f"{key}-b/2", (1 << 20,))          # 1 MiB
+    rows = mpu.json("du", f"mpu://{bucket}/{key}-", "--by", "prefix", "--price", "0.25")
+    got = {r["prefix"]: (r["bytes"], r["monthly_cost"]) for r in rows}
+    assert got == {f"{key}-a/": (4 << 20, pytest.approx(4 / 1024 * 0.25)),
+                   f"{key}-b/": (1 << 20, pytest.approx(1 / 1024 * 0.25))}
+    assert list(rows[0]).index("monthly_cost") == list(rows[0]).index("bytes") + 1
+    [row] = mpu.json("du", f"mpu://{bucket}/{key}-", "--price", "0.25")
+    assert row["monthly_cost"] == pytest.approx(5 / 1024 * 0.25)
+    done = mpu("du", f"mpu://{bucket}/{key}-", "--by", "prefix", "--price=0.25")
+    assert done.returncode == 0, done.stderr
+    assert "monthly_cost" in done.stdout.splitlines()[0]
+    [line] = [x for x in done.stdout.splitlines() if f"{key}-a/" in x]
+    assert "4 MiB" in line and "0.00098" in line, line  # 4 MiB at 0.25 per GiB-month
+    without = mpu.json("du", f"mpu://{bucket}/{key}-")
+    assert "monthly_cost" not in without[0]
+
+
 def test_du_objects_gives_the_share_of_space(mpu, uploads, boto, bucket, key):
     uploads.make(f"{key}-a/1", (1000, 2000))  # 3000 B incomplete, 9000 B of objects
     uploads.make(f"{key}-b/2", (500,))  # 500 B incomplete, no objects
@@ -407,11 +426,14 @@ def test_lifecycle_remove_of_the_only_rule_deletes_the_configuration(mpu, boto,
     (["abort", "{url}", "--older-than", "soon", "--force", "-y"], "'soon' is not a duration"),
     (["abort", "{url}", "--min-age", "soon", "-y"], "'soon' is not a duration"),
     (["du", "{url}", "--by", "owner"], "invalid choice: 'owner'"),
+    (["du", "{url}", "--price", "-0.02"], "--price='-0.02' is negative"),
+    (["du", "{url}", "--price", "nan"], "--price='nan' is not a finite number"),
+    (["du", "{url}", "--price", "$0.02"], "--price='$0.02' is not a number"),
     (["lifecycle", "{url}", "--set-days", "0"], "at least 1"),
     (["lifecycle", "{url}", "--set-days", "3", "--remove"], "either --set-days or --remove"),
     (["abort"], "the following arguments are required: URL"),
 ], ids=["unknown-option", "uploads-older-than", "abort-older-than", "abort-min-age",
-        "du-by", "lifecycle-days", "lifecycle-set-and-remove", "abort-no-url"])
+        "du-by", "du-price-negative", "du-price-nan", "du-price-text", "lifecycle-days", "lifecycle-set-and-remove", "abort-no-url"])
 def test_bad_usage_exits_2_with_a_message_and_changes_nothing(mpu, uploads, bucket, key,
                                                               args, message):
     made = {(f"{key}/a", uploads.make(f"{key}/a", (10,)))}
@@ -420,6 +442,9 @@ def test_bad_usage_exits_2_with_a_message_and_changes_nothing(mpu, uploads, buck
     assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
     if "is not a duration" in message:
         assert "1h" in done.stderr and "7d" in done.stderr  # says what a duration looks like
+    if "--price" in message:  # one line that says what a price looks like
+        assert done.stderr.startswith("mpu: error: --price=") and done.stdout == ""
+        assert "per GiB-month" in done.stderr and len(done.stderr.splitlines()) == 1
     assert uploads.live(f"{key}/") == made
 
 

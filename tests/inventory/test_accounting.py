@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 import pytest
 
-from mpu_toolkit.inventory.accounting import AGE_BANDS, age_band, summarize, top_prefix
+from mpu_toolkit.errors import ConfigurationError
+from mpu_toolkit.inventory.accounting import (AGE_BANDS, GIB, age_band, format_cost,
+                                              parse_price, summarize, top_prefix)
 from mpu_toolkit.inventory.listing import COLUMNS
 
 
@@ -58,3 +62,57 @@ def test_top_prefix():
     keys = pd.Series(["a/b/c", "a/b", "a", ""])
     assert list(top_prefix(keys, 1)) == ["a/", "a/", "", ""]
     assert list(top_prefix(keys, 2)) == ["a/b/", "a/", "", ""]
+
+
+BIG = [("b1", "logs/a", "10min", 2, 3 * GIB), ("b1", "tmp/b", "40D", 1, GIB // 2),
+       ("b2", "x", "2h", 1, GIB // 4)]
+
+
+def test_monthly_cost_next_to_bytes_follows_each_grouping():
+    per_bucket = summarize(frame(BIG), price=0.02)
+    assert list(per_bucket.columns[:5]) == ["bucket", "uploads", "parts", "bytes",
+                                            "monthly_cost"]
+    assert str(per_bucket["monthly_cost"].dtype) == "Float64"
+    assert list(per_bucket["monthly_cost"]) == pytest.approx([3.5 * 0.02, 0.25 * 0.02])
+    per_prefix = summarize(frame(BIG), "prefix", price="0.02")
+    cost = per_prefix.set_index(["bucket", "prefix"])["monthly_cost"].to_dict()
+    assert cost == pytest.approx({("b1", "logs/"): 0.06, ("b1", "tmp/"): 0.01,
+                                  ("b2", ""): 0.005})
+    per_age = summarize(frame(BIG), "age", price=Decimal("0.02"))
+    by_band = per_age.set_index("age_band")["monthly_cost"].to_dict()
+    assert by_band == pytest.approx({"< 1 hour": 0.06, "> 30 days": 0.01,
+                                     "1 hour – 1 day": 0.005})
+    with_share = summarize(frame(BIG), price=1, object_bytes={})
+    assert list(with_share["monthly_cost"]) == pytest.approx([3.5, 0.25])
+    assert "share" in with_share
+
+
+def test_no_price_no_cost_column_and_a_free_price_costs_nothing():
+    assert "monthly_cost" not in summarize(frame(ROWS))
+    assert summarize(frame(ROWS), price=0)["monthly_cost"].eq(0).all()
+
+
+@pytest.mark.parametrize("price, problem", [
+    (-0.01, "is negative"), ("-1", "is negative"), (float("nan"), "not a finite number"),
+    (float("inf"), "not a finite number"), ("inf", "not a finite number"),
+    (Decimal("NaN"), "not a finite number"), ("0,02", "is not a number"),
+    ("$0.02", "is not a number"), ("", "is not a number"), (True, "is not a number"),
+    ([0.02], "is not a number")])
+def test_a_bad_price_is_refused_naming_the_problem_and_the_fix(price, problem):
+    with pytest.raises(ConfigurationError, match=problem) as refused:
+        summarize(frame(ROWS), price=price)
+    assert f"price={price!r}" in str(refused.value)
+    assert "price per GiB-month" in str(refused.value) and "≥ 0" in str(refused.value)
+
+
+def test_prices_are_accepted_as_numbers_or_numeric_strings():
+    assert [parse_price(p) for p in (1, 0.023, Decimal("0.023"), " 0.023 ", "2e-2")] == [
+        1.0, 0.023, 0.023, 0.023, 0.02]
+    assert parse_price(None) is None
+    with pytest.raises(ConfigurationError, match="--price='x'"):
+        parse_price("x", "--price")
+
+
+def test_format_cost():
+    assert [format_cost(c) for c in (0, 0.0042, 0.01, 1234.567, 0.000011, 0.009999)] == [
+        "0.00", "0.0042", "0.01", "1,234.57", "0.000011", "0.01"]

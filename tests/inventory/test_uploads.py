@@ -87,6 +87,35 @@ def test_usage_per_bucket_prefix_and_age_with_share_of_space(fs, boto, bucket, k
     assert by_age["uploads"].sum() == 3
 
 
+def test_usage_with_a_price_gives_the_monthly_cost_per_bucket_prefix_and_age(fs, boto,
+                                                                              bucket, key):
+    start(boto, bucket, f"{key}/x/1", [6 << 20, 2 << 20])  # 8 MiB
+    start(boto, bucket, f"{key}/y/1", [1 << 20])           # 1 MiB
+    frame = uploads.list(f"mpu://{bucket}/{key}/", fs=fs)
+    per_bucket = uploads.usage(uploads=frame, price=0.5, fs=fs)
+    assert list(per_bucket["monthly_cost"]) == pytest.approx([(9 << 20) / 2**30 * 0.5])
+    assert list(per_bucket.columns).index("monthly_cost") == (
+        list(per_bucket.columns).index("bytes") + 1)
+    per_prefix = uploads.usage(f"mpu://{bucket}/{key}/", by="prefix", prefix_depth=2,
+                               price="0.5", fs=fs).set_index("prefix")["monthly_cost"]
+    assert per_prefix.to_dict() == pytest.approx({f"{key}/x/": 8 / 1024 * 0.5,
+                                                  f"{key}/y/": 1 / 1024 * 0.5})
+    by_age = uploads.usage(uploads=frame, by="age", price=0.5, fs=fs)
+    assert by_age["monthly_cost"].sum() == pytest.approx(9 / 1024 * 0.5)
+    assert "monthly_cost" not in uploads.usage(uploads=frame, fs=fs)
+
+
+@pytest.mark.parametrize("price", [-1, float("nan"), "inf", "cheap"])
+def test_a_bad_price_is_refused_before_any_request(storage_options, proxy, price):
+    fs = MPUFileSystem(**{**storage_options, "endpoint_url": proxy.endpoint_url},
+                       skip_instance_cache=True)
+    from mpu_toolkit import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="price per GiB-month"):
+        uploads.usage(price=price, fs=fs)
+    assert proxy.seen == []
+
+
 def test_dry_run_aborts_nothing(fs, boto, bucket, key):
     upload_id = start(boto, bucket, key, [10])
     result = uploads.abort(f"mpu://{bucket}/{key}", fs=fs, dry_run=True, min_age=None)

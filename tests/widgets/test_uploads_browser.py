@@ -236,6 +236,30 @@ def test_parts_detail(open_browser, boto, bucket, key):
         assert etag.strip('"') in html
 
 
+def test_summary_shows_the_monthly_cost_at_the_given_price(open_browser, boto, bucket, key):
+    start(boto, bucket, f"{key}/a", [5 << 20, 3 << 20])
+    start(boto, bucket, f"{key}/b", [8 << 20])  # 16 MiB in all: 1/64 GiB
+    assert "costing" not in open_browser().summary.value
+    browser = open_browser(price="6.4")
+    assert browser.price == 6.4
+    expected = 'costing <b class="mpu-cost">0.10 a month</b> at 6.4 per GiB-month'
+    assert expected in browser.summary.value
+    assert "16 MiB in 2 uploads, 0.10 a month" in browser.summary.value  # the bucket's bar
+    browser.share_button.click()
+    browser.wait()
+    assert expected in browser.summary.value and "of the bucket" in browser.summary.value
+
+
+@pytest.mark.parametrize("price", [-0.5, float("inf"), "a lot"])
+def test_a_bad_price_is_refused_before_any_request(storage_options, proxy, price):
+    from mpu_toolkit import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="price per GiB-month"):
+        UploadsBrowser(None, {**storage_options, "endpoint_url": proxy.endpoint_url},
+                       price=price)
+    assert proxy.seen == []
+
+
 def test_share_of_space(open_browser, boto, key):
     own = f"mpu-test-{uuid.uuid4().hex[:10]}"
     boto.create_bucket(Bucket=own)
