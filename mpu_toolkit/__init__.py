@@ -16,8 +16,8 @@ from .api import (DownloadResult, compose, copy, download, open_writer, start_up
                   upload_file)
 from .errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                      IntegrityError, InvalidName, MPUError, NoSuchBucket, NoSuchKey,
-                     NoSuchUpload, S3Error, SourceChanged, TooManyPartsError, TransientS3Error,
-                     UploadAborted, WriterClosedError)
+                     NoSuchUpload, ObjectExists, S3Error, SourceChanged, TooManyPartsError,
+                     TransientS3Error, UploadAborted, WriterClosedError)
 from .fs import MPUFileSystem
 from .handle import UploadHandle
 from .model import ObjectInfo, ObjectRef, PartInfo, UploadInfo
@@ -67,6 +67,6 @@ __all__ = [
     "MPUError", "ConfigurationError", "TooManyPartsError", "WriterClosedError", "S3Error",
     "TransientS3Error", "NoSuchUpload", "NoSuchBucket", "NoSuchKey", "AccessDenied",
     "CredentialsError", "EndpointUnreachable", "IntegrityError", "InvalidName",
-    "SourceChanged", "UploadAborted", "SchemaMismatchError",
+    "SourceChanged", "ObjectExists", "UploadAborted", "SchemaMismatchError",
     "__version__",
 ]

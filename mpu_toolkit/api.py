@@ -32,7 +32,7 @@ from ._engine.upload import S3Upload
 from ._engine.writer import MultipartWriter
 from ._s3.client import S3Client
 from ._s3.errormap import map_error
-from .errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey
+from .errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey, ObjectExists
 from .fs import MPUFileSystem, filesystem
 from .handle import UploadHandle
 from .options import WriteOptions
@@ -128,13 +128,14 @@ class DownloadResult:
 def download(url: str, path: str | os.PathLike[str], *,
              storage_options: Mapping[str, Any] | None = None,
              part_size: int | None = None, concurrency: int | None = None,
-             progress: bool | ProgressCallback | None = None,
+             progress: bool | ProgressCallback | None = None, exclusive: bool = False,
              fs: MPUFileSystem | None = None) -> DownloadResult:
     """Download one object to ``path`` (a directory takes the object's name).
 
     The bytes go to a temporary file beside ``path``, renamed once complete and of the
     object's size: ``path`` is never left partial, also when the download is interrupted.
     ``part_size`` / ``concurrency``: ranged GETs of that size, that many at once.
+    ``exclusive``: never replace an existing ``path`` (ObjectExists, a FileExistsError).
     """
     started, filesystem_ = time.monotonic(), filesystem(storage_options, fs)
     if concurrency is not None and not 1 <= concurrency <= 64:
@@ -147,6 +148,8 @@ def download(url: str, path: str | os.PathLike[str], *,
     target = os.fspath(path)
     if os.path.isdir(target) or target.endswith(os.sep):
         target = os.path.join(target, os.path.basename(url.rstrip("/")))
+    if exclusive:
+        _refuse_existing(target)
     parent = os.path.dirname(os.path.abspath(target))
     partial = os.path.join(parent, f".{os.path.basename(target)}.{uuid.uuid4().hex[:8]}"
                                    ".mpu-download")
@@ -164,7 +167,10 @@ def download(url: str, path: str | os.PathLike[str], *,
             raise IntegrityError(f"{url}: downloaded {size:,} bytes, the object has "
                                  f"{info['size']:,}; download again")
         with _local_errors(target):
-            os.replace(partial, target)
+            if not exclusive:
+                os.replace(partial, target)
+            elif not _linked(partial, target):  # a link fails where rename would replace
+                _refuse_existing(target)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
@@ -193,6 +199,20 @@ def _local_errors(path: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise MPUError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _linked(source: str, target: str) -> bool:
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    return True
+
+
+def _refuse_existing(path: str) -> None:
+    if os.path.lexists(path):
+        raise ObjectExists(f"{path} exists and an exclusive download never replaces it: "
+                           "choose another path or delete it first")
 
 
 def _progress_callback(progress: bool | ProgressCallback | None, url: str, path: str,

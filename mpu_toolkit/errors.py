@@ -31,6 +31,7 @@ __all__ = [
     "EndpointUnreachable",
     "NotSupportedByServer",
     "SourceChanged",
+    "ObjectExists",
     "InvalidName",
     "IntegrityError",
     "UploadAborted",
@@ -163,3 +164,8 @@ class InvalidName(S3Error, ValueError):
 
 class SourceChanged(S3Error):
     """A copy's source object was replaced (or a local file changed) while it was read."""
+
+
+class ObjectExists(S3Error, FileExistsError):
+    """An exclusive write (mode ``"xb"``, ``exclusive=True``, ``--no-clobber``) found the key
+    taken: nothing was published over it, and the upload was aborted."""

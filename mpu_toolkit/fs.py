@@ -9,8 +9,8 @@ without importing mpu_toolkit.
 What changes for s3fs's own operations:
 
 * every request, reads and listings included, is retried by mpu_toolkit's policy
-  (``max_attempts``; see :mod:`mpu_toolkit._s3.retry`), with the client defaults of
-  :data:`~mpu_toolkit._s3.providers.GENERIC` (``config_kwargs`` override them);
+  (``max_attempts``; see :mod:`mpu_toolkit._s3.retry`), with the client defaults of the
+  ``provider`` preset (:mod:`mpu_toolkit._s3.providers`; the options given override them);
 * a blocking call stops its work when interrupted (Ctrl-C, Jupyter's "Interrupt kernel")
   instead of letting it run on in the background;
 * no bucket is ever created implicitly: ``makedirs`` (which fsspec, pandas and Dask call
@@ -23,32 +23,34 @@ import inspect
 import mimetypes
 import os
 from dataclasses import fields
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from fsspec.asyn import async_methods
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
-from fsspec.spec import AbstractFileSystem
 from aiobotocore.session import AioSession
 from s3fs import S3FileSystem
+from s3fs.utils import FileExpired
 
-from ._engine.blocking import run_blocking
-from ._engine.fileupload import FileUploadResult, upload_local_file
+from ._engine.blocking import make_interruptible, run_blocking
+from ._engine.fileupload import FileUploadResult, upload_bytes, upload_local_file
 from ._engine.servercopy import CopyResult, ServerCopy
+from ._engine.conditions import warn_exclusive_race
 from ._engine.upload import S3Upload
-from ._engine.writer import MultipartWriter
 from ._s3 import retry, roundtrips
 from ._s3.client import S3Client
 from ._s3.errormap import map_error, missing_bucket, missing_path
-from ._s3.providers import GENERIC
-from .errors import ConfigurationError, InvalidName, MPUError
-from .model import SCHEMES, ObjectInfo, ObjectRef
-from ._plan.sizing import S3_LIMITS
-from .options import CopyOptions, WriteOptions, closest
+from ._s3.providers import GENERIC, provider_named
+from .errors import ConfigurationError, InvalidName, MPUError, NoSuchKey
+from .model import SCHEMES, ObjectInfo, ObjectRef, PartInfo
+from ._plan.sizing import S3_LIMITS, PartLimits
+from .options import COPY_PART_SIZE, CopyOptions, WriteOptions, closest
 from .progress import ProgressEvent, make_progress
+from ._engine.writefile import MPUWriteFile
 
 __all__ = ["MPUFileSystem", "filesystem"]
 
 _WRITE_OPTION_NAMES = frozenset(f.name for f in fields(WriteOptions)) - {"size", "limits"}
+_WRITE_MODES: dict[str, dict[str, bool]] = {"wb": {}, "xb": {"exclusive": True},
+                                             "ab": {"append": True}}
 _READ_ONLY_OPEN_ARGS = ("cache_type", "fill_cache", "cache_options", "requester_pays")
 #: what s3fs takes (its own arguments, fsspec's listing cache, aiobotocore's session)
 _S3FS_OPTIONS = (frozenset(inspect.signature(S3FileSystem.__init__).parameters)
@@ -64,7 +66,7 @@ def _check_storage_options(options: Mapping[str, Any]) -> None:
     if endpoint and not str(endpoint).startswith(("http://", "https://")):
         raise ConfigurationError(f"endpoint_url {endpoint!r} needs a scheme: "
                                  f"'http://{endpoint}' (or https://, as the server serves)")
-    known = _S3FS_OPTIONS | _WRITE_OPTION_NAMES | {"block_size"}
+    known = _S3FS_OPTIONS | _WRITE_OPTION_NAMES | {"block_size", "provider", "account_id"}
     for name in options:
         if name in known:
             continue
@@ -85,21 +87,35 @@ class MPUFileSystem(S3FileSystem):
     ``config_kwargs`` ...) plus the writer options of :class:`~mpu_toolkit.WriteOptions`
     (``part_size``, ``concurrency``, ``checksum``, ``max_attempts`` ...), which become the
     defaults of every ``open(..., "wb")`` and the retry policy of every request.
+
+    ``provider`` (default ``$MPU_PROVIDER``, else generic S3) names a store's preset, e.g.
+    ``"yandex"``: it fills the endpoint, region, addressing style, checksum mode and part
+    rules that the other options leave out (``account_id`` fills R2's endpoint); the preset
+    is ``fs.provider``.
     """
 
     protocol = ("mpu", "s3", "s3a")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _check_storage_options(kwargs)
+        name = kwargs.pop("provider", None) or os.environ.get("MPU_PROVIDER")
+        self.provider = provider_named(name) if name else GENERIC
+        account_id = kwargs.pop("account_id", None)
+        kwargs = self.provider.storage_options(kwargs, account_id=account_id)
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in _WRITE_OPTION_NAMES}
+        limits = PartLimits(*self.provider.part_limits())
+        if limits != S3_LIMITS:
+            options["limits"] = limits
+        if self.provider.equal_parts:
+            options.setdefault("part_size_policy", "equal")
         block_size = kwargs.pop("block_size", None)  # fsspec's name: reads, and parts if it can
         if block_size is not None:
             kwargs.setdefault("default_block_size", block_size)
-            if S3_LIMITS.min_part <= block_size <= S3_LIMITS.max_part:
+            if limits.min_part <= block_size <= limits.max_part:
                 options.setdefault("part_size", block_size)
         self.write_options = WriteOptions.from_kwargs(**options)
-        config = GENERIC.config_kwargs(kwargs.pop("config_kwargs", None),
-                                       connections=self.write_options.concurrency + 4)
+        config = self.provider.config_kwargs(kwargs.pop("config_kwargs", None),
+                                             connections=self.write_options.concurrency + 4)
         super().__init__(*args, config_kwargs=config, **kwargs)
         self._client = S3Client(self)
 
@@ -128,6 +144,10 @@ class MPUFileSystem(S3FileSystem):
         try:
             return await call(**params)
         except Exception as exc:
+            if method == "get_object" and "IfMatch" in params and _precondition_failed(exc):
+                # s3fs's reader promises FileExpired when the object changed under it
+                raise FileExpired(f"{params['Bucket']}/{params['Key']}",
+                                  params["IfMatch"]) from exc
             raise map_error(exc, operation=client.meta.method_to_api_mapping.get(method, method),
                             bucket=str(kwargs.get("Bucket", "")), key=str(kwargs.get("Key", "")),
                             endpoint=self._client.endpoint) from exc
@@ -157,21 +177,46 @@ class MPUFileSystem(S3FileSystem):
         return ObjectRef(bucket, key, version, scheme if scheme in SCHEMES else "mpu")
 
     def open_writer(self, path: str, *, autocommit: bool = True,
-                    **options: Any) -> MultipartWriter:
-        """A streaming writer for ``path`` with these options over the filesystem's defaults."""
+                    **options: Any) -> MPUWriteFile:
+        """A streaming writer for ``path`` with these options over the filesystem's defaults.
+
+        ``exclusive=True``: fail with ObjectExists (a ``FileExistsError``) if the key is
+        taken, now or when publishing; ``append=True``: the new bytes follow the existing
+        object's (see :meth:`_open` mode ``"ab"``)."""
         ref = self.object_ref(path, write=True)
+        append = options.pop("append", False)
         opts = self.write_options.updated(**options) if options else self.write_options
+        existing = run_blocking(self.loop, self._existing(ref)) if append else None
+        if existing is not None:
+            opts = opts.updated(**_kept_attributes(existing, options))
         upload = S3Upload(self._client, self.loop, ref, opts)
+        prefix: list[PartInfo] = []
+        head = b""
+        if opts.exclusive:
+            warn_exclusive_race(self.provider)
+            run_blocking(self.loop, upload.check_key_free())
+        if existing is not None:
+            prefix, head = run_blocking(self.loop, upload.copy_prefix(
+                existing, COPY_PART_SIZE, opts.concurrency))
 
         def invalidate(_: ObjectInfo) -> None:
             self.invalidate_cache(f"{ref.bucket}/{ref.key}")
 
-        return MultipartWriter(
+        writer = MPUWriteFile(
             upload, opts.sizer(), url=ref.url, concurrency=opts.concurrency,
             max_memory=opts.memory_limit,
             keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
             size=opts.size, progress=make_progress(opts.progress, ref.url, opts.size),
-            on_commit=invalidate)
+            on_commit=invalidate, prefix=prefix, fs=self)
+        if head:
+            writer.write(head)
+        return writer
+
+    async def _existing(self, ref: ObjectRef) -> ObjectInfo | None:
+        try:
+            return await self._client.head(ref)
+        except NoSuchKey:
+            return None
 
     def open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
         """fsspec's ``open``; a writer keeps the scheme of the URL (``s3://`` given to
@@ -182,22 +227,27 @@ class MPUFileSystem(S3FileSystem):
 
     def _open(self, path: str, mode: str = "rb", block_size: Any = None,
               autocommit: bool = True, **kwargs: Any) -> Any:
+        """Reading is s3fs's. Writing streams a multipart upload: ``"wb"`` replaces the
+        object, ``"xb"`` creates it only if the key is free (else ``FileExistsError``),
+        ``"ab"`` appends: one upload whose first parts are server-side copies of the object
+        (pinned to its ETag), then the new bytes; published only whole."""
         scheme = kwargs.pop("url_scheme", None)
         if "r" in mode and "+" not in mode:
             return super()._open(path, mode, block_size=block_size, autocommit=autocommit,
                                  **kwargs)
         if scheme in SCHEMES:
             path = f"{scheme}://{path}"
-        if mode != "wb":
+        if mode not in _WRITE_MODES:
             raise ConfigurationError(
-                f"mode {mode!r} is not supported for {path!r}: S3 objects are written whole "
-                "('wb') or read ('rb'); to add to an object, write a new one")
+                f"mode {mode!r} is not supported for {path!r}: use 'rb' to read, 'wb' to "
+                "write, 'xb' to create only if absent, 'ab' to append")
         if kwargs.pop("version_id", None):
             raise ConfigurationError("version_id is for reading; a write creates a new version")
         for name in _READ_ONLY_OPEN_ARGS:
             kwargs.pop(name, None)
         if block_size is not None:
             kwargs.setdefault("part_size", block_size)
+        kwargs.update(_WRITE_MODES[mode])
         return self.open_writer(path, autocommit=autocommit, **kwargs)
 
     # -- buckets: created only when asked for -------------------------------------------------
@@ -250,15 +300,36 @@ class MPUFileSystem(S3FileSystem):
         pieces under 5 MiB that cannot be parts of their own go through this client."""
         return run_blocking(self.loop, self._compose(list(paths), path, **kwargs))
 
+    async def _pipe_file(self, path: str, data: Any, chunksize: int | None = None,
+                         max_concurrency: int | None = None, mode: str = "overwrite",
+                         **kwargs: Any) -> dict[str, Any]:
+        """Store ``data`` (bytes) at ``path``: one verified PUT, or concurrent verified parts
+        of a multipart upload; ``mode="create"`` writes only if the key is free. Returns
+        s3fs's answer fields (``ETag``, ``VersionId``)."""
+        if mode == "create":
+            kwargs["exclusive"] = True
+        view = memoryview(data).cast("B")
+        opts = self.write_options.updated(
+            size=len(view), **({"part_size": chunksize} if chunksize else {}),
+            **({"concurrency": max_concurrency} if max_concurrency else {}), **kwargs)
+        try:
+            info = await upload_bytes(self._client, self.loop, view,
+                                      self.object_ref(path, write=True), opts)
+            return {"ETag": info.etag, "VersionId": info.version_id, "size": info.size}
+        finally:
+            self.invalidate_cache(path)
+
     # -- local files ---------------------------------------------------------------------------
     async def _put_file(self, lpath: str, rpath: str, callback: Callback = DEFAULT_CALLBACK,
                         chunksize: int | None = None, max_concurrency: int | None = None,
                         mode: str = "overwrite", **kwargs: Any) -> Any:
         """Upload a local file in concurrent, verified parts; ``resume=True`` continues
         the key's interrupted upload, sending only missing or changed parts."""
-        if os.path.isdir(lpath) or mode == "create":  # directories; If-None-Match writes
+        if os.path.isdir(lpath):
             return await super()._put_file(lpath, rpath, callback=callback, chunksize=chunksize,
                                            max_concurrency=max_concurrency, mode=mode, **kwargs)
+        if mode == "create":  # fsspec's exclusive put
+            kwargs["exclusive"] = True
         resume, upload_id = kwargs.pop("resume", False), kwargs.pop("upload_id", None)
         if chunksize:
             kwargs.setdefault("part_size", chunksize)
@@ -267,6 +338,7 @@ class MPUFileSystem(S3FileSystem):
         if not (kwargs.get("content_type") or kwargs.get("ContentType")):
             kwargs["content_type"] = mimetypes.guess_type(lpath)[0]
         if callback is not DEFAULT_CALLBACK and "progress" not in kwargs:
+            callback.set_size(os.path.getsize(lpath))
             kwargs["progress"] = _callback_progress(callback)
         result = await self._upload_file(lpath, rpath, resume=resume, upload_id=upload_id,
                                          **kwargs)
@@ -298,6 +370,18 @@ def filesystem(storage_options: Mapping[str, Any] | None = None,
     return fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
 
 
+def _precondition_failed(exc: BaseException) -> bool:
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") in ("PreconditionFailed", "412")
+
+
+def _kept_attributes(existing: ObjectInfo, given: Mapping[str, Any]) -> dict[str, Any]:
+    """An append keeps the object's metadata, content type and headers (unless given)."""
+    kept: dict[str, Any] = {"metadata": dict(existing.metadata),
+                            "content_type": existing.content_type, **existing.headers}
+    return {k: v for k, v in kept.items() if k not in given and v}
+
+
 def _callback_progress(callback: Callback) -> Any:
     """fsspec's callback protocol (``set_size`` / ``relative_update``) fed from events."""
     seen = {"bytes": 0}
@@ -311,31 +395,6 @@ def _callback_progress(callback: Callback) -> Any:
     return on_event
 
 
-def _blocking(name: str) -> Callable[..., Any]:
-    """The blocking form of ``_name``, stopped by an interrupt (see ``run_blocking``)."""
-    def method(self: MPUFileSystem, *args: Any, **kwargs: Any) -> Any:
-        return run_blocking(self.loop, getattr(self, f"_{name}")(*args, **kwargs))
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = getattr(getattr(MPUFileSystem, name, None), "__doc__", None)
-    return method
-
-
-def _is_fsspec_sync(function: Any) -> bool:
-    """fsspec's own blocking form of a coroutine method: the default one (mirrored at
-    instantiation) or one made with ``sync_wrapper`` (s3fs's ``mkdir``, ``makedirs`` ...)."""
-    if not inspect.isfunction(function):
-        return False
-    return (function is getattr(AbstractFileSystem, function.__name__, None)
-            or inspect.iscoroutinefunction(getattr(function, "__wrapped__", None)))
-
-
 # fsspec's blocking wrappers let a KeyboardInterrupt reach the caller while the coroutine runs
 # on (and may publish an object later); every one of them is replaced by an interruptible one.
-for _async_name in sorted(set(async_methods) | {n for n in dir(MPUFileSystem)
-                                                if n.startswith("_") and not n.startswith("__")}):
-    _name = _async_name[1:]
-    if (inspect.iscoroutinefunction(getattr(MPUFileSystem, _async_name, None))
-            and _name not in MPUFileSystem.__dict__
-            and _is_fsspec_sync(getattr(MPUFileSystem, _name, None))):
-        setattr(MPUFileSystem, _name, _blocking(_name))
+make_interruptible(MPUFileSystem)

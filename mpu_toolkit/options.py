@@ -46,6 +46,9 @@ class WriteOptions:
     * ``keep_parts_on_error`` — on failure leave the incomplete upload for resuming instead
       of aborting it (its id is logged and kept on the writer and the error).
     * ``verify`` — HEAD the object after Complete and check its size and multipart ETag.
+    * ``exclusive`` — create only: if the key exists, raise ``ObjectExists`` (a
+      ``FileExistsError``) and abort; never publish over it (``If-None-Match: *``, plus a
+      HEAD where the store ignores that condition: see the provider presets).
     """
 
     part_size: int = 6 * MiB
@@ -56,6 +59,7 @@ class WriteOptions:
     checksum: ChecksumMode = ChecksumMode.MD5
     keep_parts_on_error: bool = False
     verify: bool = True
+    exclusive: bool = False
     max_attempts: int = 5
     metadata: Mapping[str, str] = field(default_factory=dict)
     content_type: str | None = None
@@ -131,8 +135,8 @@ class WriteOptions:
     @classmethod
     def from_kwargs(cls, base: "WriteOptions | None" = None, **kwargs: Any) -> "WriteOptions":
         """Options from loose keywords; S3 request parameters go to ``extra``."""
-        if "block_size" in kwargs:
-            block = kwargs.pop("block_size")
+        for name in ("block_size", "blocksize"):  # fsspec's and s3fs's names
+            block = kwargs.pop(name, None)
             if block is not None:
                 kwargs.setdefault("part_size", block)
         if kwargs.get("acl"):

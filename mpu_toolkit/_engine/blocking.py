@@ -16,10 +16,11 @@ than an object appearing after the caller has seen the interrupt.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from typing import Any, Awaitable, Coroutine, TypeVar
 
-__all__ = ["run_blocking", "settle", "add_note"]
+__all__ = ["run_blocking", "settle", "add_note", "make_interruptible"]
 
 T = TypeVar("T")
 _POLL = 0.5  # seconds between checks while waiting (a wait is interruptible anyway)
@@ -101,3 +102,34 @@ async def settle(request: Awaitable[T]) -> T:
         if not task.cancelled():
             task.exception()  # retrieved: the caller's cleanup reads the outcome elsewhere
         raise
+
+
+def make_interruptible(cls: type) -> None:
+    """Replace every fsspec blocking wrapper of ``cls``'s coroutine methods (``ls`` for
+    ``_ls`` ...) by one that :func:`run_blocking` stops on an interrupt. fsspec's own let a
+    KeyboardInterrupt reach the caller while the coroutine runs on, and may publish later."""
+    from fsspec.asyn import async_methods
+    from fsspec.spec import AbstractFileSystem
+
+    def is_fsspec_sync(function: Any) -> bool:
+        """fsspec's default blocking form (mirrored at instantiation) or one made with
+        ``sync_wrapper`` (s3fs's ``mkdir``, ``makedirs`` ...)."""
+        if not inspect.isfunction(function):
+            return False
+        return (function is getattr(AbstractFileSystem, function.__name__, None)
+                or inspect.iscoroutinefunction(getattr(function, "__wrapped__", None)))
+
+    def blocking(name: str) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return run_blocking(self.loop, getattr(self, f"_{name}")(*args, **kwargs))
+
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = getattr(getattr(cls, name, None), "__doc__", None)
+        return method
+
+    private = {n for n in dir(cls) if n.startswith("_") and not n.startswith("__")}
+    for async_name in sorted(set(async_methods) | private):
+        name = async_name[1:]
+        if (inspect.iscoroutinefunction(getattr(cls, async_name, None))
+                and name not in cls.__dict__ and is_fsspec_sync(getattr(cls, name, None))):
+            setattr(cls, name, blocking(name))

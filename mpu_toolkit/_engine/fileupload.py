@@ -28,13 +28,14 @@ from .._s3.client import S3Client
 from ..errors import ConfigurationError, SourceChanged
 from ..model import ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
+from ..progress import make_progress
 from .gather import bounded_gather
-from .transfer import PlannedTransfer
+from .transfer import PlannedTransfer, TransferProgress
 from .upload import S3Upload
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FileUploadResult", "upload_local_file"]
+__all__ = ["upload_bytes", "FileUploadResult", "upload_local_file"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,26 @@ class FileUploadResult:
     seconds: float = 0.0
 
 
+async def upload_bytes(client: S3Client, loop: asyncio.AbstractEventLoop, data: memoryview,
+                       dest: ObjectRef, options: WriteOptions) -> ObjectInfo:
+    """Store bytes held in memory (fsspec's ``pipe``): one verified PUT, or concurrent
+    verified parts; all or nothing, exclusive when ``options`` say so."""
+    upload = S3Upload(client, loop, dest, options)
+    try:
+        if options.exclusive:
+            await upload.check_key_free()
+        step = for_known_size(len(data), options.part_size, options.limits).part_size(1)
+        if len(data) <= step:
+            return await upload.put_whole(data)
+        parts = await bounded_gather(
+            [partial(upload.send_part, n, data[start:start + step])
+             for n, start in enumerate(range(0, len(data), step), 1)], options.concurrency)
+        return await upload.finish(parts)
+    except BaseException:
+        await upload.cancel()
+        raise
+
+
 async def upload_local_file(client: S3Client, loop: asyncio.AbstractEventLoop,
                             path: str | os.PathLike[str], dest: ObjectRef,
                             options: WriteOptions, *, resume: bool = False,
@@ -68,11 +89,16 @@ async def upload_local_file(client: S3Client, loop: asyncio.AbstractEventLoop,
     client = client.with_policy(options.retry_policy())
     existing = upload_id or (await _find_upload(client, dest) if resume else None)
     upload = S3Upload(client, loop, dest, options)
+    if options.exclusive:
+        await upload.check_key_free()  # before reading a byte; again when publishing
     part_size = for_known_size(size, options.part_size, options.limits).part_size(1)
     options = options.updated(concurrency=options.concurrency_for(part_size))
     if existing is None and size <= part_size:
         info = await upload.put_whole(await asyncio.to_thread(_read_all, path))
         _check_unchanged(path, before)
+        done = TransferProgress(make_progress(options.progress, dest.url, size), dest.url,
+                                size, done_bytes=size, done_parts=1)
+        done.emit("completed", etag=info.etag)
         return FileUploadResult(dest.url, info, size, None, 1, parts_sent=1, bytes_sent=size,
                                 seconds=time.monotonic() - started)
     stored = await client.list_parts(dest, existing) if existing else []

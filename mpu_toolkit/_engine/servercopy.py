@@ -31,6 +31,7 @@ from ..options import CopyOptions
 from .blocking import add_note, settle
 from .gather import bounded_gather
 from .transfer import PartJob, PlannedTransfer
+from .conditions import ensure_absent
 from .upload import S3Upload
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class ServerCopy:
             raise ConfigurationError(f"copying {dest.url} onto itself changes nothing: pass "
                                      "metadata= or content_type= to rewrite them")
         [src] = await self._head_all([source])
+        if options.write.exclusive:
+            await ensure_absent(self._client, dest)
         size = src.size or 0
         if size <= options.single_request_max(src):
             return await self._single_copy(src, dest, keep_source_attributes=True)
@@ -95,6 +98,8 @@ class ServerCopy:
             raise ConfigurationError("compose needs at least one source object")
         srcs = await self._head_all(sources)
         options = self.options
+        if options.write.exclusive:
+            await ensure_absent(self._client, dest)
         try:
             plan = plan_compose([s.size or 0 for s in srcs], options.part_size,
                                 options.write.limits)
@@ -186,6 +191,8 @@ class ServerCopy:
         attempts, copied = Attempts(), asyncio.Event()
 
         async def copy_request() -> None:
+            if self.options.write.exclusive:  # CopyObject carries no If-None-Match here
+                await ensure_absent(self._client, dest)
             await self._client.copy_object(dest, src.ref, if_match=src.etag or None,
                                            replace=replace_with, attempts=attempts,
                                            storage_class=self.options.write.storage_class)

@@ -14,16 +14,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future
-from typing import Any, Coroutine, Sequence, TypeVar
+from functools import partial
+from dataclasses import replace
+from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
+from .._plan.copyplan import copy_ranges
 from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
                                multipart_etag)
 from .._s3.client import S3Client
 from .._s3.retry import Attempts
-from ..errors import IntegrityError, TransientS3Error
+from ..errors import ConfigurationError, IntegrityError, TransientS3Error
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
 from .blocking import add_note, run_blocking, settle
+from .conditions import ensure_absent, ensure_unchanged
+from .gather import bounded_gather
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +56,8 @@ class S3Upload:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._md5s: dict[int, bytes] = {}
         self.published: ObjectInfo | None = None  #: set once the object exists
+        self._appended_to: ObjectInfo | None = None  #: the object an append copied
+        self._sealed = False  #: a request carrying the attributes is on its way
 
     @property
     def url(self) -> str:
@@ -68,8 +75,23 @@ class S3Upload:
         self._upload_id = upload_id
         self._md5s.update(known_md5s or {})
 
+    def set_metadata(self, metadata: Mapping[str, str | None]) -> None:
+        """Change the user metadata the object will get (``None`` drops a key): possible
+        until CreateMultipartUpload (or the single PUT) is sent, which carries it."""
+        if self._sealed or self._upload_id is not None:
+            raise ConfigurationError(
+                f"{self.url}: metadata can no longer change: the upload started with the "
+                "first part (CreateMultipartUpload carries the metadata); pass metadata= when "
+                "opening, or call setxattr before writing a whole part")
+        merged = {**self._attributes.metadata, **metadata}
+        self._attributes = replace(self._attributes, metadata={
+            k: str(v) for k, v in merged.items() if v is not None})
+
     # -- the sink interface (called from the producer's thread) ----------------------------
     def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
+        self._sealed = True  # the attributes travel with the CreateMultipartUpload it starts
+        if self._upload_id is None:  # once a part is handed over the upload exists (and is
+            self._run(self._ensure_started())  # listed); a denied write fails at write()
         return asyncio.run_coroutine_threadsafe(self._tracked(self.send_part(number, data)),
                                                 self._loop)
 
@@ -77,6 +99,7 @@ class S3Upload:
         return self._run(self.finish(list(parts)))
 
     def put_object(self, data: bytearray) -> ObjectInfo:
+        self._sealed = True
         return self._run(self.put_whole(data))
 
     def abort(self, keep_parts: bool = False) -> str:
@@ -172,13 +195,51 @@ class S3Upload:
         digest = await self._digest(data)
         return await self._settled(self._put(data, digest))
 
+    async def check_key_free(self) -> None:
+        """Exclusive mode: raise ObjectExists if the key is taken now (a HEAD). Done at open
+        (fail before sending bytes) and, where the store may ignore ``If-None-Match``, right
+        before publishing; a writer publishing in between still wins that race there."""
+        await ensure_absent(self._client, self.ref)
+
+    async def _before_publish(self, honoured: bool | None) -> bool:
+        """Checks before Complete/PUT; returns whether to send ``If-None-Match: *``.
+
+        Exclusive: HEAD first unless the store honours the condition. Append: the object
+        appended to must still be the one copied (its ETag), or nothing is published."""
+        if self._appended_to is not None:
+            await ensure_unchanged(self._client, self._appended_to)
+        if not self._options.exclusive:
+            return False
+        if honoured is not True:
+            await self.check_key_free()
+        return honoured is not False
+
+    async def copy_prefix(self, existing: ObjectInfo, part_size: int, concurrency: int
+                          ) -> tuple[list[PartInfo], bytes]:
+        """Append: the existing object becomes this upload's first parts (UploadPartCopy
+        ranges pinned to its ETag, copied on the server), or, under the 5 MiB a part needs,
+        its bytes to write first. Publishing later checks it was not replaced meanwhile."""
+        self._appended_to = existing
+        size, limits = existing.size or 0, self._options.limits
+        if size < limits.min_part:
+            data = await self._client.get_range(existing.ref, 0, size - 1,
+                                                if_match=existing.etag) if size else b""
+            return [], data
+        ranges = copy_ranges(size, part_size, limits)
+        parts = await bounded_gather(
+            [partial(self.copy_part, n, existing, r) for n, r in enumerate(ranges, 1)],
+            concurrency)
+        return parts, b""
+
     async def _put(self, data: bytes | bytearray | memoryview, digest: PartDigest
                    ) -> ObjectInfo:
         attempts = Attempts()
+        exclusive = await self._before_publish(self._client.provider.if_none_match_put)
         try:
             info = await self._client.put_object(
                 self.ref, data, self._attributes, content_md5=digest.content_md5,
-                checksum_algorithm=self._mode.algorithm, attempts=attempts)
+                checksum_algorithm=self._mode.algorithm, exclusive=exclusive,
+                attempts=attempts)
         except Exception as error:
             expected = digest.md5.hex() if digest.md5 else None
             if not (attempts.lost or _answer_lost(error)) or not await self._published(
@@ -225,8 +286,11 @@ class S3Upload:
         md5s = [self._md5s.get(p.number) for p in parts]  # the multipart ETag's order
         expected = multipart_etag(md5s) if all(md5s) else None  # type: ignore[arg-type]
         attempts = Attempts()
+        exclusive = await self._before_publish(
+            self._client.provider.if_none_match_complete)
         try:
-            info = await self._client.complete(self.ref, upload_id, parts, attempts=attempts)
+            info = await self._client.complete(self.ref, upload_id, parts, exclusive=exclusive,
+                                               attempts=attempts)
         except Exception as error:
             lost = attempts.lost or _answer_lost(error)
             if not lost or not await self._published(size, expected):

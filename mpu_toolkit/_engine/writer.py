@@ -20,11 +20,11 @@ import sys
 import threading
 import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
-from ..model import ObjectInfo, ObjectRef, PartInfo
+from ..model import ObjectInfo, PartInfo
 from . import shutdown
 from .blocking import add_note
 from .buffers import BufferPool
@@ -50,7 +50,8 @@ class MultipartWriter(io.BufferedIOBase):
                  max_memory: int | None = None, keep_parts_on_error: bool = False,
                  autocommit: bool = True, size: int | None = None,
                  progress: ProgressCallback | None = None,
-                 on_commit: Callable[[ObjectInfo], None] | None = None) -> None:
+                 on_commit: Callable[[ObjectInfo], None] | None = None,
+                 prefix: Sequence[PartInfo] = ()) -> None:
         super().__init__()
         self._sink = sink
         self._sizer = sizer
@@ -64,16 +65,17 @@ class MultipartWriter(io.BufferedIOBase):
         self._on_commit = on_commit
         self.url = self.path = url
         self._clock = Clock()
-        self._next_number = 1
+        # ``prefix``: parts already in the upload (an append's copy of the object): 1..n
+        self._done: dict[int, PartInfo] = {p.number: p for p in prefix}
+        self._next_number = len(self._done) + 1
         self._buffer = bytearray()  # allocated when the part's first byte arrives
         self._fill = 0
         self._in_flight: dict[int, tuple[Future[PartInfo], bytearray]] = {}
-        self._done: dict[int, PartInfo] = {}
-        self._written = 0
+        self._written = sum(p.size for p in prefix)
         # updated by part done-callbacks on the I/O thread:
         self._counter_lock = threading.Lock()
         self._emit_lock = threading.RLock()  # one event at a time, in order, on any thread
-        self._uploaded = 0
+        self._uploaded = self._written
         self._parts_settled = 0
         self._parts_uploaded = 0
         self._state: State = "writing"
@@ -177,7 +179,7 @@ class MultipartWriter(io.BufferedIOBase):
                 with self._counter_lock:
                     self._uploaded = len(self._buffer)
             else:
-                parts = self.parts
+                parts = [self._done[n] for n in sorted(self._done)]
                 sent = sum(p.size for p in parts)
                 if sent != self._written:
                     raise IntegrityError(f"{self.url}: parts hold {sent:,} bytes but "
@@ -212,17 +214,14 @@ class MultipartWriter(io.BufferedIOBase):
         return self._sink.upload_id
 
     @property
-    def bucket(self) -> str:
-        return ObjectRef.from_url(self.url).bucket
-
-    @property
-    def key(self) -> str:
-        return ObjectRef.from_url(self.url).key
-
-    @property
     def parts(self) -> list[PartInfo]:
-        """Parts confirmed by the server (and collected by the writer), in number order."""
-        return [self._done[n] for n in sorted(self._done)]
+        """Parts handed to the upload so far, in number order; those still uploading have
+        no ETag yet (``""``)."""
+        known = dict(self._done)
+        for n, (future, buffer) in self._in_flight.items():
+            ok = future.done() and not future.cancelled() and future.exception() is None
+            known[n] = future.result() if ok else PartInfo(n, len(buffer), "")
+        return [known[n] for n in sorted(known)]
 
     @property
     def bytes_written(self) -> int:

@@ -165,18 +165,20 @@ class S3Client(ObjectRequests):
 
     # 6. complete ---------------------------------------------------------------------------
     async def complete(self, ref: ObjectRef, upload_id: str, parts: Sequence[PartInfo], *,
-                       attempts: Attempts | None = None) -> ObjectInfo:
+                       exclusive: bool = False, attempts: Attempts | None = None) -> ObjectInfo:
         """CompleteMultipartUpload with exactly ``parts`` in ascending order.
 
         Not safe to repeat blindly: after a lost answer the retry finds the upload gone
         (NoSuchUpload) although the first try completed it; ``attempts.lost`` tells the
         caller to confirm with HEAD. botocore turns AWS's "200 OK with an error body" into an
         error (retried). The returned ETag may be empty (Ceph RGW): confirm with :meth:`head`.
+        ``exclusive`` sends ``If-None-Match: *`` (ObjectExists when the key is taken; stores
+        that ignore it are named in :mod:`.providers`).
         """
         ordered = sorted(parts, key=lambda p: p.number)
         response = await self._call(
             "complete_multipart_upload", ref, UploadId=upload_id,
-            attempts=attempts,
+            attempts=attempts, **({"IfNoneMatch": "*"} if exclusive else {}),
             MultipartUpload={"Parts": [p.completion_entry() for p in ordered]})
         return ObjectInfo(ref.bucket, ref.key, str(response.get("ETag", "") or ""),
                           version_id=response.get("VersionId"))

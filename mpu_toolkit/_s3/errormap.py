@@ -13,8 +13,8 @@ import re
 
 from ..errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                       EntityTooSmall, InvalidName, InvalidPart, InvalidPartOrder, MPUError,
-                      NoSuchBucket, NoSuchKey, NoSuchUpload, NotSupportedByServer, S3Error,
-                      SourceChanged, TransientS3Error)
+                      NoSuchBucket, NoSuchKey, NoSuchUpload, NotSupportedByServer, ObjectExists,
+                      S3Error, SourceChanged, TransientS3Error)
 from ..model import location
 
 __all__ = ["map_error", "error_class", "missing_bucket"]
@@ -38,6 +38,8 @@ _ADVICE = {
     TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
     InvalidName: "bucket names are 3-63 characters of lowercase letters, digits, dots and "
     "hyphens, starting and ending with a letter or digit; keys are 1 to 1,024 bytes of UTF-8",
+    ObjectExists: "an exclusive write never replaces an object: choose another key, or "
+                  "delete the object first (or write without exclusive / --no-clobber)",
     SourceChanged: "the source was replaced while it was being read; run the operation "
     "again once the writer of the source is done",
     NotSupportedByServer: "this S3-compatible server does not implement it; use the "
@@ -81,6 +83,7 @@ _PERMISSIONS = {
     "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
 }
 
+_CONDITIONAL_WRITES = ("PutObject", "CompleteMultipartUpload")
 _CODE_CLASSES: dict[str, type[S3Error]] = {
     "NoSuchUpload": NoSuchUpload,
     "NoSuchBucket": NoSuchBucket,
@@ -120,6 +123,9 @@ def error_class(code: str, status: int | None, operation: str, message: str) -> 
     # RGW answers Complete on an aborted upload with 500 "completion already in progress".
     if operation == "CompleteMultipartUpload" and "already in progress" in message.lower():
         return NoSuchUpload
+    # A failed If-None-Match: * (the only condition mpu_toolkit puts on a write) = key taken.
+    if operation in _CONDITIONAL_WRITES and (code == "PreconditionFailed" or status == 412):
+        return ObjectExists
     # A HEAD's 404 has no body: to HeadBucket it means the bucket, not a key.
     if operation == "HeadBucket" and status == 404:
         return NoSuchBucket
@@ -210,3 +216,10 @@ def missing_path(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> S
     return NoSuchKey(f"{location(bucket, key, scheme)} does not exist at {endpoint} (no object "
                      "and no prefix of that name) — " + _ADVICE[NoSuchKey], code="NoSuchKey",
                      status=404, bucket=bucket, key=key)
+
+
+def object_exists(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> ObjectExists:
+    """The error of an exclusive write whose key is taken (found by HEAD, not by the store)."""
+    return ObjectExists(f"{location(bucket, key, scheme)} already exists at {endpoint} — "
+                        + _ADVICE[ObjectExists], code="PreconditionFailed", status=412,
+                        bucket=bucket, key=key)

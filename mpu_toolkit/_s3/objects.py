@@ -65,13 +65,15 @@ class ObjectRequests(Requester):
     # single-request objects ------------------------------------------------------------------
     async def put_object(self, ref: ObjectRef, body: bytes | bytearray | memoryview,
                          attributes: ObjectAttributes, *, content_md5: str | None = None,
-                         checksum_algorithm: str | None = None,
+                         checksum_algorithm: str | None = None, exclusive: bool = False,
                          attempts: Attempts | None = None) -> ObjectInfo:
         """PutObject: an object smaller than one part in one request. Safe to repeat (the
-        same bytes again); ``content_md5`` is checked as in :meth:`upload_part`."""
+        same bytes again); ``content_md5`` is checked as in :meth:`upload_part`.
+        ``exclusive`` sends ``If-None-Match: *``: an existing key fails with ObjectExists."""
         response = await self._call(
             "put_object", ref, attempts=attempts, Body=PartBody(body),
             ContentLength=len(body), **attributes.request_args(),
+            **({"IfNoneMatch": "*"} if exclusive else {}),
             **checksum_args(content_md5, checksum_algorithm))
         etag = str(response.get("ETag", "") or "")
         check_answer(etag, content_md5, ref.url)

@@ -17,6 +17,7 @@ from .._plan.integrity import etag_problem
 from ..errors import IntegrityError
 from ..model import ObjectRef, location
 from .errormap import map_error
+from .providers import GENERIC, Provider
 from .retry import Attempts, RetryPolicy, scope
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ class Requester:
 
     def with_policy(self: _R, policy: RetryPolicy) -> _R:
         return type(self)(self._fs, policy)
+
+    @property
+    def provider(self) -> Provider:
+        """What the store is known to honour (the filesystem's ``provider=``)."""
+        return getattr(self._fs, "provider", None) or GENERIC
 
     @property
     def endpoint(self) -> str:

@@ -80,8 +80,9 @@ def register(add: Adder) -> None:
 
 
 def storage_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Endpoint, profile, region, retries and timeouts from flags; credentials come the AWS
-    way (environment variables, shared credentials/config files, profiles), never printed."""
+    """Endpoint, profile, region, provider, retries and timeouts from flags; credentials come
+    the AWS way (environment variables, shared credentials/config files, profiles), never
+    printed."""
     options: dict[str, Any] = {}
     if args.endpoint_url:
         options["endpoint_url"] = args.endpoint_url
@@ -89,6 +90,8 @@ def storage_options(args: argparse.Namespace) -> dict[str, Any]:
         options["profile"] = args.profile
     if args.region:
         options["client_kwargs"] = {"region_name": args.region}
+    if args.provider:
+        options["provider"] = args.provider
     if args.max_attempts is not None:
         options["max_attempts"] = args.max_attempts
     timeouts = {"read_timeout": args.cli_read_timeout,

@@ -2,9 +2,9 @@
 
 Streams bytes of unknown length and a DataFrame through ``mpu://``, reads them back, shows that
 a failing producer leaves nothing behind, and reports what it did. By default on an embedded
-S3 server (moto on 127.0.0.1, started and stopped here). With ``--endpoint-url`` on your store:
-in a unique prefix of ``--bucket`` (or in a bucket it creates and then removes), and
-everything it wrote is deleted at the end.
+S3 server (moto on 127.0.0.1, started and stopped here). With ``--endpoint-url`` or
+``--provider`` on your store: in a unique prefix of ``--bucket`` (or in a bucket it creates and
+then removes), and everything it wrote is deleted at the end.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def register(add: Adder) -> None:
               cmd_demo, description=(
                   "Stream bytes and a DataFrame through mpu://, read them back, and show that "
                   "a failing producer leaves nothing. By default on an embedded local S3 "
-                  "(moto on 127.0.0.1); with --endpoint-url on your store, in a unique prefix "
-                  "of --bucket or in a bucket it creates, deleting all it wrote."),
+                  "(moto on 127.0.0.1); with --endpoint-url or --provider on your store, in a "
+                  "unique prefix of --bucket or in a bucket it creates, deleting all it "
+                  "wrote."),
               endpoint_help="your S3 endpoint to run the demo on (default: an embedded local "
                             "S3, started and stopped for the demo)")
     cmd.add_argument("--size", default="64MiB", help="bytes to stream (default 64MiB)")
@@ -51,11 +52,12 @@ def register(add: Adder) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    if args.bucket and not args.endpoint_url:
-        raise ConfigurationError("--bucket is for --endpoint-url: the embedded server has its "
-                                 f"own bucket ({EMBEDDED_BUCKET})")
+    own_store = args.endpoint_url or args.provider
+    if args.bucket and not own_store:
+        raise ConfigurationError("--bucket is for --endpoint-url or --provider: the embedded "
+                                 f"server has its own bucket ({EMBEDDED_BUCKET})")
     report = run_demo(size=parse_size(args.size, "--size"),
-                      storage_options=storage_options(args) if args.endpoint_url else None,
+                      storage_options=storage_options(args) if own_store else None,
                       bucket=args.bucket, out=sys.stderr if args.json else sys.stdout,
                       progress=not args.json and sys.stderr.isatty())
     if args.json:
@@ -94,7 +96,7 @@ def _place(storage_options: dict[str, Any] | None, bucket: str | None,
         raise ConfigurationError(f"--bucket {bucket}: no such bucket at {fs.endpoint_url} — "
                                  "create it, or leave --bucket out for a temporary one")
     place = f"{bucket}/mpu-demo-{token}" if not created else str(bucket)
-    say(f"endpoint: {storage_options['endpoint_url']}; writing in mpu://{place}/ "
+    say(f"endpoint: {fs.endpoint_url or 'botocore default'}; writing in mpu://{place}/ "
         "(deleted at the end)")
     try:
         yield storage_options, fs, place

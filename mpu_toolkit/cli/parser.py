@@ -1,10 +1,10 @@
 """The ``mpu`` command line: subcommands, their arguments and the global options.
 
-Global options (``--endpoint-url``, ``--profile``, ``--region``, ``--max-attempts``, the
-timeouts, ``--json``, ``-v``) are accepted before or after the subcommand, as aws-cli, mc and
-rclone users type them. Credentials come the AWS way (environment variables, shared files,
-profiles) and are never arguments; ``AWS_ENDPOINT_URL`` is the endpoint when no flag gives
-one.
+Global options (``--endpoint-url``, ``--profile``, ``--region``, ``--provider``,
+``--max-attempts``, the timeouts, ``--json``, ``-v``) are accepted before or after the
+subcommand, as aws-cli, mc and rclone users type them. Credentials come the AWS way
+(environment variables, shared files, profiles) and are never arguments; ``AWS_ENDPOINT_URL``
+is the endpoint when no flag (or ``--provider`` preset) gives one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 from typing import Any, Callable
 
 from .. import __version__
+from .._s3.providers import PROVIDERS
 from ..options import closest
 
 __all__ = ["build_parser", "Adder"]
@@ -37,6 +38,9 @@ def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool,
     group.add_argument("--profile", default=default(None),
                        help="AWS profile for credentials (default: $AWS_PROFILE)")
     group.add_argument("--region", default=default(None), help="region name")
+    group.add_argument("--provider", default=default(None), metavar="NAME",
+                       help="the store's preset of endpoint, region, checksums and part rules: "
+                            f"{', '.join(PROVIDERS)} (default: $MPU_PROVIDER, else generic)")
     group.add_argument("--max-attempts", type=int, default=default(None), metavar="N",
                        help="tries per request on transient errors (default 5)")
     group.add_argument("--cli-read-timeout", type=float, default=default(None),

@@ -66,6 +66,8 @@ def _object_options(cmd: argparse.ArgumentParser) -> None:
                      help="user metadata of the new object (repeatable); replaces the "
                           "source's")
     cmd.add_argument("--content-type", metavar="TYPE", help="Content-Type of the new object")
+    cmd.add_argument("--no-clobber", action="store_true",
+                     help="fail (exit 1) if the destination exists; never replace it")
 
 
 def _transfer_options(cmd: argparse.ArgumentParser) -> None:
@@ -163,7 +165,8 @@ def _download(args: argparse.Namespace) -> int:
                                  "--concurrency x --part-size")
     result = download(args.src, args.dst, fs=_fs(args), concurrency=args.concurrency,
                       part_size=parse_size(args.part_size, "--part-size") if args.part_size
-                      else None, progress=sys.stderr.isatty() and not args.no_progress)
+                      else None, progress=sys.stderr.isatty() and not args.no_progress,
+                      exclusive=args.no_clobber)
     _report(args, f"downloaded {args.src} → {result.path}: {format_size(result.size)}, "
                   f"{result.seconds:.1f} s", dataclasses.asdict(result))
     return EXIT_OK
@@ -195,6 +198,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     metadata = parse_metadata(args.metadata)
     if metadata is not None:
         options["metadata"] = metadata
+    if getattr(args, "no_clobber", False):
+        options["exclusive"] = True
     if args.content_type:
         options["content_type"] = args.content_type
     if args.part_size:

@@ -251,3 +251,31 @@ def test_the_secret_is_never_printed_even_with_debug_logging(mpu, boto, bucket, 
     assert (tmp_path / "c.bin").stat().st_size == 12 * MiB
     assert json.loads(mpu("cp", f"s3://{bucket}/{key}/c", f"s3://{bucket}/{key}/d",
                           "--json").stdout)["size"] == 12 * MiB
+
+
+# --- --no-clobber: never replace the destination ------------------------------------------------
+
+@pytest.mark.parametrize("size", [100, 7 * MiB], ids=["put", "multipart"])
+def test_no_clobber_refuses_an_existing_destination_in_every_direction(mpu, boto, bucket, key,
+                                                                       tmp_path, size):
+    kept = put(boto, bucket, f"{key}/taken", 10)
+    src = put(boto, bucket, f"{key}/src", size)
+    path, _ = local_file(tmp_path, "local.bin", size)
+    taken = f"mpu://{bucket}/{key}/taken"
+    for argv in (["put", path, taken], ["cp", path, taken],
+                 ["cp", f"mpu://{bucket}/{key}/src", taken],
+                 ["compose", f"mpu://{bucket}/{key}/src", f"mpu://{bucket}/{key}/src", taken]):
+        done = mpu(*argv, "--no-clobber")
+        assert done.returncode == 1, (argv, done.stderr)
+        assert "already exists" in done.stderr and len(done.stderr.splitlines()) == 1, argv
+    assert body(boto, bucket, f"{key}/taken") == kept
+    assert incomplete_uploads(boto, bucket, f"{key}/taken") == []
+    done = mpu("cp", f"mpu://{bucket}/{key}/src", f"mpu://{bucket}/{key}/new", "--no-clobber")
+    assert done.returncode == 0, done.stderr
+    assert body(boto, bucket, f"{key}/new") == src
+    existing = tmp_path / "existing.bin"
+    existing.write_bytes(b"mine")
+    done = mpu("cp", f"mpu://{bucket}/{key}/src", str(existing), "--no-clobber")
+    assert done.returncode == 1 and "exists" in done.stderr, done.stderr
+    assert existing.read_bytes() == b"mine"
+    assert sorted(os.listdir(tmp_path)) == ["existing.bin", "local.bin"]  # no partial left
