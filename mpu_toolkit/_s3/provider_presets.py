@@ -209,6 +209,8 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
                 "in 2010",
                 "checksums are echoed, never validated",
                 "If-Match on CompleteMultipartUpload is ignored",
+                "If-None-Match on CompleteMultipartUpload is checked, but not atomically: two "
+                "Completes in the same instant can both pass",
                 "lifecycle rules are stored, never applied"),
         sources=("measured here with moto 5.2.5",),
     ),
