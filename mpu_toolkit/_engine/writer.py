@@ -155,7 +155,7 @@ class MultipartWriter(io.BufferedIOBase):
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is not None:
             self._fail(exc, raise_error=False)
-        else:
+        elif self._state == "writing":  # a close() inside the block may have ended it
             self._close_cleanly()
 
     def __del__(self) -> None:

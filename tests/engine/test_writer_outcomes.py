@@ -73,6 +73,19 @@ def test_failed_completion_aborts(where: str) -> None:
     assert w.state == "failed" and w.result is None
 
 
+@pytest.mark.parametrize("where", ["complete", "put"])
+def test_a_failed_close_inside_with_is_not_retried_on_exit(where: str) -> None:
+    """``close()`` failed (e.g. the key was taken, exclusive mode); leaving the ``with``
+    block afterwards must not send Complete / the PUT a second time."""
+    sink = FakeSink(**{f"{where}_error": TransientS3Error("refused")})
+    with make_writer(sink) as w:
+        w.write(b"q" * (25 if where == "complete" else 5))
+        with pytest.raises(TransientS3Error):
+            w.close()
+    assert sink.names().count("complete" if where == "complete" else "put_object") == 1
+    assert w.state == "failed" and sink.aborts == [False]
+
+
 def test_abort_failure_does_not_hide_the_first_error() -> None:
     boom = TransientS3Error("part 1")
     sink = FakeSink(fail={1: boom}, abort_error=RuntimeError("abort failed too"))
