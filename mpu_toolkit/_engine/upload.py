@@ -226,9 +226,13 @@ class S3Upload:
                                                 if_match=existing.etag) if size else b""
             return [], data
         ranges = copy_ranges(size, part_size, limits)
-        parts = await bounded_gather(
-            [partial(self.copy_part, n, existing, r) for n, r in enumerate(ranges, 1)],
-            concurrency)
+        try:
+            parts = await bounded_gather(
+                [partial(self.copy_part, n, existing, r) for n, r in enumerate(ranges, 1)],
+                concurrency)
+        except BaseException as error:  # e.g. replaced meanwhile: no upload is left behind
+            add_note(error, await self.cancel())
+            raise
         return parts, b""
 
     async def _put(self, data: bytes | bytearray | memoryview, digest: PartDigest

@@ -208,7 +208,8 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
                 "ListMultipartUploads ignores its paging and Delimiter; every upload started "
                 "in 2010",
                 "checksums are echoed, never validated",
-                "If-Match on CompleteMultipartUpload is ignored",
+                "If-Match on CompleteMultipartUpload is ignored, and so is "
+                "x-amz-copy-source-if-match on UploadPartCopy",
                 "If-None-Match on CompleteMultipartUpload is checked, but not atomically: two "
                 "Completes in the same instant can both pass",
                 "lifecycle rules are stored, never applied"),
