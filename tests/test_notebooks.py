@@ -107,7 +107,8 @@ def test_find_cost_abort_incomplete_uploads(this_python_kernel: str) -> None:
     text = _all_text(nb)
     # 16 MiB → 3 parts of 5 MiB kept, 11 MiB → 2, 6 MiB → 1 (the unsent tail is never uploaded)
     assert f"incomplete uploads: 3, parts: 6, bytes: {6 * 5 * 1024 * 1024:,}" in text
-    assert "usd_per_month" in "".join(
+    assert re.search(r"held: 31,457,280 bytes, 0\.000674 USD a month", text), text
+    assert "monthly_cost" in "".join(
         o.get("data", {}).get("text/plain", "") for c in nb.cells if c.cell_type == "code"
         for o in c.outputs)
     assert "incomplete uploads left: 0" in text
@@ -126,6 +127,10 @@ def test_copy_compose_resume(this_python_kernel: str) -> None:
     kept = re.search(r"kept (\d+) parts, sent (\d+), replaced \[\]", text)
     assert kept and int(kept.group(1)) >= 5 and sum(map(int, kept.groups())) == 12, text
     assert "object matches the local file: True" in text
+    assert "appended: 25,165,839 bytes, parts [(1, 25165824), (2, 15)]" in text
+    assert "after the append, metadata: {'source': 'sensor-7'}" in text
+    assert "run 1: wrote the report" in text and "run 2: ObjectExists" in text
+    assert "b'run,1\\n'" in text
     assert "incomplete uploads left: 0" in text and "stopped" in text
     statuses = _progress_statuses(nb)
     assert any("completed — ETag" in s for s in statuses), statuses
