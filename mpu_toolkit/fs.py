@@ -39,7 +39,7 @@ from ._s3 import retry, roundtrips
 from ._s3.client import S3Client
 from ._s3.errormap import map_error, missing_bucket, missing_path
 from ._s3.providers import GENERIC, provider_named
-from .errors import ConfigurationError, InvalidName, MPUError, NoSuchKey
+from .errors import ConfigurationError, InvalidName, MPUError
 from .model import SCHEMES, ObjectInfo, ObjectRef, PartInfo
 from ._plan.sizing import S3_LIMITS, PartLimits
 from .options import COPY_PART_SIZE, CopyOptions, WriteOptions, closest
@@ -186,7 +186,8 @@ class MPUFileSystem(S3FileSystem):
         ref = self.object_ref(path, write=True)
         append = options.pop("append", False)
         opts = self.write_options.updated(**options) if options else self.write_options
-        existing = run_blocking(self.loop, self._existing(ref)) if append else None
+        existing = (run_blocking(self.loop, self._client.head_if_exists(ref)) if append
+                    else None)
         if existing is not None:
             opts = opts.updated(**_kept_attributes(existing, options))
         upload = S3Upload(self._client, self.loop, ref, opts)
@@ -211,12 +212,6 @@ class MPUFileSystem(S3FileSystem):
         if head:
             writer.write(head)
         return writer
-
-    async def _existing(self, ref: ObjectRef) -> ObjectInfo | None:
-        try:
-            return await self._client.head(ref)
-        except NoSuchKey:
-            return None
 
     def open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
         """fsspec's ``open``; a writer keeps the scheme of the URL (``s3://`` given to

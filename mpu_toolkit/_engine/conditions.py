@@ -14,7 +14,7 @@ import warnings
 from .._s3.client import S3Client
 from .._s3.errormap import object_exists
 from .._s3.providers import Provider
-from ..errors import NoSuchKey, SourceChanged
+from ..errors import SourceChanged
 from ..model import ObjectInfo, ObjectRef
 
 __all__ = ["ensure_absent", "ensure_unchanged", "warn_exclusive_race"]
@@ -25,11 +25,8 @@ _WARNED_RACE: set[str] = set()
 async def ensure_absent(client: S3Client, ref: ObjectRef) -> None:
     """Raise ObjectExists if ``ref`` exists now (a HEAD): an exclusive write's check where
     the request itself cannot carry ``If-None-Match`` or the store may ignore it."""
-    try:
-        await client.head(ref)
-    except NoSuchKey:
-        return
-    raise object_exists(ref.bucket, ref.key, client.endpoint, ref.scheme)
+    if await client.head_if_exists(ref) is not None:
+        raise object_exists(ref.bucket, ref.key, client.endpoint, ref.scheme)
 
 
 def warn_exclusive_race(provider: Provider) -> None:
@@ -47,10 +44,7 @@ def warn_exclusive_race(provider: Provider) -> None:
 async def ensure_unchanged(client: S3Client, expected: ObjectInfo) -> None:
     """Raise SourceChanged unless the key's current object is still ``expected`` (its
     ETag; the key, not ``expected``'s version, which a versioned bucket keeps)."""
-    try:
-        now: ObjectInfo | None = await client.head(ObjectRef(expected.bucket, expected.key))
-    except NoSuchKey:
-        now = None
+    now = await client.head_if_exists(ObjectRef(expected.bucket, expected.key))
     if now is None or now.etag != expected.etag:
         raise SourceChanged(
             f"{expected.url} was {'deleted' if now is None else 'replaced'} while bytes were "

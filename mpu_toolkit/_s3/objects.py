@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Mapping, Sequence
 
-from ..errors import IntegrityError, S3Error
+from ..errors import IntegrityError, NoSuchKey, S3Error
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef
 from .errormap import map_error
 from .payload import PartBody
@@ -125,6 +125,13 @@ class ObjectRequests(Requester):
     async def delete_object(self, ref: ObjectRef) -> None:
         """DeleteObject. Safe to repeat: deleting what is gone succeeds."""
         await self._call("delete_object", ref, **version(ref))
+
+    async def head_if_exists(self, ref: ObjectRef) -> ObjectInfo | None:
+        """:meth:`head`, or None when there is no such object."""
+        try:
+            return await self.head(ref)
+        except NoSuchKey:
+            return None
 
     async def head(self, ref: ObjectRef) -> ObjectInfo:
         """HeadObject: size, ETag, user metadata and the headers a copy carries over."""
