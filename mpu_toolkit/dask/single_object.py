@@ -18,13 +18,15 @@ from typing import Any, Iterator, Mapping
 
 from .._engine.blocking import add_note
 from .._plan.assembly import Assembler, layout_piece
-from .._plan.sizing import MiB, parse_size
+from .._plan.sizing import S3_LIMITS, MiB, parse_size
+from ..errors import ConfigurationError
 from ..api import start_upload
 from ..formats.frameupload import FrameWriteResult
 from ..formats.text import Compression
 from ..handle import UploadHandle
 from ..model import PartInfo
-from .encoders import PieceEncoder, encoder_for
+from .encoders import encoder_for
+from .pieces import PieceEncoder
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +39,31 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
                      **options: Any) -> FrameWriteResult:
     """Write every partition of ``ddf``, in order, as ONE object at ``url``.
 
-    ``format``: ``"csv"`` or ``"jsonl"`` (default: from the extension, e.g. ``.csv.gz``,
-    ``.jsonl``). ``options``: ``to_csv`` / ``to_json`` keywords and writer options
-    (``metadata``, ``content_type``, ``checksum`` ...). Runs on the active
-    ``distributed.Client`` if there is one, else on Dask's default scheduler. The result is
-    byte-identical to pandas writing the concatenated frame (per-partition gzip members
-    or zstd frames aside); if any partition fails, or the call is interrupted, the upload is
-    aborted and the exception's notes say so.
+    ``format``: ``"parquet"``, ``"csv"`` or ``"jsonl"`` (default: from the extension, e.g.
+    ``.parquet``, ``.csv.gz``, ``.jsonl``). ``options``: for Parquet, ``schema``,
+    ``row_group_size`` (rows, or Arrow bytes such as ``"128MiB"``, per partition),
+    ``preserve_index`` (default: the index is a column, as Dask writes it) and
+    ``pq.ParquetWriter`` keywords, ``compression`` being the Parquet codec ("infer":
+    snappy); for text, ``to_csv`` / ``to_json`` keywords. Writer options (``metadata``,
+    ``content_type``, ``checksum`` ...) for both. Runs on the active ``distributed.Client``
+    if there is one, else on Dask's default scheduler. Text is byte-identical to pandas
+    writing the concatenated frame (per-partition gzip members or zstd frames aside);
+    Parquet is one file whose footer lists every partition's row groups. If any partition
+    fails (a :class:`~mpu_toolkit.SchemaMismatchError` names it), or the call is
+    interrupted, the upload is aborted and the exception's notes say so.
     """
     started = time.monotonic()
-    encoder, writer_options = encoder_for(url, format, compression, encoding, options)
     size = parse_size(part_size, "part_size")
-    handle = start_upload(url, storage_options=storage_options, **writer_options)
     pieces = ddf.npartitions
-    assembler = Assembler(pieces + 1, size)  # the encoder's trailer is the last piece
+    if pieces + 1 > S3_LIMITS.max_parts:  # the encoder's trailer is one more piece
+        raise ConfigurationError(
+            f"{pieces:,} partitions: one object is assembled from at most "
+            f"{S3_LIMITS.max_parts - 1:,} (S3 numbers at most {S3_LIMITS.max_parts:,} parts, "
+            "one is the closing piece); repartition to fewer, larger partitions first, e.g. "
+            "ddf.repartition(partition_size='256MiB')")
+    assembler = Assembler(pieces + 1, size)
+    encoder, writer_options = encoder_for(ddf, url, format, compression, encoding, options)
+    handle = start_upload(url, storage_options=storage_options, **writer_options)
     rows, sent, metas = 0, [], []
     try:
         tasks = [_piece_task(p, i, pieces + 1, handle, encoder, size)
@@ -85,7 +98,7 @@ def upload_piece(df: Any, index: int, pieces: int, handle: UploadHandle, encoder
     layout = layout_piece(index, pieces, len(piece.data), part_size)
     view = memoryview(piece.data)
     uploaded = handle.upload_parts([(n, view[a:b + 1]) for n, a, b in layout.parts])
-    return piece.data[:layout.kept], uploaded, piece.rows, piece.meta
+    return bytes(view[:layout.kept]), uploaded, piece.rows, piece.meta
 
 
 def _in_order(tasks: list[Any], batch: int = 16) -> Iterator[Any]:

@@ -25,10 +25,10 @@ from .frameupload import FrameUpload, FrameWriteResult, split_options
 from ..progress import ProgressCallback
 from .rowgroups import RowGroupSize, rebatch
 
-__all__ = ["write_parquet", "stream_parquet"]
+__all__ = ["write_parquet", "stream_parquet", "PARQUET_OPTIONS"]
 
 #: ``pq.ParquetWriter``'s own keywords (compression_level, use_dictionary, ...)
-_PARQUET_OPTIONS = frozenset(inspect.signature(pq.ParquetWriter.__init__).parameters) - {
+PARQUET_OPTIONS = frozenset(inspect.signature(pq.ParquetWriter.__init__).parameters) - {
     "self", "where", "schema", "filesystem", "compression", "options"}
 
 
@@ -50,7 +50,7 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
     ...). On any exception the upload is aborted and nothing is published.
     """
     parquet_options, writer_options = split_options(
-        options, _PARQUET_OPTIONS, "write_parquet",
+        options, PARQUET_OPTIONS, "write_parquet",
         named=("schema", "row_group_size", "compression", "preserve_index", "progress"))
     size = RowGroupSize.parse(row_group_size)
     writer_options.setdefault("content_type", "application/vnd.apache.parquet")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,15 +21,6 @@ from mpu_toolkit import MPUFileSystem, start_upload, to_single_object  # noqa: E
 from mpu_toolkit._plan.sizing import MiB  # noqa: E402
 
 PART = 5 * MiB
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
 
 
 def frame(rows: int, seed: int = 0) -> pd.DataFrame:
