@@ -27,6 +27,7 @@ from .s3_protocol import register_s3
 
 if TYPE_CHECKING:
     from . import inventory as uploads
+    from .dask.dataset import DatasetResult, to_dataset
     from .dask.single_object import to_single_object
     from .formats.frames import SchemaMismatchError
     from .formats.frameupload import FrameWriteResult
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 _LAZY = {"write_parquet": "formats.parquet", "stream_parquet": "formats.parquet",
          "write_csv": "formats.text", "write_jsonl": "formats.text",
          "FrameWriteResult": "formats.frameupload", "SchemaMismatchError": "formats.frames",
-         "to_single_object": "dask.single_object"}
+         "to_single_object": "dask.single_object", "to_dataset": "dask.dataset",
+         "DatasetResult": "dask.dataset"}
 
 
 def __getattr__(name: str) -> Any:
@@ -55,14 +57,14 @@ __version__ = "0.1.0"
 __all__ = [
     # writing, copying, moving
     "open_writer", "copy", "compose", "upload_file", "download", "start_upload", "register_s3",
-    "MPUFileSystem", "MultipartWriter", "UploadHandle", "to_single_object",
+    "MPUFileSystem", "MultipartWriter", "UploadHandle", "to_single_object", "to_dataset",
     "write_parquet", "stream_parquet", "write_csv", "write_jsonl",
     # incomplete uploads: mpu_toolkit.uploads.list / usage / parts / abort / lifecycle ...
     "uploads",
     # options and results
     "WriteOptions", "CopyOptions", "ChecksumMode", "ProgressEvent", "CopyResult",
-    "FileUploadResult", "DownloadResult", "FrameWriteResult", "ObjectInfo", "ObjectRef",
-    "PartInfo", "UploadInfo",
+    "FileUploadResult", "DownloadResult", "FrameWriteResult", "DatasetResult", "ObjectInfo",
+    "ObjectRef", "PartInfo", "UploadInfo",
     # errors
     "MPUError", "ConfigurationError", "TooManyPartsError", "WriterClosedError", "S3Error",
     "TransientS3Error", "NoSuchUpload", "NoSuchBucket", "NoSuchKey", "AccessDenied",

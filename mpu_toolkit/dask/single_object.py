@@ -25,6 +25,7 @@ from ..formats.frameupload import FrameWriteResult
 from ..formats.text import Compression
 from ..handle import UploadHandle
 from ..model import PartInfo
+from .cluster import distributed_client
 from .encoders import encoder_for
 from .pieces import PieceEncoder
 
@@ -104,7 +105,7 @@ def upload_piece(df: Any, index: int, pieces: int, handle: UploadHandle, encoder
 def _in_order(tasks: list[Any], batch: int = 16) -> Iterator[Any]:
     """Task results in task order, holding few at a time: futures on a distributed client
     (released as they are used; the rest cancelled on failure), else batches."""
-    client = _distributed_client()
+    client = distributed_client()
     if client is None:
         import dask
 
@@ -118,14 +119,3 @@ def _in_order(tasks: list[Any], batch: int = 16) -> Iterator[Any]:
             future.release()
     finally:
         client.cancel([f for f in futures if not f.done()])
-
-
-def _distributed_client() -> Any:
-    try:
-        from distributed import get_client
-    except ImportError:
-        return None
-    try:
-        return get_client()
-    except ValueError:  # no client is running
-        return None

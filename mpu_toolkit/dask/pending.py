@@ -1,0 +1,328 @@
+"""The task side of :func:`~mpu_toolkit.to_dataset`: a partition written as files whose
+multipart uploads are filled but not completed.
+
+Each file streams through a :class:`PartSink`: encoded bytes are buffered until a part's
+worth, then uploaded; what is left at the end is the last part, which S3 lets be smaller
+than 5 MiB (a small file is one such part). The upload starts with the first part, so an
+encoder that fails early leaves nothing. The task returns one :class:`PendingFile` per file
+(the :class:`~mpu_toolkit.UploadHandle`, its parts, rows, bytes and, for Parquet's
+``_metadata``, the footer); the client completes them all or aborts them all
+(:mod:`.job_commit`). A task that fails aborts its own uploads; one that learns the job has
+failed (:class:`StopSignal`) stops at its next part and does the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Iterator, Mapping, Protocol, Sequence, cast
+
+import pandas as pd
+import pyarrow as pa
+
+from .._engine.blocking import add_note
+from ..api import start_upload
+from ..errors import ConfigurationError, MPUError
+from ..formats.frameupload import Valve
+from ..formats.parquet import stream_parquet
+from ..formats.rowgroups import RowGroupSize
+from ..formats.text import Render, encode_chunk
+from ..handle import UploadHandle
+from ..model import PartInfo
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DatasetSpec", "FileEncoding", "ParquetEncoding", "TextEncoding", "PendingFile",
+           "PartSink", "StopSignal", "JobStopped", "TaskFailed", "write_partition",
+           "write_partition_settled", "metadata_file"]
+
+#: rows encoded at a time: Arrow copies and rendered text stay small, whatever the partition
+CHUNK_ROWS = 50_000
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  #: the directory of a null value, as Dask names it
+
+
+class JobStopped(MPUError):
+    """Another task of the job failed: this one stopped and aborted its uploads."""
+
+
+class FileEncoding(Protocol):
+    """How a frame becomes one file (picklable: it travels with every task)."""
+
+    @property
+    def extension(self) -> str:
+        """The files' name ending: ".parquet", ".csv.gz" ..."""
+        ...
+
+    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> Any:
+        """Write ``frame`` into ``file``; return what ``_metadata`` needs of it (or None)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ParquetEncoding:
+    """Parquet through :func:`~mpu_toolkit.stream_parquet`, with one schema for every file
+    (so that the files form one dataset, and their footers one ``_metadata``)."""
+
+    schema: pa.Schema | None
+    row_group_size: RowGroupSize
+    compression: str | None
+    preserve_index: bool
+    options: Mapping[str, Any]
+    footers: bool  #: collect each file's footer, for ``_metadata``
+    extension: str = ".parquet"
+
+    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> Any:
+        collected: list[Any] = []
+        options: dict[str, Any] = dict(self.options)
+        if self.footers:
+            options["metadata_collector"] = collected  # a ParquetWriter keyword
+        stream_parquet(_chunks(frame), file, schema=self.schema,
+                       row_group_size=self.row_group_size, compression=self.compression,
+                       preserve_index=self.preserve_index, **options)
+        return collected[0] if collected else None
+
+
+@dataclass(frozen=True)
+class TextEncoding:
+    """CSV or JSON Lines as pandas writes them (a CSV header in every file); compressed as
+    one gzip member or zstd frame per chunk, which concatenate into a valid file."""
+
+    render: Render
+    codec: str | None
+    encoding: str
+    extension: str
+
+    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> None:
+        for number, chunk in enumerate(_chunks(frame)):
+            file.write(encode_chunk(chunk, self.render, number == 0, self.codec, self.encoding))
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What every task needs: where the dataset goes, how files are encoded and uploaded."""
+
+    url: str                          #: scheme://bucket/prefix, without a trailing slash
+    encoding: FileEncoding
+    partition_on: tuple[str, ...]
+    part_size: int
+    storage_options: Mapping[str, Any]
+    writer_options: Mapping[str, Any]  #: start_upload options (content_type, metadata ...)
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """One file of the dataset, uploaded as parts, waiting for the client's Complete."""
+
+    handle: UploadHandle
+    parts: tuple[PartInfo, ...]
+    name: str           #: relative to the dataset: "part.3.parquet", "city=Oslo/part.3.parquet"
+    partition: int
+    rows: int
+    size: int
+    footer: Any = None  #: pyarrow FileMetaData (Parquet, when ``_metadata`` is written)
+
+
+@dataclass(frozen=True)
+class TaskFailed:
+    """A task's exception as its result: a scheduler without retries then waits for every
+    task to end before the client aborts, so no task starts an upload after the abort."""
+
+    error: BaseException
+
+
+_STOPPED: set[str] = set()  # the failed jobs this process was told of
+
+
+def _mark(job: str) -> None:
+    _STOPPED.add(job)
+
+
+def _unmark(job: str) -> None:
+    _STOPPED.discard(job)
+
+
+@dataclass(frozen=True)
+class StopSignal:
+    """Tells a job's tasks that it failed, so they stop early. Checked in the task's process
+    without a request: :meth:`set` marks the job in the client's process and, given a
+    distributed client, in every worker's (``client.run``)."""
+
+    job: str
+
+    def check(self) -> None:
+        if self.job in _STOPPED:
+            raise JobStopped(f"job {self.job}: another task failed; this one stopped")
+
+    def set(self, client: Any = None) -> None:
+        _mark(self.job)
+        if client is not None:
+            try:
+                client.run(_mark, self.job)
+            except Exception as exc:  # only an accelerator: the client waits for every task
+                log.warning("could not tell the workers that job %s failed: %s", self.job, exc)
+
+    def clear(self, client: Any = None) -> None:
+        """Forget the job (once no task of it runs), where :meth:`set` marked it."""
+        if self.job not in _STOPPED:
+            return
+        _unmark(self.job)
+        if client is not None:
+            try:
+                client.run(_unmark, self.job)
+            except Exception as exc:
+                log.debug("could not clear job %s on the workers: %s", self.job, exc)
+
+
+class PartSink:
+    """The bytes of one file, uploaded as parts of ``part_size`` as they come; the upload is
+    started with the first part. Holds at most one part's bytes."""
+
+    def __init__(self, url: str, spec: DatasetSpec, stop: StopSignal) -> None:
+        self.url = url
+        self.handle: UploadHandle | None = None
+        self.parts: list[PartInfo] = []
+        self.size = 0
+        self._spec = spec
+        self._stop = stop
+        self._buffer = bytearray()
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        size = len(view)
+        self.size += size
+        while len(view):
+            room = self._spec.part_size - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+            if len(self._buffer) == self._spec.part_size:
+                self._send()
+        return size
+
+    def finish(self) -> tuple[UploadHandle, list[PartInfo]]:
+        """Upload the rest as the last part (an empty file is one empty part)."""
+        if self._buffer or not self.parts:
+            self._send()
+        assert self.handle is not None
+        return self.handle, self.parts
+
+    def abort(self) -> str | None:
+        """Abort the upload, if it started; what happened (None if nothing was started)."""
+        self._buffer = bytearray()
+        return self.handle.abort() if self.handle is not None else None
+
+    def _send(self) -> None:
+        self._stop.check()
+        if self.handle is None:
+            self.handle = start_upload(self.url, storage_options=self._spec.storage_options,
+                                       **self._spec.writer_options)
+        self.parts += self.handle.upload_parts([(len(self.parts) + 1, self._buffer)])
+        self._buffer = bytearray()
+
+
+def write_partition(frame: pd.DataFrame, index: int, spec: DatasetSpec,
+                    stop: StopSignal) -> list[PendingFile]:
+    """On a worker: partition ``index`` as pending files (one per ``partition_on`` group).
+    On any exception every upload it started is aborted before the exception propagates."""
+    files: list[PendingFile] = []
+    try:
+        for name, group in _files_of(frame, index, spec.partition_on,
+                                     spec.encoding.extension):
+            stop.check()
+            files.append(_write_file(name, group, index, spec, stop))
+        stop.check()
+        return files
+    except BaseException as error:
+        for file in files:
+            _abort_quietly(file.handle, error)
+        raise
+
+
+def _write_file(name: str, frame: pd.DataFrame, index: int, spec: DatasetSpec,
+                stop: StopSignal) -> PendingFile:
+    sink = PartSink(f"{spec.url}/{name}", spec, stop)
+    valve = Valve(sink)
+    try:
+        footer = spec.encoding.encode(frame, cast(BinaryIO, valve))
+        handle, parts = sink.finish()
+    except BaseException as error:
+        valve.shut()  # an encoder's late footer (at garbage collection) goes nowhere
+        _abort_quietly(sink, error)
+        raise
+    return PendingFile(handle, tuple(parts), name, index, len(frame), sink.size, footer)
+
+
+def write_partition_settled(frame: pd.DataFrame, index: int, spec: DatasetSpec,
+                            stop: StopSignal) -> list[PendingFile] | TaskFailed:
+    """:func:`write_partition` for schedulers without retries: a failure is returned (see
+    :class:`TaskFailed`) and stops the job's other tasks in this process."""
+    try:
+        return write_partition(frame, index, spec, stop)
+    except Exception as error:
+        stop.set()
+        return TaskFailed(error)
+
+
+def _abort_quietly(upload: UploadHandle | PartSink, error: BaseException) -> None:
+    try:
+        note = upload.abort()
+    except Exception as exc:  # the client's sweep of the prefix is the second chance
+        log.warning("%s: aborting after %r failed: %s", upload.url, error, exc)
+        return
+    if note:
+        add_note(error, note)
+
+
+def _files_of(frame: pd.DataFrame, index: int, partition_on: Sequence[str],
+              extension: str) -> Iterator[tuple[str, pd.DataFrame]]:
+    """``(name, rows)`` of each file: ``part.{index}{ext}``, under hive directories
+    ``col=value/`` per group of ``partition_on`` (which leave the files, as in Dask)."""
+    name = f"part.{index}{extension}"
+    if not partition_on:
+        yield name, frame
+        return
+    keys = list(partition_on)
+    groups = frame.drop(columns=keys).groupby([frame[k] for k in keys], dropna=False,
+                                              observed=True, sort=True)
+    for values, group in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        directories = [_directory(k, v) for k, v in zip(keys, values, strict=True)]
+        yield "/".join([*directories, name]), group
+
+
+def _directory(column: str, value: Any) -> str:
+    text = NULL_PARTITION if pd.isna(value) else str(value)
+    if "/" in text or not text:
+        raise ConfigurationError(f"partition_on={column!r}: the value {text!r} cannot name a "
+                                 "directory; map it to another value first")
+    return f"{column}={text}"
+
+
+def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    if len(frame) == 0:
+        yield frame  # an empty file still has a schema, or a CSV header
+    for start in range(0, len(frame), CHUNK_ROWS):
+        yield frame.iloc[start:start + CHUNK_ROWS]
+
+
+def metadata_file(files: Sequence[PendingFile]) -> bytes:
+    """Parquet's ``_metadata``: every file's row groups, with paths relative to the dataset."""
+    merged = None
+    for file in sorted(files, key=lambda f: (f.partition, f.name)):
+        footer = file.footer
+        footer.set_file_path(file.name)
+        if merged is None:
+            merged = footer
+            continue
+        try:
+            merged.append_row_groups(footer)
+        except RuntimeError as exc:
+            raise ConfigurationError(f"{file.name} has another schema than the files before "
+                                     f"it ({exc}): pass schema= to give every file one schema,"
+                                     " or write_metadata_file=False") from exc
+    if merged is None:
+        raise ConfigurationError("no file was written (every partition was empty), so "
+                                 "there is no _metadata to write: pass "
+                                 "write_metadata_file=False")
+    out = pa.BufferOutputStream()
+    merged.write_metadata_file(out)
+    return cast(bytes, out.getvalue().to_pybytes())
