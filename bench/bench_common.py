@@ -42,7 +42,9 @@ def resolve_endpoint(args: argparse.Namespace) -> tuple[str, str, str, str, obje
     """(endpoint, key, secret, server name, the embedded server to stop or None)."""
     if getattr(args, "sink", None):
         sink = SinkServer(args.sink).start()
-        return sink.endpoint, "sink-key", "sink-secret", args.server_name or sink.name, sink
+        # MPU_TEST_SERVER names the RGW/moto of the environment, not this sink
+        named = args.server_name if args.server_name != os.environ.get("MPU_TEST_SERVER") else None
+        return sink.endpoint, "sink-key", "sink-secret", named or sink.name, sink
     if args.endpoint:
         if not (args.key and args.secret):
             raise SystemExit("--endpoint needs --key and --secret "

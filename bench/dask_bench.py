@@ -2,6 +2,8 @@
 
     python bench/dask_bench.py [--endpoint URL --key K --secret S] [--rows 5800000]
         [--repeats 3] [--partitions 8] [--no-gzip] [--pandas-gzip-level N] [--json out.json]
+    python bench/dask_bench.py parquet [...]   # Parquet: one object, job-committed datasets
+                                               # (bench/dask_parquet_bench.py)
 
 Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.testing.local) is
 started. The same data (mixed columns: int64 ``id``, float ``value``, a string ``category``,
@@ -384,6 +386,11 @@ def environment() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["parquet"]:
+        from dask_parquet_bench import main as parquet_main
+
+        return parquet_main(argv[1:])
     args = parse_args(argv)
     env = environment()
     server = Server.announced(args, env)

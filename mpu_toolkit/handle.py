@@ -10,6 +10,9 @@ so a retried task that sends the same numbers again is harmless.
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Coroutine, Mapping, Sequence, TypeVar
@@ -23,7 +26,7 @@ from .fs import MPUFileSystem, filesystem
 from .model import ObjectInfo, ObjectRef, PartInfo
 from .options import WriteOptions
 
-__all__ = ["UploadHandle"]
+__all__ = ["UploadHandle", "PartsInFlight"]
 
 T = TypeVar("T")
 
@@ -76,6 +79,14 @@ class UploadHandle:
                             "or aborts it (UploadHandle.abort)")
             raise
 
+    def submit_part(self, number: int, data: bytes | bytearray | memoryview
+                    ) -> "Future[PartInfo]":
+        """Start uploading part ``number`` in the background and return at once: a future of
+        its :class:`PartInfo`. ``data`` must stay unchanged until the future is done."""
+        fs, upload = self._upload()
+        upload.attach(self.upload_id)
+        return asyncio.run_coroutine_threadsafe(upload.send_part(number, data), fs.loop)
+
     def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo:
         """Complete with exactly ``parts`` and confirm the object by HEAD (size, and the
         multipart ETag where the part ETags are MD5s)."""
@@ -97,3 +108,38 @@ class UploadHandle:
         """The parts stored so far (ListParts)."""
         fs, _ = self._upload()
         return self._run(fs, S3Client(fs).list_parts(self.ref, self.upload_id))
+
+
+class PartsInFlight:
+    """Parts of one upload sent in the background, at most ``limit`` at a time, so that the
+    producer keeps encoding while they travel (object_store's ``put_part`` /
+    ``wait_for_capacity``). Memory: ``limit`` parts."""
+
+    def __init__(self, handle: UploadHandle, limit: int = 4) -> None:
+        self.handle = handle
+        self._limit = limit
+        self._running: deque[Future[PartInfo]] = deque()
+        self._done: list[PartInfo] = []
+
+    def put(self, number: int, data: bytes | bytearray | memoryview) -> None:
+        """Send part ``number``, after waiting for room (raises a failed part's error)."""
+        while len(self._running) >= self._limit:
+            self._done.append(self._running.popleft().result())
+        self._running.append(self.handle.submit_part(number, data))
+
+    def put_all(self, items: Sequence[tuple[int, bytes | bytearray | memoryview]]) -> None:
+        for number, data in items:
+            self.put(number, data)
+
+    def results(self) -> list[PartInfo]:
+        """Every part's info, in number order, once all have been sent."""
+        while self._running:
+            self._done.append(self._running.popleft().result())
+        return sorted(self._done, key=lambda p: p.number)
+
+    def cancel(self) -> None:
+        """Stop the parts still travelling, and wait until they have stopped."""
+        for future in self._running:
+            future.cancel()
+        wait(list(self._running))
+        self._running.clear()

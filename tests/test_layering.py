@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"handle"},                      # the upload that travels between processes
     {"api", "s3_protocol"},          # the blocking entry points by URL; s3:// (opt-in)
     {"formats", "inventory", "testing"},  # frames → files; incomplete uploads; local S3
-    {"dask"},                        # many workers → one object
+    {"dask"},                        # many workers → one object; job-committed datasets
     {"cli", "widgets"},              # front ends
 ]
 FACADES = {"mpu_toolkit/__init__.py", "mpu_toolkit/cli/__main__.py"}

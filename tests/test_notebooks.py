@@ -145,6 +145,12 @@ def test_dask_many_workers_one_object(this_python_kernel: str) -> None:
     assert "byte-identical to pandas writing the whole frame: True" in text
     assert "failed: bad partition" in text and "object exists: False" in text
     assert "incomplete uploads left: 0" in text
+    assert "one file: 1,200,000 rows in 24 row groups" in text  # 8 x 150,000 / 50,000
+    assert "every row once, in order: True" in text
+    assert "('Amsterdam', " in text  # DuckDB's GROUP BY through the mpu filesystem
+    assert "_SUCCESS written: True" in text and "rows read back: 1200000" in text
+    assert "objects under broken-sales/: 0" in text
+    assert text.count("incomplete uploads left: 0") == 2
     assert "-3 size 15728640" in text.replace('"', "")  # the handle's three 5 MiB parts
     assert "UploadHandle(url=" in text and "storage_options=" not in text  # no credentials
     assert "stopped" in text

@@ -72,7 +72,7 @@ def to_dataset(ddf: Any, url: str, *, format: str = "parquet",
                partition_on: str | Sequence[str] | None = None,
                storage_options: Mapping[str, Any] | None = None, overwrite: bool = False,
                write_metadata_file: bool = False, retries: int | None = None,
-               part_size: int | str = 16 * MiB, row_group_size: int | str | None = None,
+               part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
                compression: str | None = "auto", encoding: str = "utf-8",
                **options: Any) -> DatasetResult:
     """Write ``ddf`` as a dataset of files under the prefix ``url``, all or nothing.
@@ -126,7 +126,7 @@ def to_dataset(ddf: Any, url: str, *, format: str = "parquet",
 
 def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None,
          format: str = "parquet", partition_on: str | Sequence[str] | None = None,
-         part_size: int | str = 16 * MiB, row_group_size: int | str | None = None,
+         part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
          compression: str | None = "auto", encoding: str = "utf-8",
          write_metadata_file: bool = False, **options: Any) -> tuple[ObjectRef, DatasetSpec]:
     """The dataset's root and the tasks' spec; every argument is checked here, and the

@@ -27,10 +27,13 @@ from ..formats.frameupload import Valve
 from ..formats.parquet import stream_parquet
 from ..formats.rowgroups import RowGroupSize
 from ..formats.text import Render, encode_chunk
-from ..handle import UploadHandle
+from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
 
 log = logging.getLogger(__name__)
+
+#: parts of one file travelling while the encoder fills the next
+_PARTS_IN_FLIGHT = 4
 
 __all__ = ["DatasetSpec", "FileEncoding", "ParquetEncoding", "TextEncoding", "PendingFile",
            "PartSink", "StopSignal", "JobStopped", "TaskFailed", "write_partition",
@@ -174,8 +177,9 @@ class StopSignal:
 
 
 class PartSink:
-    """The bytes of one file, uploaded as parts of ``part_size`` as they come; the upload is
-    started with the first part. Holds at most one part's bytes."""
+    """The bytes of one file, uploaded as parts of ``part_size`` as they come, a few at a
+    time in the background while the encoder goes on; the upload is started with the first
+    part. Holds at most ``_PARTS_IN_FLIGHT`` parts plus the one being filled."""
 
     def __init__(self, url: str, spec: DatasetSpec, stop: StopSignal) -> None:
         self.url = url
@@ -185,6 +189,8 @@ class PartSink:
         self._spec = spec
         self._stop = stop
         self._buffer = bytearray()
+        self._sending: PartsInFlight | None = None
+        self._sent = 0
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
@@ -200,22 +206,27 @@ class PartSink:
 
     def finish(self) -> tuple[UploadHandle, list[PartInfo]]:
         """Upload the rest as the last part (an empty file is one empty part)."""
-        if self._buffer or not self.parts:
+        if self._buffer or not self._sent:
             self._send()
-        assert self.handle is not None
+        assert self.handle is not None and self._sending is not None
+        self.parts = self._sending.results()
         return self.handle, self.parts
 
     def abort(self) -> str | None:
         """Abort the upload, if it started; what happened (None if nothing was started)."""
         self._buffer = bytearray()
+        if self._sending is not None:
+            self._sending.cancel()
         return self.handle.abort() if self.handle is not None else None
 
     def _send(self) -> None:
         self._stop.check()
-        if self.handle is None:
+        if self._sending is None:
             self.handle = start_upload(self.url, storage_options=self._spec.storage_options,
                                        **self._spec.writer_options)
-        self.parts += self.handle.upload_parts([(len(self.parts) + 1, self._buffer)])
+            self._sending = PartsInFlight(self.handle, _PARTS_IN_FLIGHT)
+        self._sent += 1
+        self._sending.put(self._sent, self._buffer)  # not touched again: a new one follows
         self._buffer = bytearray()
 
 

@@ -23,7 +23,7 @@ from ..errors import ConfigurationError
 from ..api import start_upload
 from ..formats.frameupload import FrameWriteResult
 from ..formats.text import Compression
-from ..handle import UploadHandle
+from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
 from .cluster import distributed_client
 from .encoders import encoder_for
@@ -33,10 +33,14 @@ log = logging.getLogger(__name__)
 
 __all__ = ["to_single_object"]
 
+#: parts the client joins from the pieces' heads, travelling while it waits for the next
+#: piece: memory ~ this many parts (each 5 MiB .. part_size)
+_CLIENT_PARTS_IN_FLIGHT = 2
+
 
 def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None,
                      compression: Compression = "infer", encoding: str = "utf-8",
-                     format: str | None = None, part_size: int | str = 16 * MiB,
+                     format: str | None = None, part_size: int | str = 8 * MiB,
                      **options: Any) -> FrameWriteResult:
     """Write every partition of ``ddf``, in order, as ONE object at ``url``.
 
@@ -65,18 +69,21 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
     assembler = Assembler(pieces + 1, size)
     encoder, writer_options = encoder_for(ddf, url, format, compression, encoding, options)
     handle = start_upload(url, storage_options=storage_options, **writer_options)
-    rows, sent, metas = 0, [], []
+    rows, metas = 0, []
+    sending = PartsInFlight(handle, _CLIENT_PARTS_IN_FLIGHT)  # while the next piece comes
     try:
         tasks = [_piece_task(p, i, pieces + 1, handle, encoder, size)
                  for i, p in enumerate(ddf.to_delayed())]
         for index, (kept, uploaded, count, meta) in enumerate(_in_order(tasks)):
             rows += count
             metas.append(meta)
-            sent += handle.upload_parts(list(assembler.add(index, kept, uploaded)))
-        sent += handle.upload_parts(list(assembler.add(pieces, encoder.trailer(metas), [])))
-        sent += handle.upload_parts(list(assembler.finish()))
+            sending.put_all(list(assembler.add(index, kept, uploaded)))
+        sending.put_all(list(assembler.add(pieces, encoder.trailer(metas), [])))
+        sending.put_all(list(assembler.finish()))
+        sent = sending.results()
         info = handle.complete(assembler.parts + sent)
     except BaseException as error:
+        sending.cancel()
         add_note(error, handle.abort())
         raise
     parts = len(assembler.parts) + len(sent)
