@@ -143,26 +143,19 @@ def _copy_struct(buf: bytes, pos: int, edits: dict[int, _Edit]) -> tuple[bytes, 
     """The struct at ``pos``, with ``edits`` applied to their fields, and where it ends."""
     out = bytearray()
     last = 0
-    while True:
-        header, byte = pos, buf[pos]
-        pos += 1
-        if byte == _STOP:
-            out.append(_STOP)
-            return bytes(out), pos
-        kind, delta = byte & 0x0F, byte >> 4
-        if delta:
-            last += delta
-        else:
-            last, pos = _varint_signed(buf, pos)
+    while (field := _field_header(buf, pos, last)) is not None:
+        last, kind, value = field
         edit = edits.get(last)
         if edit is None:
-            end = pos if kind in (_TRUE, _FALSE) else _skip(buf, pos, kind)
-            out += buf[header:end]
+            end = _value_end(buf, value, kind)
+            out += buf[pos:end]
         else:
-            value, end = edit(buf, pos, kind)
-            out += buf[header:pos]
-            out += value
+            new, end = edit(buf, value, kind)
+            out += buf[pos:value]
+            out += new
         pos = end
+    out.append(_STOP)
+    return bytes(out), pos + 1
 
 
 def _copy_list(buf: bytes, pos: int, edits: dict[int, _Edit]) -> tuple[bytes, int]:
@@ -192,22 +185,31 @@ def _fields(buf: bytes, pos: int) -> list[_Field]:
     """The fields of the top-level struct at ``pos``."""
     fields: list[_Field] = []
     last = 0
-    while True:
-        header = pos
-        if pos >= len(buf):
-            raise FooterError("Parquet footer ends inside a Thrift struct")
-        byte = buf[pos]
-        pos += 1
-        if byte == _STOP:
-            return fields
-        kind, delta = byte & 0x0F, byte >> 4
-        if delta:
-            last += delta
-        else:
-            last, pos = _varint_signed(buf, pos)
-        end = pos if kind in (_TRUE, _FALSE) else _skip(buf, pos, kind)
-        fields.append(_Field(last, kind, header, pos, end))
+    while (field := _field_header(buf, pos, last)) is not None:
+        last, kind, value = field
+        end = _value_end(buf, value, kind)
+        fields.append(_Field(last, kind, pos, value, end))
         pos = end
+    return fields
+
+
+def _field_header(buf: bytes, pos: int, last: int) -> tuple[int, int, int] | None:
+    """(field id, type, where the value starts) of the field header at ``pos`` (``last``:
+    the previous field's id); None at the struct's stop byte."""
+    if pos >= len(buf):
+        raise FooterError("Parquet footer ends inside a Thrift struct")
+    byte = buf[pos]
+    if byte == _STOP:
+        return None
+    kind, delta = byte & 0x0F, byte >> 4
+    if delta:
+        return last + delta, kind, pos + 1
+    number, pos = _varint_signed(buf, pos + 1)
+    return number, kind, pos
+
+
+def _value_end(buf: bytes, pos: int, kind: int) -> int:
+    return pos if kind in (_TRUE, _FALSE) else _skip(buf, pos, kind)
 
 
 def _field_bytes(buf: bytes, fields: list[_Field], field_id: int) -> bytes:
@@ -242,18 +244,11 @@ def _skip(buf: bytes, pos: int, kind: int) -> int:
 
 
 def _skip_struct(buf: bytes, pos: int) -> int:
-    while True:
-        if pos >= len(buf):
-            raise FooterError("Parquet footer ends inside a Thrift struct")
-        byte = buf[pos]
-        pos += 1
-        if byte == _STOP:
-            return pos
-        if not byte >> 4:
-            pos = _varint(buf, pos)[1]
-        kind = byte & 0x0F
-        if kind not in (_TRUE, _FALSE):
-            pos = _skip(buf, pos, kind)
+    last = 0
+    while (field := _field_header(buf, pos, last)) is not None:
+        last, kind, value = field
+        pos = _value_end(buf, value, kind)
+    return pos + 1
 
 
 def _collection_header(buf: bytes, pos: int) -> tuple[int, int, int]:

@@ -1,0 +1,55 @@
+"""UploadHandle's background parts (submit_part) and PartsInFlight, against the real server."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from helpers import incomplete_uploads
+
+from mpu_toolkit import start_upload
+from mpu_toolkit._plan.sizing import MiB
+from mpu_toolkit.errors import MPUError
+from mpu_toolkit.handle import PartsInFlight
+
+PART = 5 * MiB
+
+
+def block(number: int) -> bytes:
+    return np.random.default_rng(number).bytes(PART)
+
+
+def test_parts_in_flight_sends_in_the_background_and_completes(storage_options, boto, bucket,
+                                                              key):
+    handle = start_upload(f"mpu://{bucket}/{key}", storage_options=storage_options)
+    sending = PartsInFlight(handle, limit=2)
+    for number in (3, 1, 2, 4):
+        sending.put(number, block(number))
+        assert len(sending._running) <= 2  # waits for room: at most `limit` travel
+    parts = sending.results()
+    assert [p.number for p in parts] == [1, 2, 3, 4]
+    handle.complete(parts)
+    body = boto.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert body == b"".join(block(n) for n in (1, 2, 3, 4))
+
+
+def test_submit_part_returns_at_once_with_a_future(storage_options, bucket, key):
+    handle = start_upload(f"mpu://{bucket}/{key}", storage_options=storage_options)
+    future = handle.submit_part(1, block(1))
+    assert future.result(timeout=60).number == 1
+    assert threading.current_thread() is threading.main_thread()
+    handle.abort()
+
+
+def test_a_failed_part_is_raised_and_cancel_then_abort_leaves_nothing(storage_options, boto,
+                                                                     bucket, key):
+    handle = start_upload(f"mpu://{bucket}/{key}", storage_options=storage_options)
+    sending = PartsInFlight(handle, limit=4)
+    sending.put(1, block(1))
+    sending.put(10_001, b"x")  # refused: part numbers go to 10,000
+    with pytest.raises((MPUError, ValueError)):
+        sending.results()
+    sending.cancel()
+    handle.abort()
+    assert incomplete_uploads(boto, bucket, key) == []
