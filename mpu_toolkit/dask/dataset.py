@@ -167,8 +167,8 @@ def _root(url: str, storage_options: Mapping[str, Any] | None) -> ObjectRef:
     if key.rsplit("/", 1)[-1].lower().endswith(_FILE_SUFFIXES):
         raise ConfigurationError(f"{url!r} names one file, but to_dataset writes a directory "
                                  "of files (part.0.parquet ...): give a prefix such as "
-                                 f"'mpu://{bucket}/{key.rsplit('.', 1)[0]}/'; for one object "
-                                 "use to_single_object (CSV, JSON Lines) or write_parquet")
+                                 f"'mpu://{bucket}/{key.rsplit('.', 1)[0]}/'; for ONE object "
+                                 f"from every partition use to_single_object(ddf, {url!r})")
     scheme = url.partition("://")[0].lower() if "://" in url else "mpu"
     return ObjectRef(bucket, key, scheme=scheme if scheme in SCHEMES else "mpu")
 
