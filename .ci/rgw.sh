@@ -78,6 +78,9 @@ public_addr = 127.0.0.1
 cluster_addr = 127.0.0.1
 ms_bind_msgr1 = false
 ms_bind_ipv6 = false
+# a throwaway test cluster: start even on a nearly full disk (the default stops the mon
+# below 5% free)
+mon_data_avail_crit = 1
 auth_cluster_required = none
 auth_service_required = none
 auth_client_required = none
