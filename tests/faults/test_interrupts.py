@@ -65,6 +65,11 @@ CHILD = textwrap.dedent("""
         print("part", 1, flush=True)
         mpu_toolkit.to_single_object(dd.from_pandas(frame, npartitions=4), url,
                                      storage_options=so, part_size="5MiB")
+    elif what == "to_dataset":
+        import dask.dataframe as dd
+        frame = pd.DataFrame({"x": np.random.default_rng(3).normal(size=4_000_000)})
+        mpu_toolkit.to_dataset(dd.from_pandas(frame, npartitions=4), url,
+                               storage_options=so, part_size="5MiB")
     elif what == "UploadHandle.upload_parts":
         handle = mpu_toolkit.start_upload(url, storage_options=so)
         print("handle", handle.upload_id, flush=True)
@@ -267,6 +272,21 @@ def test_ctrl_c_stops_to_single_object(proxy, storage_options, boto, bucket, key
     settled(boto, bucket, f"{key}.csv")
     assert not object_exists(boto, bucket, f"{key}.csv")
     assert incomplete_uploads(boto, bucket, f"{key}.csv") == []
+
+
+def test_ctrl_c_stops_to_dataset_and_leaves_nothing_under_the_prefix(proxy, storage_options,
+                                                                     boto, bucket, key):
+    so = slowed(proxy, storage_options, "UploadPart")
+    process = child("to_dataset", f"mpu://{bucket}/{key}/", so)
+    wait_until(lambda: proxy.seen.count("UploadPart") >= 2, timeout=120)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "KeyboardInterrupt" in stderr and "job aborted, nothing published" in stderr
+    settled(boto, bucket, key)
+    listed = boto.list_objects_v2(Bucket=bucket, Prefix=f"{key}/").get("Contents", [])
+    assert listed == []  # no data file and no _SUCCESS
+    uploads = boto.list_multipart_uploads(Bucket=bucket, Prefix=f"{key}/").get("Uploads", [])
+    assert uploads == []
 
 
 def test_ctrl_c_stops_a_workers_upload_parts_and_says_the_upload_stays(proxy, storage_options,
