@@ -44,6 +44,9 @@ class TextEncoder:
     def trailer(self, metas: Sequence[Any]) -> bytes:
         return b""
 
+    def row_groups(self, metas: Sequence[Any]) -> int | None:
+        return None
+
 
 def encoder_for(ddf: Any, url: str, format: str | None, compression: Compression,
                 encoding: str, options: Mapping[str, Any]) -> tuple[PieceEncoder, dict[str, Any]]:

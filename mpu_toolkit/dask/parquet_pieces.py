@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import pyarrow as pa
@@ -48,14 +48,18 @@ class ParquetEncoder:
 
     def encode(self, frame: Any, index: int) -> EncodedPiece:
         table = self._table(frame, index)
-        data = self._parquet(rebatch([table], self.row_group_size))
+        groups = list(rebatch([table], self.row_group_size))  # slices: no copy
+        data = self._parquet(groups)
         start, piece = split_piece(data)
         view = memoryview(data)
         return EncodedPiece(view[:start] if index == 0 else view[4:start], table.num_rows,
-                            piece)
+                            replace(piece, row_groups=len(groups)))
 
     def trailer(self, metas: Sequence[Any]) -> bytes:
         return merged_footer(metas)
+
+    def row_groups(self, metas: Sequence[Any]) -> int | None:
+        return sum(piece.row_groups for piece in metas)
 
     def check(self) -> None:
         """Encode no rows here, so that a bad option fails before any upload starts."""

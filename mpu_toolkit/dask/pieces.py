@@ -37,3 +37,7 @@ class PieceEncoder(Protocol):
     def trailer(self, metas: Sequence[Any]) -> bytes:
         """What follows the last piece, from every piece's ``meta`` (b"" for none)."""
         ...
+
+    def row_groups(self, metas: Sequence[Any]) -> int | None:
+        """Row groups in the object (None: the format has none)."""
+        ...

@@ -87,8 +87,8 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
         add_note(error, handle.abort())
         raise
     parts = len(assembler.parts) + len(sent)
-    return FrameWriteResult(handle.url, rows, None, info.size or 0, parts, info.etag,
-                            time.monotonic() - started)
+    return FrameWriteResult(handle.url, rows, encoder.row_groups(metas), info.size or 0, parts,
+                            info.etag, time.monotonic() - started)
 
 
 def _piece_task(partition: Any, index: int, pieces: int, handle: UploadHandle,

@@ -44,10 +44,12 @@ class FooterError(MPUError, ValueError):
 
 @dataclass(frozen=True)
 class ParquetPiece:
-    """A Parquet file cut for joining: ``body`` length and the raw Thrift ``footer``."""
+    """A Parquet file cut for joining: ``body`` length, the raw Thrift ``footer``, and how
+    many row groups it lists (as its writer counted them)."""
 
     body: int
     footer: bytes
+    row_groups: int = 0
 
 
 def split_piece(data: bytes | memoryview) -> tuple[int, ParquetPiece]:

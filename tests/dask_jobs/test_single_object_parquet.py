@@ -74,6 +74,7 @@ def test_result_and_object(written, boto, bucket, server):
     key = url.split("/", 3)[3]
     head = boto.head_object(Bucket=bucket, Key=key)
     assert result.rows == len(expected) and head["ContentLength"] == result.bytes
+    assert result.row_groups == sum(-(-n // 50_000) for n in SIZES)
     assert head["ContentType"] == "application/vnd.apache.parquet"
     assert result.parts == int(head["ETag"].strip('"').split("-")[1]) > 2
     if not server.is_moto:  # moto answers HEAD ?partNumber= with a 500
