@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import threading
 from typing import Any, Callable, Coroutine, Iterable, Mapping, Sequence, TypeVar
 
 import pandas as pd
@@ -25,10 +26,12 @@ from ..fs import MPUFileSystem, filesystem
 from ..model import UploadInfo
 from . import accounting, listing
 from . import lifecycle as rules
-from .safe_abort import abort_rows, parse_age
+from .safe_abort import abort_rows, parse_age, still_present
+from .streaming import ListingCallbacks, ListingProgress
+from .streaming import stream as _stream
 
-__all__ = ["list", "parts", "usage", "abort", "lifecycle", "set_lifecycle",
-           "remove_lifecycle"]
+__all__ = ["list", "stream", "parts", "usage", "abort", "recheck", "lifecycle",
+           "set_lifecycle", "remove_lifecycle", "ListingProgress"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +60,27 @@ def list_uploads(urls: URLs = None, storage_options: Mapping[str, Any] | None = 
     frame = listing.to_frame(records)
     cutoff = parse_age(older_than, "older_than")
     return frame if cutoff is None else frame[frame["age"] >= cutoff].reset_index(drop=True)
+
+
+def stream(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *,
+           on_rows: Callable[[pd.DataFrame], None] | None = None,
+           on_sizes: Callable[[pd.DataFrame], None] | None = None,
+           on_progress: Callable[[ListingProgress], None] | None = None,
+           stop: threading.Event | None = None, sizes: bool = True, page_size: int = 1000,
+           concurrency: int = 16, fs: MPUFileSystem | None = None) -> ListingProgress:
+    """:func:`list` as it happens, for views of large accounts: ``on_rows(frame)`` gets
+    each batch of listed uploads (the columns of :func:`list`, sizes ``<NA>``) as the pages
+    arrive, ``on_sizes(frame)`` their sizes as ListParts answers (``upload_id``, ``parts``,
+    ``bytes``, ``abort_date``, ``gone``: completed or aborted meanwhile), ``on_progress`` a
+    :class:`ListingProgress` after each. Setting ``stop`` ends it within ~0.1 s, requests in
+    flight cancelled. Callbacks run on the filesystem's event-loop thread: keep them quick.
+    Returns the final progress (``stopped=True`` if stopped).
+    """
+    fs = filesystem(storage_options, fs)
+    targets = listing.parse_targets(urls)
+    callbacks = ListingCallbacks(on_rows, on_sizes, on_progress)
+    return _run(fs, lambda client: _stream(client, targets, callbacks, stop=stop, sizes=sizes,
+                                           page_size=page_size, concurrency=concurrency))
 
 
 def parts(url: str, upload_id: str, storage_options: Mapping[str, Any] | None = None, *,
@@ -139,6 +163,19 @@ def abort(target: pd.DataFrame | str | Iterable[Any], storage_options: Mapping[s
     rows = _rows_of(target, fs, cutoff).reset_index(drop=True)
     return _run(fs, lambda client: abort_rows(client, rows, min_age=protect, force=force,
                                               dry_run=dry_run, concurrency=concurrency))
+
+
+def recheck(rows: pd.DataFrame, storage_options: Mapping[str, Any] | None = None, *,
+            concurrency: int = 8, fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """Look each upload of ``rows`` (``bucket``, ``key``, ``upload_id``: e.g. the result of
+    :func:`abort`) up again on the server: one row per upload with ``present`` (False:
+    gone). What an abort's report shows as "confirmed on the server"."""
+    missing = {"bucket", "key", "upload_id"} - set(rows.columns)
+    if missing:
+        raise ConfigurationError(f"recheck needs the columns {sorted(missing)}: pass rows of "
+                                 "uploads.list(...) or the result of uploads.abort(...)")
+    fs = filesystem(storage_options, fs)
+    return _run(fs, lambda client: still_present(client, rows, concurrency))
 
 
 def _bucket_of(url: str, fs: MPUFileSystem) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..errors import ConfigurationError, MPUError
+from ..errors import ConfigurationError, MPUError, NoSuchBucket, NoSuchUpload
 from .._engine.blocking import add_note
 from .._engine.gather import bounded_gather
 from .._s3.client import S3Client
@@ -24,7 +24,8 @@ from ..model import ObjectRef, location
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Outcome", "parse_age", "format_age", "abort_rows", "RESULT_COLUMNS"]
+__all__ = ["Outcome", "parse_age", "format_age", "abort_rows", "still_present",
+           "RESULT_COLUMNS"]
 
 Outcome = Literal["aborted", "gone", "skipped", "would-abort", "failed"]
 RESULT_COLUMNS = ["bucket", "key", "upload_id", "initiated", "age", "parts", "bytes",
@@ -109,3 +110,21 @@ async def abort_rows(client: S3Client, rows: pd.DataFrame, *,
     result_frame["outcome"] = pd.Series({i: o for i, (o, _) in outcomes.items()}, dtype="string")
     result_frame["reason"] = pd.Series({i: r for i, (_, r) in outcomes.items()}, dtype="string")
     return result_frame.reset_index(drop=True)
+
+
+async def still_present(client: S3Client, rows: pd.DataFrame,
+                        concurrency: int = 8) -> pd.DataFrame:
+    """Each upload of ``rows`` looked up again on the server (ListParts): ``present`` is
+    False once it is gone — the check an abort's caller can show as "confirmed"."""
+    async def present(bucket: str, key: str, upload_id: str) -> bool:
+        try:
+            await client.list_parts(ObjectRef(bucket, key), upload_id)
+        except (NoSuchUpload, NoSuchBucket):
+            return False
+        return True
+
+    triples = list(zip(rows["bucket"].astype(str), rows["key"].astype(str),
+                       rows["upload_id"].astype(str)))
+    found = await bounded_gather([partial(present, *t) for t in triples], concurrency)
+    return pd.DataFrame({"bucket": [t[0] for t in triples], "key": [t[1] for t in triples],
+                         "upload_id": [t[2] for t in triples], "present": found})

@@ -354,7 +354,8 @@ class UploadsBrowser(widgets.VBox):
             self._say(f"nothing to abort: {what}", "error")
             return
         self._pending = rows.reset_index(drop=True)
-        text = confirm_text(rows, what, min_age=self.min_age, force=self.force.value)
+        text = confirm_text(rows, what, min_age=self.min_age, force=self.force.value,
+                            price=self.price)
         self.confirm_message.value = f"<b>{table.esc(text)}</b> This cannot be undone."
         self.confirm_box.layout.display = "flex"
 
@@ -387,8 +388,11 @@ class UploadsBrowser(widgets.VBox):
             self._selected -= {_ref(r) for r in self.result.itertuples(index=False)
                                if r.outcome in ("aborted", "gone")}
             counts = self.result["outcome"].value_counts()
+            done = self.result[self.result["outcome"] == "aborted"]
+            left = int(uploads.recheck(done, fs=self._fs)["present"].sum()) if len(done) else 0
             self._load()
-            failed = int(counts.get("failed", 0))
-            self._say(f"{int(counts.get('aborted', 0))} aborted, {failed} failed; "
-                      "listing refreshed", "error" if failed else "ok")
+            failed = int(counts.get("failed", 0)) + left
+            self._say(f"{int(counts.get('aborted', 0))} aborted, {int(counts.get('failed', 0))} "
+                      f"failed; re-checked on the server: {len(done) - left} of {len(done)} "
+                      "gone; listing refreshed", "error" if failed else "ok")
         self._start("aborting", work)

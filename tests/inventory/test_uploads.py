@@ -7,7 +7,7 @@ import pytest
 from mpu_toolkit.testing.faults import FaultProxy
 from helpers import incomplete_uploads
 
-from mpu_toolkit import MPUFileSystem, uploads
+from mpu_toolkit import ConfigurationError, MPUFileSystem, uploads
 from mpu_toolkit.inventory.listing import COLUMNS
 
 
@@ -188,3 +188,16 @@ def test_bad_arguments_say_what_to_do(fs):
         uploads.abort([("only-two", "items")], fs=fs)
     with pytest.raises(ConfigurationError, match="'bucket', 'prefix' or 'age'"):
         uploads.usage(uploads=pd.DataFrame(columns=list(COLUMNS)), by="owner", fs=fs)
+
+
+def test_recheck_looks_each_upload_up_again_on_the_server(fs, boto, bucket, key):
+    kept, aborted = (start(boto, bucket, f"{key}/{name}", [10]) for name in ("kept", "gone"))
+    result = uploads.abort(uploads.list(f"mpu://{bucket}/{key}/gone", fs=fs), fs=fs,
+                           min_age=None)
+    assert list(result["outcome"]) == ["aborted"]
+    both = uploads.list(f"mpu://{bucket}/{key}/kept", fs=fs)[["bucket", "key", "upload_id"]]
+    both = pd.concat([both, result[["bucket", "key", "upload_id"]]], ignore_index=True)
+    checked = uploads.recheck(both, fs=fs).set_index("upload_id")["present"]
+    assert checked.to_dict() == {kept: True, aborted: False}
+    with pytest.raises(ConfigurationError, match="recheck needs the columns"):
+        uploads.recheck(both.drop(columns="key"), fs=fs)

@@ -140,6 +140,8 @@ def test_abort_selected_after_confirmation_really_aborts(open_browser, boto, buc
     assert browser.confirm_box.layout.display != "none"
     assert "Abort 2 uploads" in browser.confirm_message.value
     assert "2.9 KiB (3,000 bytes)" in browser.confirm_message.value
+    assert f"Oldest: {bucket}/{key}/k (" in browser.confirm_message.value  # and youngest
+    assert "; youngest: " in browser.confirm_message.value
     assert alive(boto, bucket, f"{key}/k") == set(ids)  # nothing before Confirm
     browser.confirm_button.click()
     browser.wait()
@@ -147,6 +149,7 @@ def test_abort_selected_after_confirmation_really_aborts(open_browser, boto, buc
     assert browser.result_html.value.count(">aborted<") == 2
     assert list(browser.frame["upload_id"]) == [ids[2]]  # listing refreshed
     assert browser.selected.empty and "2 aborted, 0 failed" in browser.status.value
+    assert "re-checked on the server: 2 of 2 gone" in browser.status.value
     assert browser.confirm_box.layout.display == "none" and not browser.abort_button.disabled
 
 
@@ -204,7 +207,8 @@ def test_min_age_protects_fresh_uploads_unless_forced(open_browser, boto, bucket
     browser = open_browser(min_age="1h")
     browser.select_all.value = True
     browser.abort_button.click()
-    assert "1 younger than 1h will be skipped" in browser.confirm_message.value
+    assert "Protected by min_age: 1 younger than 1h (10 B) will be skipped" in \
+        browser.confirm_message.value
     browser.confirm_button.click()
     browser.wait()
     assert list(browser.result["outcome"]) == ["skipped"] and ">skipped<" in \
