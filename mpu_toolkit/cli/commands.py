@@ -13,10 +13,10 @@ import pandas as pd
 
 from .. import inventory as uploads
 from .._plan.sizing import counted, format_size
-from ..errors import ConfigurationError, MPUError
+from ..errors import AccessDenied, ConfigurationError, MPUError, NoSuchBucket
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.accounting import parse_price
-from ..inventory.lifecycle import RULE_ID
+from ..inventory.lifecycle import RULE_ID, abort_days, rules_frame
 from ..inventory.safe_abort import parse_age
 from .parser import Adder
 from .render import print_json, print_table, shorten
@@ -47,8 +47,11 @@ def register(add: Adder) -> None:
 
     cmd = add("du", "storage held by incomplete uploads", cmd_du)
     cmd.add_argument("urls", nargs="*", metavar="URL", help=_URLS)
-    cmd.add_argument("--by", choices=["bucket", "prefix", "age"], default="bucket",
-                     help="one row per bucket (default), top-level prefix, or age band")
+    cmd.add_argument("--by", choices=["bucket", "prefix", "age", "storage-class"],
+                     default="bucket",
+                     help="one row per bucket (default), top-level prefix, age band (with "
+                          "abort_days and overdue_bytes: what the buckets' lifecycle rules "
+                          "should have aborted already), or storage class")
     cmd.add_argument("--objects", action="store_true",
                      help="also sum completed objects for each bucket's share (a full scan)")
     cmd.add_argument("--price", metavar="PRICE",
@@ -157,10 +160,26 @@ def cmd_parts(args: argparse.Namespace) -> int:
 
 def cmd_du(args: argparse.Namespace) -> int:
     price = parse_price(args.price, "--price")  # refused before any request
-    frame = uploads.usage(args.urls or None, by=args.by, objects=args.objects, price=price,
-                          fs=_fs(args))
+    fs = _fs(args)
+    listed = uploads.list(args.urls or None, fs=fs)
+    if args.by == "age":  # one lifecycle read per bucket: cheap next to the listing
+        listed = listed.assign(abort_days=abort_days(listed, _rules_of(listed, fs)))
+    frame = uploads.usage(by=args.by.replace("-", "_"), objects=args.objects, price=price,
+                          uploads=listed, fs=fs)
     _emit(args, frame, "no incomplete uploads")
     return EXIT_OK
+
+
+def _rules_of(listed: pd.DataFrame, fs: MPUFileSystem) -> pd.DataFrame:
+    """The lifecycle rules of the listed uploads' buckets; a bucket whose rules cannot be read
+    counts as having none, and stderr says so."""
+    found = []
+    for bucket in sorted(set(listed["bucket"].astype(str))):
+        try:
+            found.append(uploads.lifecycle(f"mpu://{bucket}", fs=fs))
+        except (AccessDenied, NoSuchBucket) as exc:
+            print(f"mpu: {bucket}'s lifecycle rules are left out: {exc}", file=sys.stderr)
+    return pd.concat([f for f in found if len(f)] or [rules_frame("", [])], ignore_index=True)
 
 
 def _confirm(plan: Any) -> bool:

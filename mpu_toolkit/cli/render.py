@@ -24,7 +24,7 @@ def shorten(text: str, width: int, where: str = "middle") -> str:
     head = (width - 1) // 2
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
-_SIZE_COLUMNS = {"bytes", "size", "object_bytes"}
+_SIZE_COLUMNS = {"bytes", "size", "object_bytes", "overdue_bytes"}
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,8 @@ from ..errors import ConfigurationError, MPUError
 from .._s3.client import S3Client
 from ..model import location
 
-__all__ = ["RULE_ID", "set_abort_rule", "remove_abort_rule", "rules_frame"]
+__all__ = ["RULE_ID", "set_abort_rule", "remove_abort_rule", "rules_frame", "abort_rules",
+           "abort_days"]
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +94,23 @@ def rules_frame(bucket: str, rules: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype({"bucket": "string", "id": "string", "status": "string",
                          "prefix": "string", "abort_incomplete_days": "Int64",
                          "expiration_days": "Int64", "other": "string"})
+
+
+def abort_rules(rules: pd.DataFrame) -> pd.DataFrame:
+    """The enabled rules of :func:`rules_frame` that abort incomplete uploads: bucket, prefix,
+    abort_days (soonest first), where a picture marks each bucket's cut-off."""
+    enabled = rules[(rules["status"] == "Enabled") & rules["abort_incomplete_days"].notna()]
+    found = (enabled[["bucket", "prefix", "abort_incomplete_days"]]
+             .rename(columns={"abort_incomplete_days": "abort_days"}))
+    return found.sort_values(["abort_days", "bucket", "prefix"], ignore_index=True)
+
+
+def abort_days(uploads: pd.DataFrame, rules: pd.DataFrame) -> pd.Series:
+    """Per upload, the days after which the soonest enabled rule covering its key aborts it
+    (<NA>: no rule does): why it is still here is then a question worth asking."""
+    days = pd.Series(pd.NA, index=uploads.index, dtype="Int64")
+    for rule in abort_rules(rules).itertuples(index=False):  # soonest first: the first wins
+        covered = ((uploads["bucket"] == rule.bucket)
+                   & uploads["key"].astype(str).str.startswith(str(rule.prefix)))
+        days = days.mask(covered & days.isna(), rule.abort_days)
+    return days

@@ -278,6 +278,44 @@ def test_du_objects_counts_each_object_in_one_prefix_only(mpu, uploads, boto, ow
     assert got[""] == (200, 100), got
 
 
+def test_du_by_storage_class_gives_each_bucket_and_class(mpu, uploads, bucket, own_bucket, key):
+    """The numbers of the storage-class picture (widgets.charts.class_chart), for --json."""
+    uploads.make(f"{key}/a", (1000, 1000))
+    uploads.make(f"{key}/b", (300,))
+    uploads.make(f"{key}/c", (70,), bucket=own_bucket)
+    rows = mpu.json("du", f"mpu://{bucket}/{key}/", f"mpu://{own_bucket}", "--by",
+                    "storage-class", "--price", "2")
+    got = [(r["bucket"], r["storage_class"], r["uploads"], r["parts"], r["bytes"]) for r in rows]
+    assert got == [(bucket, "STANDARD", 2, 3, 2300), (own_bucket, "STANDARD", 1, 1, 70)]
+    assert [r["monthly_cost"] for r in rows] == [pytest.approx(2300 / 2**30 * 2),
+                                                 pytest.approx(70 / 2**30 * 2)]
+    done = mpu("du", f"mpu://{bucket}/{key}/", "--by", "storage-class")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[:2] == ["bucket", "storage_class"]
+    [line] = [x for x in done.stdout.splitlines() if bucket in x]
+    assert "STANDARD" in line and "2.2 KiB" in line, line
+
+
+def test_du_by_age_says_what_a_lifecycle_rule_should_have_aborted(mpu, uploads, boto,
+                                                                   own_bucket, server):
+    """abort_days and overdue_bytes mark the bands beyond each bucket's cut-off (the line of
+    widgets.charts.age_chart); a bucket without a rule has neither."""
+    uploads.make("tmp/old", (500,), bucket=own_bucket)
+    uploads.make("keep/old", (200,), bucket=own_bucket)
+    boto.put_bucket_lifecycle_configuration(Bucket=own_bucket, LifecycleConfiguration={
+        "Rules": [{"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+                   "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]})
+    [row] = mpu.json("du", f"mpu://{own_bucket}", "--by", "age")
+    assert (row["bytes"], row["abort_days"]) == (700, 1)
+    # moto dates every upload 2010: tmp/old is long overdue; a real server's is seconds old
+    assert row["overdue_bytes"] == (500 if server.is_moto else 0)
+    assert row["age_band"] == ("> 30 days" if server.is_moto else "< 1 hour")
+    boto.delete_bucket_lifecycle(Bucket=own_bucket)
+    [row] = mpu.json("du", f"mpu://{own_bucket}", "--by", "age")
+    assert (row["abort_days"], row["overdue_bytes"]) == (None, 0)
+    assert "overdue_bytes" not in mpu.json("du", f"mpu://{own_bucket}")[0]  # age only
+
+
 # --- mpu abort -------------------------------------------------------------------------------
 
 def test_abort_dry_run_aborts_nothing(mpu, uploads, bucket, key):

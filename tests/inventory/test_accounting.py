@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from mpu_toolkit.errors import ConfigurationError
-from mpu_toolkit.inventory.accounting import (AGE_BANDS, GIB, age_band, format_cost,
-                                              parse_price, summarize, top_prefix)
+from mpu_toolkit.inventory.accounting import (AGE_BANDS, GIB, age_band, band_position,
+                                              format_cost, largest_prefixes, parse_price,
+                                              summarize, top_prefix)
 from mpu_toolkit.inventory.listing import COLUMNS
 
 
@@ -116,3 +117,69 @@ def test_prices_are_accepted_as_numbers_or_numeric_strings():
 def test_format_cost():
     assert [format_cost(c) for c in (0, 0.0042, 0.01, 1234.567, 0.000011, 0.009999)] == [
         "0.00", "0.0042", "0.01", "1,234.57", "0.000011", "0.01"]
+
+
+# --- the numbers the pictures draw -------------------------------------------------------------
+
+CLASSES = [("b1", "a", "1h", 1, 100, "STANDARD"), ("b1", "b", "1h", 1, 30, "STANDARD_IA"),
+           ("b2", "c", "1h", 1, 5, "STANDARD"), ("b2", "d", "1h", 2, 70, None)]
+
+
+def with_classes(rows):
+    df = frame([r[:5] for r in rows])
+    df["storage_class"] = pd.array([r[5] for r in rows], dtype="string")
+    return df
+
+
+def test_bytes_by_storage_class_per_bucket_with_cost():
+    totals = summarize(with_classes(CLASSES), "storage_class", price=2)
+    got = {(b, None if pd.isna(c) else c): (u, n) for b, c, u, n in zip(
+        totals["bucket"], totals["storage_class"], totals["uploads"], totals["bytes"])}
+    assert got == {("b1", "STANDARD"): (1, 100), ("b1", "STANDARD_IA"): (1, 30),
+                   ("b2", "STANDARD"): (1, 5), ("b2", None): (1, 70)}  # no class: kept
+    assert list(totals["bytes"]) == [100, 70, 30, 5]
+    assert list(totals["monthly_cost"]) == pytest.approx([n / GIB * 2 for n in (100, 70, 30, 5)])
+
+
+def test_largest_prefixes_then_the_rest_in_one_row():
+    rows = [("b1", "logs/x", "1h", 1, 500), ("b1", "logs/y", "1h", 2, 100),
+            ("b1", "tmp/z", "1h", 1, 300), ("b2", "a/1", "1h", 1, 40), ("b2", "top", "1h", 3, 2),
+            ("b3", "c/1", "2h", 1, 9)]
+    top = largest_prefixes(frame(rows), 2, price=0.5)
+    assert [(b, p) for b, p in zip(top["bucket"][:2], top["prefix"][:2])] == [
+        ("b1", "logs/"), ("b1", "tmp/")]
+    assert list(top["bytes"]) == [600, 300, 51]  # the rest: b2 a/, b2 "" and b3 c/
+    assert pd.isna(top.loc[2, "bucket"]) and pd.isna(top.loc[2, "prefix"])
+    assert list(top["groups"]) == [1, 1, 3] and list(top["uploads"]) == [2, 1, 3]
+    assert list(top["parts"]) == [3, 1, 5]
+    assert top["bytes"].sum() == frame(rows)["bytes"].sum()  # every byte, once
+    assert list(top["monthly_cost"]) == pytest.approx([n / GIB * 0.5 for n in (600, 300, 51)])
+    assert top.loc[2, "oldest"] == frame(rows)["initiated"].min()  # b3's 2 h old upload
+    every = largest_prefixes(frame(rows), 10)
+    assert len(every) == 5 and every["bucket"].notna().all()  # nothing left: no remainder row
+    with pytest.raises(ConfigurationError, match="n=0"):
+        largest_prefixes(frame(rows), 0)
+
+
+@pytest.mark.parametrize("days, position", [(1 / 24, 1.0), (1, 2.0), (3, 2 + 2 / 6), (7, 3.0),
+                                            (30, 4.0), (90, 4.0), (0, 0.0)])
+def test_band_position_of_a_cut_off(days, position):
+    assert band_position(days) == pytest.approx(position)
+
+
+def test_overdue_bytes_against_the_rule_covering_each_upload():
+    uploads = frame([("b1", "logs/a", "3D", 1, 100), ("b1", "logs/b", "10min", 1, 20),
+                     ("b1", "tmp/c", "40D", 1, 1000), ("b2", "x", "40D", 1, 7)])
+    uploads["abort_days"] = pd.array([2, 2, 7, None], dtype="Int64")
+    by_age = summarize(uploads, "age").set_index(["bucket", "age_band"])
+    assert by_age["overdue_bytes"].to_dict() == {
+        ("b1", "1 – 7 days"): 100, ("b1", "< 1 hour"): 0, ("b1", "> 30 days"): 1000,
+        ("b2", "> 30 days"): 0}  # b2 has no rule: nothing is overdue there
+    assert by_age.loc[("b1", "> 30 days"), "abort_days"] == 7
+    assert pd.isna(by_age.loc[("b2", "> 30 days"), "abort_days"])
+    per_bucket = summarize(uploads).set_index("bucket")
+    assert per_bucket.loc["b1", "abort_days"] == 2  # the soonest rule of the group
+    assert per_bucket.loc["b1", "overdue_bytes"] == 1100
+    cols = list(per_bucket.columns)
+    assert cols.index("overdue_bytes") + 1 == cols.index("oldest")
+    assert "overdue_bytes" not in summarize(frame(ROWS))  # no rules asked: no column

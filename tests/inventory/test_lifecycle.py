@@ -65,3 +65,33 @@ def test_removing_the_last_rule_deletes_the_configuration(fs, boto, lc_bucket):
 def test_days_must_be_a_positive_whole_number(fs, lc_bucket, days):
     with pytest.raises(ConfigurationError, match="whole number of days"):
         uploads.set_lifecycle(f"mpu://{lc_bucket}", days, fs=fs)
+
+
+# --- each bucket's cut-off, from the rules frame (pure) ------------------------------------
+
+def abort(rule_id, days, prefix="", status="Enabled"):
+    return {"ID": rule_id, "Status": status, "Filter": {"Prefix": prefix},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days}}
+
+
+def test_abort_rules_are_the_enabled_ones_that_abort_soonest_first():
+    import pandas as pd
+
+    from mpu_toolkit.inventory.lifecycle import abort_rules, rules_frame
+    rules = pd.concat([
+        rules_frame("b1", [abort("whole", 7), abort("off", 1, status="Disabled"), OTHER_RULE]),
+        rules_frame("b2", [abort("tmp", 2, "tmp/")]), rules_frame("b3", [])], ignore_index=True)
+    found = abort_rules(rules)
+    assert list(zip(found["bucket"], found["prefix"], found["abort_days"])) == [
+        ("b2", "tmp/", 2), ("b1", "", 7)]
+
+
+def test_abort_days_per_upload_is_the_soonest_rule_covering_its_key():
+    import pandas as pd
+
+    from mpu_toolkit.inventory.lifecycle import abort_days, rules_frame
+    rules = pd.concat([rules_frame("b1", [abort("whole", 7), abort("logs", 2, "logs/")]),
+                       rules_frame("b2", [abort("tmp", 3, "tmp/")])], ignore_index=True)
+    uploads = pd.DataFrame({"bucket": ["b1", "b1", "b2", "b2", "b3"],
+                            "key": ["logs/a", "data/b", "tmp/c", "keep/d", "logs/e"]})
+    assert list(abort_days(uploads, rules).astype(object).fillna(0)) == [2, 7, 3, 0, 0]

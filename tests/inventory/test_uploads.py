@@ -186,7 +186,7 @@ def test_bad_arguments_say_what_to_do(fs):
         uploads.abort(pd.DataFrame({"key": ["k"]}), fs=fs)
     with pytest.raises(ConfigurationError, match="triples"):
         uploads.abort([("only-two", "items")], fs=fs)
-    with pytest.raises(ConfigurationError, match="'bucket', 'prefix' or 'age'"):
+    with pytest.raises(ConfigurationError, match="'bucket', 'prefix', 'age' or 'storage_class'"):
         uploads.usage(uploads=pd.DataFrame(columns=list(COLUMNS)), by="owner", fs=fs)
 
 
