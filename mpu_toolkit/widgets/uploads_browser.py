@@ -18,32 +18,14 @@ from .. import inventory as uploads
 from ..errors import MPUError
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.accounting import Price, parse_price
-from ..inventory.listing import COLUMNS
 from ..inventory.safe_abort import format_age, parse_age
 from . import html_table as table
 from .background import BackgroundWork
+from .controls import UploadRef, button, styled, upload_ref, without_secrets
+from .streamed_listing import StreamedListing, empty_uploads
 from .browser_view import ALL, SORT_COLUMNS, confirm_text, filter_sort
 
 __all__ = ["UploadsBrowser"]
-
-UploadRef = tuple[str, str, str]  # bucket, key, upload_id
-_SECRET_OPTIONS = ("key", "secret", "token", "aws_access_key_id", "aws_secret_access_key",
-                   "aws_session_token", "password")
-
-
-def _styled(widget: widgets.Widget, css: str) -> widgets.Widget:
-    widget.add_class(css)
-    return widget
-
-
-def _button(description: str, css: str, **kw: Any) -> widgets.Button:
-    kw.setdefault("layout", widgets.Layout(width="auto"))  # labels are never cut off
-    return _styled(widgets.Button(description=description, **kw), css)
-
-
-def _ref(row: Any) -> UploadRef:
-    return (str(row.bucket), str(row.key), str(row.upload_id))
-
 
 class UploadsBrowser(widgets.VBox):
     """Incomplete uploads under ``urls`` (every bucket by default) as a browsable widget.
@@ -63,7 +45,8 @@ class UploadsBrowser(widgets.VBox):
         self._urls = urls
         self.min_age = parse_age(min_age, "min_age")
         self.page_size = max(1, int(page_size))
-        self._all = pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
+        self._all = empty_uploads()
+        self._listing: StreamedListing | None = None
         self._frame = self._all
         self._share: pd.DataFrame | None = None
         self._selected: set[UploadRef] = set()
@@ -85,59 +68,63 @@ class UploadsBrowser(widgets.VBox):
 
     # ----------------------------------------------------------------- construction
     def _build(self) -> None:
-        self.status = _styled(widgets.HTML(), "mpu-status")
-        self.busy_label = _styled(widgets.HTML(""), "mpu-busy")
-        self.summary = _styled(widgets.HTML("<i>uploads not listed yet</i>"), "mpu-summary")
-        self.share_button = _button("compute share of space", "mpu-share", icon="pie-chart",
-                                    tooltip="lists every object of the buckets (a scan)")
-        self.refresh_button = _button("Refresh", "mpu-refresh", icon="refresh")
-        self.bucket_filter = _styled(widgets.Dropdown(options=[ALL], value=ALL,
-                                                      description="bucket"), "mpu-filter-bucket")
-        self.prefix_filter = _styled(widgets.Text(description="key prefix", placeholder="logs/",
-                                                  continuous_update=False), "mpu-filter-prefix")
-        self.age_filter = _styled(widgets.Text(description="min age", placeholder="e.g. 1d",
-                                               continuous_update=False), "mpu-filter-age")
-        self.sort_by = _styled(widgets.Dropdown(options=list(SORT_COLUMNS), value="initiated",
-                                                description="sort by"), "mpu-sort")
-        self.ascending = _styled(widgets.ToggleButton(value=True, description="ascending",
-                                                      icon="sort-amount-asc"), "mpu-ascending")
-        self.table = _styled(widgets.HTML(), "mpu-table")
-        self.prev_button = _button("◀ prev", "mpu-prev")
-        self.next_button = _button("next ▶", "mpu-next")
-        self.page_label = _styled(widgets.HTML(), "mpu-page")
-        self.select = _styled(widgets.SelectMultiple(options=[], rows=8,
-                                                     description="select",
-                                                     layout=widgets.Layout(width="95%")),
-                              "mpu-select")
-        self.select_all = _styled(widgets.Checkbox(value=False, description="select all filtered",
-                                                   indent=False), "mpu-select-all")
-        self.selection_label = _styled(widgets.HTML(), "mpu-selection")
+        self.status = styled(widgets.HTML(), "mpu-status")
+        self.busy_label = styled(widgets.HTML(""), "mpu-busy")
+        self.summary = styled(widgets.HTML("<i>uploads not listed yet</i>"), "mpu-summary")
+        self.share_button = button("compute share of space", "mpu-share", icon="pie-chart",
+                                   tooltip="lists every object of the buckets (a scan)")
+        self.refresh_button = button("Refresh", "mpu-refresh", icon="refresh")
+        self.stop_button = button("Stop", "mpu-stop", icon="stop", disabled=True,
+                                  tooltip="stop listing; keep what was listed")
+        self.progress = styled(widgets.HTML(), "mpu-progress")
+        self.bucket_filter = styled(widgets.Dropdown(options=[ALL], value=ALL,
+                                                     description="bucket"), "mpu-filter-bucket")
+        self.prefix_filter = styled(widgets.Text(description="key prefix", placeholder="logs/",
+                                                 continuous_update=False), "mpu-filter-prefix")
+        self.age_filter = styled(widgets.Text(description="min age", placeholder="e.g. 1d",
+                                              continuous_update=False), "mpu-filter-age")
+        self.sort_by = styled(widgets.Dropdown(options=list(SORT_COLUMNS), value="initiated",
+                                               description="sort by"), "mpu-sort")
+        self.ascending = styled(widgets.ToggleButton(value=True, description="ascending",
+                                                     icon="sort-amount-asc"), "mpu-ascending")
+        self.table = styled(widgets.HTML(), "mpu-table")
+        self.prev_button = button("◀ prev", "mpu-prev")
+        self.next_button = button("next ▶", "mpu-next")
+        self.page_label = styled(widgets.HTML(), "mpu-page")
+        self.select = styled(widgets.SelectMultiple(options=[], rows=8,
+                                                    description="select",
+                                                    layout=widgets.Layout(width="95%")),
+                             "mpu-select")
+        self.select_all = styled(widgets.Checkbox(value=False, description="select all filtered",
+                                                  indent=False), "mpu-select-all")
+        self.selection_label = styled(widgets.HTML(), "mpu-selection")
         young = format_age(self.min_age or pd.Timedelta(0))
-        self.force = _styled(widgets.Checkbox(value=False, indent=False, description="force "
-                                              f"(also uploads younger than {young})"), "mpu-force")
-        self.abort_button = _button("Abort selected", "mpu-abort", button_style="danger",
-                                    icon="trash")
-        self.older_days = _styled(widgets.IntText(value=7, description="older than (days)",
-                                                  style={"description_width": "initial"},
-                                                  layout=widgets.Layout(width="14em")),
-                                  "mpu-older-days")
-        self.abort_older_button = _button("Abort older than N days", "mpu-abort-older",
-                                          button_style="danger")
-        self.confirm_message = _styled(widgets.HTML(), "mpu-confirm-message")
-        self.confirm_button = _button("Confirm", "mpu-confirm", button_style="danger")
-        self.cancel_button = _button("Cancel", "mpu-cancel")
-        self.confirm_box = _styled(widgets.VBox(
+        self.force = styled(widgets.Checkbox(value=False, indent=False, description="force "
+                                             f"(also uploads younger than {young})"), "mpu-force")
+        self.abort_button = button("Abort selected", "mpu-abort", button_style="danger",
+                                   icon="trash")
+        self.older_days = styled(widgets.IntText(value=7, description="older than (days)",
+                                                 style={"description_width": "initial"},
+                                                 layout=widgets.Layout(width="14em")),
+                                 "mpu-older-days")
+        self.abort_older_button = button("Abort older than N days", "mpu-abort-older",
+                                         button_style="danger")
+        self.confirm_message = styled(widgets.HTML(), "mpu-confirm-message")
+        self.confirm_button = button("Confirm", "mpu-confirm", button_style="danger")
+        self.cancel_button = button("Cancel", "mpu-cancel")
+        self.confirm_box = styled(widgets.VBox(
             [self.confirm_message, widgets.HBox([self.confirm_button, self.cancel_button])],
             layout=widgets.Layout(display="none", border="1px solid #cf222e", padding="4px")),
             "mpu-confirm-box")
-        self.result_html = _styled(widgets.HTML(), "mpu-result")
-        self.parts_select = _styled(widgets.Dropdown(options=[], description="upload",
-                                                     layout=widgets.Layout(width="60%")),
-                                    "mpu-parts-select")
-        self.parts_button = _button("Show parts", "mpu-parts")
-        self.parts_html = _styled(widgets.HTML(), "mpu-parts-table")
+        self.result_html = styled(widgets.HTML(), "mpu-result")
+        self.parts_select = styled(widgets.Dropdown(options=[], description="upload",
+                                                    layout=widgets.Layout(width="60%")),
+                                   "mpu-parts-select")
+        self.parts_button = button("Show parts", "mpu-parts")
+        self.parts_html = styled(widgets.HTML(), "mpu-parts-table")
 
         self.refresh_button.on_click(lambda _: self.refresh())
+        self.stop_button.on_click(lambda _: self.stop())
         self.share_button.on_click(lambda _: self.compute_share())
         self.prev_button.on_click(lambda _: self._go(self.page - 1))
         self.next_button.on_click(lambda _: self._go(self.page + 1))
@@ -157,15 +144,17 @@ class UploadsBrowser(widgets.VBox):
                           self.bucket_filter, self.prefix_filter, self.age_filter, self.sort_by,
                           self.ascending, self.select, self.select_all, self.force,
                           self.older_days, self.parts_select]
-        self._owned = self._controls + [self.status, self.busy_label, self.summary, self.table,
+        self._owned = self._controls + [self.stop_button, self.progress, self.status,
+                                        self.busy_label, self.summary, self.table,
                                         self.page_label, self.selection_label,
                                         self.confirm_message, self.confirm_box,
                                         self.result_html, self.parts_html]
 
     def _layout(self) -> list[widgets.Widget]:
         return [
-            widgets.HBox([self.refresh_button, self.share_button, self.busy_label]),
-            self.status, self.summary,
+            widgets.HBox([self.refresh_button, self.stop_button, self.share_button,
+                          self.busy_label]),
+            self.progress, self.status, self.summary,
             widgets.HBox([self.bucket_filter, self.prefix_filter, self.age_filter]),
             widgets.HBox([self.sort_by, self.ascending]),
             self.table,
@@ -196,7 +185,7 @@ class UploadsBrowser(widgets.VBox):
         """The rows an "Abort selected" would abort."""
         if self.select_all.value:
             return self._frame
-        refs = [_ref(r) for r in self._all.itertuples(index=False)]
+        refs = [upload_ref(r) for r in self._all.itertuples(index=False)]
         return self._all[[r in self._selected for r in refs]]
 
     def wait(self, timeout: float | None = 60) -> None:
@@ -208,11 +197,27 @@ class UploadsBrowser(widgets.VBox):
         return self._work.busy
 
     def refresh(self) -> None:
-        """List the uploads again (in the background)."""
+        """List the uploads again, in the background: rows appear as the pages come, sizes
+        as they are counted; :meth:`stop` keeps what was listed."""
         def work() -> None:
-            self._load()
-            self._say("")
+            self._listing = StreamedListing(self._fs, self._urls, self._set_listing,
+                                            self._show_progress)
+            self.stop_button.disabled = False
+            try:
+                final = self._listing.run()
+            finally:
+                self.stop_button.disabled = True
+            self._say("stopped: the table shows what was listed until then" if final.stopped
+                      else "")
         self._start("listing uploads", work)
+
+    def stop(self) -> None:
+        """Stop a listing in progress (what was listed stays)."""
+        if self._listing is not None:
+            self._listing.stop()
+
+    def _show_progress(self, progress: Any) -> None:
+        self.progress.value = f"<small>{table.esc(str(progress))}</small>"
 
     def compute_share(self) -> None:
         """Scan the buckets' objects to show each bucket's share held by uploads."""
@@ -256,20 +261,15 @@ class UploadsBrowser(widgets.VBox):
             self._update_nav()
 
     def _clean(self, text: str) -> str:
-        """Messages never carry credentials (an error may echo a request's details)."""
-        for name in _SECRET_OPTIONS:
-            value = (getattr(self._fs, "storage_options", None) or {}).get(name)
-            if isinstance(value, str) and len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
+        return without_secrets(text, getattr(self._fs, "storage_options", None))
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.status.value = table.message_html(text, kind)
 
     def _load(self) -> None:
-        self._set_listing(uploads.list(self._urls, fs=self._fs))
+        self._set_listing(uploads.list(self._urls, fs=self._fs), True)
 
-    def _set_listing(self, frame: pd.DataFrame) -> None:
+    def _set_listing(self, frame: pd.DataFrame, final: bool) -> None:
         self._all = frame
         self._share = None
         buckets = sorted(frame["bucket"].astype(str).unique())
@@ -280,7 +280,8 @@ class UploadsBrowser(widgets.VBox):
             self.bucket_filter.value = current if current in buckets else ALL
         finally:
             self._syncing = False
-        self._selected &= {_ref(r) for r in frame.itertuples(index=False)}
+        if final and not (self._listing and self._listing.stopping):  # the rest may exist
+            self._selected &= {upload_ref(r) for r in frame.itertuples(index=False)}
         self.summary.value = table.summary_html(frame, price=self.price)
         self._apply(reset_page=False)
 
@@ -314,7 +315,7 @@ class UploadsBrowser(widgets.VBox):
         self.table.value = table.uploads_table(rows, sort_header=self.sort_by.value,
                                                ascending=self.ascending.value)
         options = [(f"{r.bucket}/{r.key} · {table.size_text(r.bytes)} · "
-                    f"{table.age_text(r.age)} old · {table.short_id(r.upload_id)}", _ref(r))
+                    f"{table.age_text(r.age)} old · {table.short_id(r.upload_id)}", upload_ref(r))
                    for r in table.records(rows)]
         self._syncing = True
         try:
@@ -385,7 +386,7 @@ class UploadsBrowser(widgets.VBox):
         def work() -> None:
             self.result = uploads.abort(rows, min_age=self.min_age, force=force, fs=self._fs)
             self.result_html.value = table.result_table(self.result)
-            self._selected -= {_ref(r) for r in self.result.itertuples(index=False)
+            self._selected -= {upload_ref(r) for r in self.result.itertuples(index=False)
                                if r.outcome in ("aborted", "gone")}
             counts = self.result["outcome"].value_counts()
             done = self.result[self.result["outcome"] == "aborted"]

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pandas as pd
 import pytest
 import ipywidgets as widgets
-from helpers import incomplete_uploads
+from helpers import incomplete_uploads, proxied_fs, wait_until
 
 from mpu_toolkit import MPUFileSystem
 from mpu_toolkit.widgets import UploadsBrowser
@@ -369,7 +369,7 @@ def test_ten_thousand_uploads_stay_responsive(open_browser, fs):
         "abort_date": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")}
     ).astype(COLUMNS)
     browser = open_browser(urls="mpu://no-such-prefix-listing-needed/", load=False)
-    browser._set_listing(frame)
+    browser._set_listing(frame, True)
     assert "page 1 of 200" in browser.page_label.value and len(browser.select.options) == 50
     browser.sort_by.value = "size"
     browser.ascending.value = False
@@ -390,21 +390,41 @@ def test_busy_state_while_the_background_work_runs(open_browser, monkeypatch):
 
     browser = open_browser()
     release, entered = threading.Event(), threading.Event()
-    real_list = uploads.list
+    real_stream = uploads.stream
 
-    def slow_list(*args, **kwargs):
+    def slow_stream(*args, **kwargs):
         entered.set()
         release.wait(10)
-        return real_list(*args, **kwargs)
+        return real_stream(*args, **kwargs)
 
-    monkeypatch.setattr(uploads, "list", slow_list)
+    monkeypatch.setattr(uploads, "stream", slow_stream)
     browser.refresh_button.click()
     assert entered.wait(10) and browser.busy
     assert "working…" in browser.busy_label.value
     assert browser.abort_button.disabled and browser.refresh_button.disabled
+    assert not browser.stop_button.disabled  # the one control a listing leaves on
     browser.refresh_button.click()  # ignored while busy, says so
     assert "busy" in browser.status.value
     release.set()
     browser.wait()
     assert not browser.busy and browser.busy_label.value == ""
     assert not browser.abort_button.disabled and not browser.refresh_button.disabled
+    assert browser.stop_button.disabled and "done: " in browser.progress.value
+
+
+def test_rows_show_while_sizes_are_counted_and_stop_keeps_them(browsers, proxy,
+                                                             storage_options, boto, bucket,
+                                                             key):
+    ids = {start(boto, bucket, f"{key}/k{i}", [10]) for i in range(3)}
+    proxy.fail("ListParts", "delay", times=10_000, seconds=5)  # sizes come slowly
+    browser = UploadsBrowser(f"mpu://{bucket}/{key}/", fs=proxied_fs(proxy, storage_options))
+    browsers.append(browser)
+    wait_until(lambda: len(browser.frame) == 3, timeout=10)  # before any size is known
+    assert set(browser.frame["upload_id"]) == ids and browser.frame["bytes"].isna().all()
+    wait_until(lambda: "listing: 3 uploads listed, 0 sized" in browser.progress.value, 5)
+    assert browser.busy
+    browser.stop_button.click()
+    browser.wait(timeout=3)  # within moments, not the 5 s of a ListParts
+    assert not browser.busy and "stopped" in browser.status.value
+    assert "stopped: 3 uploads listed, 0 sized" in browser.progress.value
+    assert set(browser.frame["upload_id"]) == ids  # what was listed stays
