@@ -13,10 +13,10 @@ import pandas as pd
 
 from .. import inventory as uploads
 from .._plan.sizing import counted, format_size
-from ..errors import AccessDenied, ConfigurationError, MPUError, NoSuchBucket
+from ..errors import ConfigurationError, MPUError
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.accounting import parse_price
-from ..inventory.lifecycle import RULE_ID, abort_days, rules_frame
+from ..inventory.lifecycle import RULE_ID, abort_days
 from ..inventory.safe_abort import parse_age
 from .parser import Adder
 from .render import print_json, print_table, shorten
@@ -171,15 +171,12 @@ def cmd_du(args: argparse.Namespace) -> int:
 
 
 def _rules_of(listed: pd.DataFrame, fs: MPUFileSystem) -> pd.DataFrame:
-    """The lifecycle rules of the listed uploads' buckets; a bucket whose rules cannot be read
-    counts as having none, and stderr says so."""
-    found = []
-    for bucket in sorted(set(listed["bucket"].astype(str))):
-        try:
-            found.append(uploads.lifecycle(f"mpu://{bucket}", fs=fs))
-        except (AccessDenied, NoSuchBucket) as exc:
-            print(f"mpu: {bucket}'s lifecycle rules are left out: {exc}", file=sys.stderr)
-    return pd.concat([f for f in found if len(f)] or [rules_frame("", [])], ignore_index=True)
+    """The lifecycle rules of the listed uploads' buckets; stderr names those left out."""
+    skipped: list[str] = []
+    found = uploads.lifecycles(listed["bucket"].astype(str), skipped=skipped, fs=fs)
+    for why in skipped:
+        print(f"mpu: lifecycle rules left out: {why}", file=sys.stderr)
+    return found
 
 
 def _confirm(plan: Any) -> bool:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .._engine.blocking import run_blocking
 from .._s3.client import S3Client
-from ..errors import ConfigurationError
+from ..errors import AccessDenied, ConfigurationError, NoSuchBucket
 from ..fs import MPUFileSystem, filesystem
 from ..model import UploadInfo
 from . import accounting, listing
@@ -30,7 +30,7 @@ from .safe_abort import abort_rows, parse_age, still_present
 from .streaming import ListingCallbacks, ListingProgress
 from .streaming import stream as _stream
 
-__all__ = ["list", "stream", "parts", "usage", "abort", "recheck", "lifecycle",
+__all__ = ["list", "stream", "parts", "usage", "abort", "recheck", "lifecycle", "lifecycles",
            "set_lifecycle", "remove_lifecycle", "ListingProgress"]
 
 log = logging.getLogger(__name__)
@@ -191,6 +191,24 @@ def lifecycle(url: str, storage_options: Mapping[str, Any] | None = None, *,
     fs = filesystem(storage_options, fs)
     bucket, _ = _bucket_of(url, fs)
     return rules.rules_frame(bucket, _run(fs, lambda client: client.get_lifecycle_rules(bucket)))
+
+
+def lifecycles(buckets: Iterable[str], storage_options: Mapping[str, Any] | None = None, *,
+               skipped: builtins.list[str] | None = None,
+               fs: MPUFileSystem | None = None) -> pd.DataFrame:
+    """The lifecycle rules of every bucket of ``buckets``, as one frame (what pictures and
+    ``mpu du --by age`` mark cut-offs with). A bucket whose rules may not be read, or that
+    is gone, counts as having none; ``skipped`` receives "bucket: why" for each."""
+    fs = filesystem(storage_options, fs)
+    found = []
+    for bucket in sorted(set(buckets)):
+        try:
+            found.append(lifecycle(f"mpu://{bucket}", fs=fs))
+        except (AccessDenied, NoSuchBucket) as exc:
+            if skipped is not None:
+                skipped.append(f"{bucket}: {exc}")
+    return pd.concat([f for f in found if len(f)] or [rules.rules_frame("", [])],
+                     ignore_index=True)
 
 
 def set_lifecycle(url: str, days: int, storage_options: Mapping[str, Any] | None = None, *,

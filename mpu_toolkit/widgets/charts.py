@@ -279,3 +279,12 @@ def class_chart(uploads: pd.DataFrame, price: Price | None = None) -> str:
 def describe_classes(uploads: pd.DataFrame, price: Price | None = None) -> str:
     """:func:`class_chart` in words (its <desc>)."""
     return _text(_classes(uploads, price))
+
+
+def space_pictures(uploads: pd.DataFrame, rules: pd.DataFrame | None = None,
+                   price: Price | None = None) -> str:
+    """The three pictures side by side, wrapping on narrow screens: one HTML block."""
+    svgs = (age_chart(uploads, rules, price), prefix_chart(uploads, price=price),
+            class_chart(uploads, price))
+    return ('<div class="mpu-space" style="display:flex;flex-wrap:wrap;gap:16px">'
+            + "".join(f"<div>{svg}</div>" for svg in svgs) + "</div>")

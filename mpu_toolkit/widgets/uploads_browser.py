@@ -19,6 +19,7 @@ from ..errors import MPUError
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.accounting import Price, parse_price
 from ..inventory.safe_abort import format_age, parse_age
+from . import charts
 from . import html_table as table
 from .background import BackgroundWork
 from .controls import UploadRef, button, styled, upload_ref, without_secrets
@@ -71,6 +72,7 @@ class UploadsBrowser(widgets.VBox):
         self.status = styled(widgets.HTML(), "mpu-status")
         self.busy_label = styled(widgets.HTML(""), "mpu-busy")
         self.summary = styled(widgets.HTML("<i>uploads not listed yet</i>"), "mpu-summary")
+        self.space = styled(widgets.HTML(), "mpu-space-pictures")  # where the bytes are
         self.share_button = button("compute share of space", "mpu-share", icon="pie-chart",
                                    tooltip="lists every object of the buckets (a scan)")
         self.refresh_button = button("Refresh", "mpu-refresh", icon="refresh")
@@ -144,7 +146,7 @@ class UploadsBrowser(widgets.VBox):
                           self.bucket_filter, self.prefix_filter, self.age_filter, self.sort_by,
                           self.ascending, self.select, self.select_all, self.force,
                           self.older_days, self.parts_select]
-        self._owned = self._controls + [self.stop_button, self.progress, self.status,
+        self._owned = self._controls + [self.stop_button, self.progress, self.space, self.status,
                                         self.busy_label, self.summary, self.table,
                                         self.page_label, self.selection_label,
                                         self.confirm_message, self.confirm_box,
@@ -154,7 +156,7 @@ class UploadsBrowser(widgets.VBox):
         return [
             widgets.HBox([self.refresh_button, self.stop_button, self.share_button,
                           self.busy_label]),
-            self.progress, self.status, self.summary,
+            self.progress, self.status, self.summary, self.space,
             widgets.HBox([self.bucket_filter, self.prefix_filter, self.age_filter]),
             widgets.HBox([self.sort_by, self.ascending]),
             self.table,
@@ -200,13 +202,16 @@ class UploadsBrowser(widgets.VBox):
         """List the uploads again, in the background: rows appear as the pages come, sizes
         as they are counted; :meth:`stop` keeps what was listed."""
         def work() -> None:
-            self._listing = StreamedListing(self._fs, self._urls, self._set_listing,
-                                            self._show_progress)
+            self._listing = StreamedListing(
+                self._fs, self._urls, self._set_listing,
+                lambda p: setattr(self.progress, "value", f"<small>{table.esc(str(p))}</small>"))
             self.stop_button.disabled = False
             try:
                 final = self._listing.run()
             finally:
                 self.stop_button.disabled = True
+            rules = uploads.lifecycles(self._all["bucket"].astype(str), fs=self._fs)
+            self.space.value = charts.space_pictures(self._all, rules, self.price)
             self._say("stopped: the table shows what was listed until then" if final.stopped
                       else "")
         self._start("listing uploads", work)
@@ -215,9 +220,6 @@ class UploadsBrowser(widgets.VBox):
         """Stop a listing in progress (what was listed stays)."""
         if self._listing is not None:
             self._listing.stop()
-
-    def _show_progress(self, progress: Any) -> None:
-        self.progress.value = f"<small>{table.esc(str(progress))}</small>"
 
     def compute_share(self) -> None:
         """Scan the buckets' objects to show each bucket's share held by uploads."""
