@@ -13,6 +13,8 @@ import pytest
 import ipywidgets as widgets
 from helpers import incomplete_uploads, proxied_fs, wait_until
 
+from mpu_toolkit.widgets.html_table import size_text as table_size
+
 from mpu_toolkit import MPUFileSystem
 from mpu_toolkit.widgets import UploadsBrowser
 
@@ -82,6 +84,10 @@ def test_table_summary_and_human_sizes(open_browser, boto, bucket, key):
     assert bucket in browser.summary.value and "mpu-bar" in browser.summary.value
     assert "page 1 of 1" in browser.page_label.value
     assert browser.status.value == "" and not browser.refresh_button.disabled
+    space = browser.space.value  # the pictures of where the bytes are, with their words
+    assert space.count('role="img"') == 3 and "a&amp;b&lt;c&gt;.bin" not in space
+    assert table_size(total) in space  # the total, in the pictures' words
+    assert "done: 3 uploads listed, 3 sized" in browser.progress.value
 
 
 def test_filters_sort_paging_and_selection_across_pages(open_browser, boto, bucket, key):
