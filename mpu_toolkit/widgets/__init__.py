@@ -1,4 +1,5 @@
-"""Notebook widgets (ipywidgets) on top of the library; the library never imports them.
+"""Notebook widgets (ipywidgets, anywidget) on top of the library; the library never imports
+them.
 
 Needs the ``notebook`` extra: ``pip install 'mpu_toolkit[notebook]'``.
 """
@@ -11,5 +12,6 @@ except ImportError as missing:  # pragma: no cover - the test extra installs it
 
 from .upload_progress import UploadProgress
 from .uploads_browser import UploadsBrowser
+from .uploads_table import UploadsTable
 
-__all__ = ["UploadsBrowser", "UploadProgress"]
+__all__ = ["UploadsBrowser", "UploadsTable", "UploadProgress"]

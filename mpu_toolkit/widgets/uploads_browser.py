@@ -140,13 +140,13 @@ class UploadsBrowser(widgets.VBox):
         self.confirm_button.on_click(lambda _: self._confirmed())
         self.cancel_button.on_click(lambda _: self._cancelled())
         self.parts_button.on_click(lambda _: self.show_parts())
-        self._controls = [self.refresh_button, self.share_button, self.prev_button,
-                          self.next_button, self.abort_button, self.abort_older_button,
-                          self.confirm_button, self.cancel_button, self.parts_button,
-                          self.bucket_filter, self.prefix_filter, self.age_filter, self.sort_by,
-                          self.ascending, self.select, self.select_all, self.force,
-                          self.older_days, self.parts_select]
-        self._owned = self._controls + [self.stop_button, self.progress, self.space, self.status,
+        # off while work runs; looking (filters, pages, selection) stays on during a listing
+        self._controls = [self.refresh_button, self.share_button, self.abort_button,
+                          self.abort_older_button, self.confirm_button, self.cancel_button,
+                          self.parts_button, self.force, self.older_days, self.parts_select]
+        looking = [self.prev_button, self.next_button, self.bucket_filter, self.prefix_filter,
+                   self.age_filter, self.sort_by, self.ascending, self.select, self.select_all]
+        self._owned = self._controls + looking + [self.stop_button, self.progress, self.space, self.status,
                                         self.busy_label, self.summary, self.table,
                                         self.page_label, self.selection_label,
                                         self.confirm_message, self.confirm_box,
@@ -259,8 +259,6 @@ class UploadsBrowser(widgets.VBox):
         for control in self._controls:
             control.disabled = busy
         self.busy_label.value = f"<i>working… ({table.esc(what)})</i>" if busy else ""
-        if not busy:
-            self._update_nav()
 
     def _clean(self, text: str) -> str:
         return without_secrets(text, getattr(self._fs, "storage_options", None))
@@ -334,9 +332,8 @@ class UploadsBrowser(widgets.VBox):
         self._show_selection()
 
     def _update_nav(self) -> None:
-        if not self.busy:
-            self.prev_button.disabled = self.page <= 0
-            self.next_button.disabled = self.page >= self.pages - 1
+        self.prev_button.disabled = self.page <= 0
+        self.next_button.disabled = self.page >= self.pages - 1
 
     def _on_select(self, change: Mapping[str, Any]) -> None:
         if self._syncing:

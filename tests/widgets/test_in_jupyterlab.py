@@ -73,17 +73,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _notebook(state: Path) -> dict[str, Any]:
-    def cell(source: str) -> dict[str, Any]:
-        return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                "source": source}
+def notebook_of(*sources: str) -> dict[str, Any]:
+    """A notebook (nbformat 4, this Python's kernel) of code cells with these sources."""
     return {
         "nbformat": 4, "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                     "language": "python"},
                      "language_info": {"name": "python"}},
-        "cells": [cell(f"STATE = {str(state)!r}\n" + SETUP_CELL), cell(WIDGET_CELL)],
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                   "source": source} for source in sources],
     }
+
+
+def _notebook(state: Path) -> dict[str, Any]:
+    return notebook_of(f"STATE = {str(state)!r}\n" + SETUP_CELL, WIDGET_CELL)
 
 
 def _settings(settings_dir: Path) -> None:
@@ -221,6 +224,8 @@ def test_abort_one_upload_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
             page.locator(".mpu-select option", has_text="browser-test/browser/b").wait_for()
             assert state.exists(), "the notebook did not write its state file"
             info = json.loads(state.read_text())
+            # rows show while their sizes are counted; the abort waits for the listing's end
+            sync_api.expect(page.locator(".mpu-progress")).to_contain_text("done: 2 uploads")
 
             option.click()
             selection = page.locator(".mpu-selection")

@@ -408,7 +408,7 @@ def test_busy_state_while_the_background_work_runs(open_browser, monkeypatch):
     assert entered.wait(10) and browser.busy
     assert "working…" in browser.busy_label.value
     assert browser.abort_button.disabled and browser.refresh_button.disabled
-    assert not browser.stop_button.disabled  # the one control a listing leaves on
+    assert not browser.stop_button.disabled and not browser.select.disabled  # look, pick, stop
     browser.refresh_button.click()  # ignored while busy, says so
     assert "busy" in browser.status.value
     release.set()
