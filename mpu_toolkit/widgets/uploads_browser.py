@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import inventory as uploads
+from .._plan.sizing import counted
 from ..errors import MPUError
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.accounting import Price, parse_price
@@ -210,8 +211,6 @@ class UploadsBrowser(widgets.VBox):
                 final = self._listing.run()
             finally:
                 self.stop_button.disabled = True
-            rules = uploads.lifecycles(self._all["bucket"].astype(str), fs=self._fs)
-            self.space.value = charts.space_pictures(self._all, rules, self.price)
             self._say("stopped: the table shows what was listed until then" if final.stopped
                       else "")
         self._start("listing uploads", work)
@@ -283,6 +282,9 @@ class UploadsBrowser(widgets.VBox):
         if final and not (self._listing and self._listing.stopping):  # the rest may exist
             self._selected &= {upload_ref(r) for r in frame.itertuples(index=False)}
         self.summary.value = table.summary_html(frame, price=self.price)
+        if final:  # after a listing, and after an abort's relisting (a background thread)
+            rules = uploads.lifecycles(buckets, fs=self._fs)
+            self.space.value = charts.space_pictures(frame, rules, self.price)
         self._apply(reset_page=False)
 
     # ----------------------------------------------------------------- filtering, paging
@@ -326,7 +328,7 @@ class UploadsBrowser(widgets.VBox):
             self._syncing = False
         total = self._frame["bytes"].fillna(0).sum() if len(self._frame) else 0
         self.page_label.value = (f"page {self.page + 1} of {self.pages} · "
-                                 f"{len(self._frame):,} uploads, "
+                                 f"{counted(len(self._frame), 'upload')}, "
                                  f"{table.esc(table.size_text(total))} after filters")
         self._update_nav()
         self._show_selection()

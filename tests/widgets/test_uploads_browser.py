@@ -156,6 +156,8 @@ def test_abort_selected_after_confirmation_really_aborts(open_browser, boto, buc
     assert list(browser.frame["upload_id"]) == [ids[2]]  # listing refreshed
     assert browser.selected.empty and "2 aborted, 0 failed" in browser.status.value
     assert "re-checked on the server: 2 of 2 gone" in browser.status.value
+    assert table_size(3000) in browser.space.value  # the pictures show what is left
+    assert table_size(6000) not in browser.space.value
     assert browser.confirm_box.layout.display == "none" and not browser.abort_button.disabled
 
 

@@ -1,0 +1,335 @@
+"""What the real-browser tests of the notebook widgets share: a Jupyter-like server
+(JupyterLab, Notebook 7, Voilà) started in a private config on 127.0.0.1 with a token and
+torn down with every process it started (kernels and the S3 servers they run), the generated
+notebook, and headless Chromium through Playwright. Not a test module: the ``test_in_*``
+modules skip first (chromium, playwright, the front end's package) and then import this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import pytest
+
+psutil = pytest.importorskip("psutil")
+
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "mpu-browser-test-token"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+#: screenshots per front end (git-ignored): tests/output/<frontend>/
+OUTPUT_ROOT = Path(__file__).resolve().parents[1] / "output"
+
+# The notebook's first cell: its own LocalS3, one incomplete upload per UPLOADS entry (key ->
+# bytes of its one part), and a state file for the test's independent boto3 client.
+SETUP_CELL = """\
+import json, boto3
+from mpu_toolkit.testing.local import LocalS3
+s3 = LocalS3().start()
+so = s3.storage_options
+boto = boto3.client("s3", endpoint_url=so["endpoint_url"], aws_access_key_id=so["key"],
+                    aws_secret_access_key=so["secret"], region_name="us-east-1")
+bucket = "browser-test"
+boto.create_bucket(Bucket=bucket)
+ids = {}
+for key, size in UPLOADS.items():
+    ids[key] = boto.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    boto.upload_part(Bucket=bucket, Key=key, UploadId=ids[key], PartNumber=1,
+                     Body=b"x" * size)
+with open(STATE, "w") as f:
+    json.dump({"endpoint_url": so["endpoint_url"], "key": so["key"], "secret": so["secret"],
+               "bucket": bucket, "upload_ids": ids}, f)
+"""
+WIDGET_CELL = """\
+from mpu_toolkit.widgets import UploadsBrowser
+UploadsBrowser(f"mpu://{bucket}", storage_options=so, min_age=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def notebook_of(*sources: str) -> dict[str, Any]:
+    """A notebook (nbformat 4, this Python's kernel) of code cells with these sources."""
+    return {
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                    "language": "python"},
+                     "language_info": {"name": "python"}},
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                   "source": source} for source in sources],
+    }
+
+
+def browser_notebook(state: Path, uploads: Mapping[str, int]) -> dict[str, Any]:
+    """The setup cell (LocalS3, ``uploads``, state file at ``state``) and an UploadsBrowser."""
+    return notebook_of(f"STATE = {str(state)!r}\nUPLOADS = {dict(uploads)!r}\n" + SETUP_CELL,
+                       WIDGET_CELL)
+
+
+def write_lab_settings(settings_dir: Path) -> None:
+    """Every cell stays in the page; no news or update checks (offline, no toasts)."""
+    files = {
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+            {"fetchNews": "false", "checkForUpdates": False},
+    }
+    for name, value in files.items():
+        path = settings_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+def request(url: str, method: str = "GET", timeout: float = 2) -> bytes:
+    req = urllib.request.Request(url, method=method,
+                                 headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.read()
+
+
+class Frontend:
+    """A running server: where its files are, its URL, its process."""
+
+    def __init__(self, root: Path, port: int, process: subprocess.Popen[bytes],
+                 dirs: Mapping[str, Path]) -> None:
+        self.root, self.port, self.process, self.dirs = root, port, process, dict(dirs)
+        self.base = f"http://127.0.0.1:{port}"
+
+    def descendants(self) -> list[Any]:
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+
+def jupyter_dirs(tmp_path: Path) -> dict[str, Path]:
+    """A private root, config, data, runtime, settings and workspaces directory each."""
+    dirs = {name: tmp_path / name for name in ("root", "config", "data", "runtime",
+                                                 "settings", "workspaces")}
+    for d in dirs.values():
+        d.mkdir(exist_ok=True)
+    write_lab_settings(dirs["settings"])
+    return dirs
+
+
+@contextmanager
+def serve(tmp_path: Path, command: Callable[[int, Mapping[str, Path]], Sequence[str]], *,
+          name: str, ready_path: str = "/api/status",
+          jupyter_api: bool = True) -> Iterator[Frontend]:
+    """Run ``command(port, dirs)`` (a Jupyter-based server) in ``dirs["root"]`` with private
+    Jupyter directories until ``ready_path`` answers; on exit shut it
+    down (through the Jupyter server's REST API if ``jupyter_api``, else SIGTERM) and end
+    every process it started (kernels run in their own process groups, the moto servers they
+    start too), failing if any is left behind."""
+    dirs = jupyter_dirs(tmp_path)
+    port = free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+           "JUPYTER_DATA_DIR": str(dirs["data"]), "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+           "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_NO_CONFIG": "1"}
+    log_path = tmp_path / f"{name}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(list(command(port, dirs)), stdout=log, stderr=subprocess.STDOUT,
+                               env=env, cwd=dirs["root"])
+    server = Frontend(dirs["root"], port, process, dirs)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited:\n" + log_path.read_text()[-3000:])
+            try:
+                request(f"{server.base}{ready_path}")
+                break
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield server
+    finally:
+        _stop(server, jupyter_api)
+        log.close()
+
+
+def wait_for_kernel(server: Frontend, timeout: float = 60) -> None:
+    """Until a kernel of ``server`` is idle with a page connected (the REST API's view: a
+    front end's own "idle" may show before its kernel is there)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            kernels = json.loads(request(f"{server.base}/api/kernels"))
+        except (OSError, urllib.error.URLError, ValueError):
+            kernels = []
+        if any(k.get("execution_state") == "idle" and k.get("connections", 0) > 0
+               for k in kernels):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no idle, connected kernel after {timeout}s: {kernels}")
+        time.sleep(0.2)
+
+
+def _stop(server: Frontend, jupyter_api: bool) -> None:
+    # remember every PID under the server, shut down via REST, then make sure they are gone.
+    # Voilà serving one notebook has neither API: every other path renders the notebook
+    # (a new kernel), so it only gets SIGTERM
+    process = server.process
+    pids = {p.pid for p in server.descendants()}
+    grace = 0.0
+    if jupyter_api:
+        try:
+            for kernel in json.loads(request(f"{server.base}/api/kernels")):
+                request(f"{server.base}/api/kernels/{kernel['id']}", method="DELETE",
+                        timeout=10)
+        except (OSError, urllib.error.URLError, ValueError):
+            pass
+        pids |= {p.pid for p in server.descendants()}
+        try:
+            request(f"{server.base}/api/shutdown", method="POST", timeout=5)
+            grace = 10.0
+        except (OSError, urllib.error.URLError):
+            pass
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    procs = []
+    for pid in pids:
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    alive = procs
+    for stop in (psutil.Process.terminate, psutil.Process.kill):
+        for proc in alive:
+            try:
+                stop(proc)
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(alive, timeout=5)
+    assert not alive, f"processes left behind: {[p.pid for p in alive]}"
+
+
+# ----------------------------------------------------------------- the UploadsBrowser drive
+#: three incomplete uploads of one part each; by size: logs/b < data/c < logs/a
+DRIVE_UPLOADS = {"logs/a": 3072, "logs/b": 1024, "data/c": 2048}
+BY_SIZE = ["logs/b", "data/c", "logs/a"]
+#: what the drive selects (a click and a shift-click: a range of two in size order), aborts
+SELECTED = BY_SIZE[:2]
+KEPT = BY_SIZE[2]
+
+
+def launch(pw: Any) -> Any:
+    """Debian's chromium, headless (never ``playwright install``)."""
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def drive_uploads_browser(page: Any, state: Path, shots: Path,
+                          listed_timeout: float = 60_000) -> dict[str, Any]:
+    """Drive a rendered UploadsBrowser (the notebook of :func:`browser_notebook` with
+    :data:`DRIVE_UPLOADS`) like a user: wait for the listing, filter by key prefix, sort by
+    size, select two uploads (click, shift-click), abort them through the confirmation. One
+    screenshot per state into ``shots``. Returns the notebook's state file (for a boto3 check).
+    """
+    from playwright.sync_api import expect
+
+    from mpu_toolkit.widgets.html_table import size_text
+
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+
+    def shot(name: str, locator: Any) -> None:
+        locator.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    browser = page.locator(".mpu-uploads-browser")
+    keys = page.locator(".mpu-table table tbody tr td:nth-child(2)")
+    options = page.locator(".mpu-select select option")
+
+    # listed: rows show while their sizes are counted; wait for the listing's end
+    expect(page.locator(".mpu-progress")).to_contain_text(
+        f"done: {len(DRIVE_UPLOADS)} uploads", timeout=listed_timeout)
+    assert state.exists(), "the notebook did not write its state file"
+    info = json.loads(state.read_text())
+    expect(keys).to_have_count(len(DRIVE_UPLOADS))
+    expect(options).to_have_count(len(DRIVE_UPLOADS))
+    shot("listed", browser)
+
+    # filtered: the prefix applies on Enter (continuous_update=False)
+    prefix = page.locator(".mpu-filter-prefix input")
+    prefix.fill("logs/")
+    prefix.press("Enter")
+    expect(keys).to_have_text(["logs/a", "logs/b"])  # default order: initiated, then key
+    expect(options).to_have_count(2)
+    expect(page.locator(".mpu-page")).to_contain_text("2 uploads")
+    shot("filtered", browser)
+    prefix.fill("")
+    prefix.press("Enter")
+    expect(keys).to_have_count(len(DRIVE_UPLOADS))
+
+    # sorted: by size, ascending
+    page.locator(".mpu-sort select").select_option("size")
+    expect(keys).to_have_text(BY_SIZE)
+    expect(page.locator(".mpu-table table thead")).to_contain_text("size ▲")
+    expect(options).to_have_count(len(BY_SIZE))
+    for i, key in enumerate(BY_SIZE):
+        expect(options.nth(i)).to_contain_text(f"browser-test/{key} ")
+    shot("sorted", browser)
+
+    # selected: click the first, shift-click the second (a range in the multi-select)
+    options.nth(0).click()
+    expect(page.locator(".mpu-selection")).to_contain_text("1 selected")
+    options.nth(1).click(modifiers=["Shift"])
+    expect(page.locator(".mpu-selection")).to_contain_text(
+        f"2 selected ({size_text(sum(DRIVE_UPLOADS[k] for k in SELECTED))})")
+    shot("selected", page.locator(".mpu-select"))
+
+    # confirming
+    page.locator(".mpu-abort").click()
+    message = page.locator(".mpu-confirm-message")
+    expect(message).to_contain_text("Abort 2 uploads (selected)")
+    expect(message).to_contain_text(f"({sum(DRIVE_UPLOADS[k] for k in SELECTED):,} bytes)")
+    expect(page.locator(".mpu-confirm-box")).to_be_visible()
+    shot("confirming", page.locator(".mpu-confirm-box"))
+
+    # aborted
+    page.locator(".mpu-confirm").click()
+    expect(page.locator(".mpu-status")).to_contain_text("2 aborted, 0 failed", timeout=30_000)
+    expect(page.locator(".mpu-confirm-box")).to_be_hidden()
+    result = page.locator(".mpu-result")
+    for key in SELECTED:
+        expect(result).to_contain_text(key)
+    # the refreshed listing offers only the one left
+    expect(keys).to_have_text([KEPT])
+    expect(options).to_have_count(1)
+    shot("aborted", page.locator(".mpu-result"))
+    return info
+
+
+def check_server(info: Mapping[str, Any]) -> None:
+    """An independent boto3 client: the selected uploads are gone, the other one is there."""
+    import boto3
+
+    boto = boto3.client("s3", endpoint_url=info["endpoint_url"],
+                        aws_access_key_id=info["key"], aws_secret_access_key=info["secret"],
+                        region_name="us-east-1")
+    alive = {u["Key"]: u["UploadId"]
+             for u in boto.list_multipart_uploads(Bucket=info["bucket"]).get("Uploads", [])}
+    assert alive == {KEPT: info["upload_ids"][KEPT]}, alive
