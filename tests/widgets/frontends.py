@@ -209,6 +209,12 @@ def _stop(server: Frontend, jupyter_api: bool) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    end_processes(pids)
+
+
+def end_processes(pids: set[int]) -> None:
+    """Terminate, then kill, whatever of ``pids`` still runs (kernels, their moto servers);
+    fail if any survives."""
     procs = []
     for pid in pids:
         try:

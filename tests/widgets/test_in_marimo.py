@@ -15,7 +15,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,13 +25,11 @@ from typing import Any, Iterator
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from frontends import CHROMIUM, CHROMIUM_ARGS, end_processes, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02-find-cost-abort-incomplete-uploads.marimo.py"
 OUTPUT = ROOT / "tests" / "output" / "marimo"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -45,12 +42,6 @@ sync_api = pytest.importorskip(
     reason="playwright is missing (.ci/run installs it via the 'test' extra; no browser download)")
 psutil = pytest.importorskip("psutil")
 boto3 = pytest.importorskip("boto3")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class App:
@@ -69,7 +60,7 @@ class App:
 def app(tmp_path: Path) -> Iterator[App]:
     """``marimo run`` of the notebook, without a token, on a free port of 127.0.0.1."""
     state = tmp_path / "state.json"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MPU_MARIMO_STATE": str(state),
            "MARIMO_SKIP_UPDATE_CHECK": "1", "HOME": str(tmp_path)}  # no update check, no config
     log_path = tmp_path / "marimo.log"
@@ -105,21 +96,7 @@ def app(tmp_path: Path) -> Iterator[App]:
             process.kill()
             process.wait()
         log.close()
-        procs = []
-        for pid in pids:
-            try:
-                procs.append(psutil.Process(pid))
-            except psutil.NoSuchProcess:
-                pass
-        alive = procs
-        for stop in (psutil.Process.terminate, psutil.Process.kill):
-            for proc in alive:
-                try:
-                    stop(proc)
-                except psutil.NoSuchProcess:
-                    pass
-            _, alive = psutil.wait_procs(alive, timeout=5)
-        assert not alive, f"processes left behind: {[p.pid for p in alive]}"
+        end_processes(pids)
 
 
 def test_filter_sort_select_abort_in_marimo(app: App) -> None:
