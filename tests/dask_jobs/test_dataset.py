@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import time
 from typing import Any, Iterator
 
 import numpy as np
@@ -197,10 +198,16 @@ class Bomb:
         s3 = boto3.client("s3", endpoint_url=self.so["endpoint_url"], region_name="us-east-1",
                           aws_access_key_id=self.so["key"],
                           aws_secret_access_key=self.so["secret"])
-        seen = {u["UploadId"]: len(s3.list_parts(Bucket=self.bucket, Key=u["Key"],
-                                                 UploadId=u["UploadId"]).get("Parts", []))
-                for u in uploads(s3, self.bucket, self.prefix)
-                if u["Key"].endswith("part.1.csv")}
+        def parts_landed() -> dict[str, int]:
+            return {u["UploadId"]: len(s3.list_parts(Bucket=self.bucket, Key=u["Key"],
+                                                     UploadId=u["UploadId"]).get("Parts", []))
+                    for u in uploads(s3, self.bucket, self.prefix)
+                    if u["Key"].endswith("part.1.csv")}
+
+        # parts travel in the background while the encoder goes on: let the first land
+        deadline = time.monotonic() + 30
+        while not any((seen := parts_landed()).values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         with open(self.marker, "w") as f:
             json.dump(seen, f)
         if self.how == "exit":
