@@ -110,10 +110,15 @@ class Frontend:
         self.base = f"http://127.0.0.1:{port}"
 
     def descendants(self) -> list[Any]:
-        try:
-            return psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
+        return descendants(self.process)
+
+
+def descendants(process: subprocess.Popen[bytes]) -> list[Any]:
+    """Every process under ``process`` (kernels, their moto servers), or none if it is gone."""
+    try:
+        return psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
 
 
 def jupyter_dirs(tmp_path: Path) -> dict[str, Path]:
@@ -331,11 +336,17 @@ def drive_uploads_browser(page: Any, state: Path, shots: Path,
 
 def check_server(info: Mapping[str, Any]) -> None:
     """An independent boto3 client: the selected uploads are gone, the other one is there."""
+    alive = alive_uploads(info)
+    assert alive == {KEPT: info["upload_ids"][KEPT]}, alive
+
+
+def alive_uploads(info: Mapping[str, Any]) -> dict[str, str]:
+    """Key -> upload id of the incomplete uploads in ``info``'s bucket, as an independent
+    boto3 client sees them (``info``: the endpoint, keys and bucket the notebook wrote)."""
     import boto3
 
     boto = boto3.client("s3", endpoint_url=info["endpoint_url"],
                         aws_access_key_id=info["key"], aws_secret_access_key=info["secret"],
                         region_name="us-east-1")
-    alive = {u["Key"]: u["UploadId"]
-             for u in boto.list_multipart_uploads(Bucket=info["bucket"]).get("Uploads", [])}
-    assert alive == {KEPT: info["upload_ids"][KEPT]}, alive
+    return {u["Key"]: u["UploadId"]
+            for u in boto.list_multipart_uploads(Bucket=info["bucket"]).get("Uploads", [])}

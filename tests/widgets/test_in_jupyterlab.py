@@ -32,7 +32,7 @@ pytest.importorskip("jupyterlab", reason="jupyterlab is missing (.ci/run install
 psutil = pytest.importorskip("psutil")
 boto3 = pytest.importorskip("boto3")
 
-from frontends import Frontend, browser_notebook, serve  # noqa: E402
+from frontends import Frontend, alive_uploads, browser_notebook, serve  # noqa: E402
 
 Lab = Frontend  # the name other browser tests import with the fixture
 
@@ -107,11 +107,7 @@ def test_abort_one_upload_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
         finally:
             browser.close()
 
-    boto = boto3.client("s3", endpoint_url=info["endpoint_url"],
-                        aws_access_key_id=info["key"], aws_secret_access_key=info["secret"],
-                        region_name="us-east-1")
-    alive = {u["Key"]: u["UploadId"]
-             for u in boto.list_multipart_uploads(Bucket=info["bucket"]).get("Uploads", [])}
+    alive = alive_uploads(info)
     assert "browser/a" not in alive
     assert alive.get("browser/b") == info["upload_ids"]["browser/b"]
     assert screenshot.stat().st_size > 0

@@ -25,7 +25,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from frontends import CHROMIUM, CHROMIUM_ARGS, end_processes, free_port
+from frontends import (CHROMIUM, CHROMIUM_ARGS, alive_uploads, descendants, end_processes,
+                       free_port)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02-find-cost-abort-incomplete-uploads.marimo.py"
@@ -50,10 +51,7 @@ class App:
         self.base = f"http://127.0.0.1:{port}"
 
     def descendants(self) -> list[Any]:
-        try:
-            return psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
+        return descendants(self.process)
 
 
 @pytest.fixture
@@ -191,11 +189,7 @@ def test_filter_sort_select_abort_in_marimo(app: App) -> None:
         finally:
             browser.close()
 
-    boto = boto3.client("s3", endpoint_url=info["endpoint_url"],
-                        aws_access_key_id=info["key"], aws_secret_access_key=info["secret"],
-                        region_name="us-east-1")
-    alive = {u["Key"]: u["UploadId"]
-             for u in boto.list_multipart_uploads(Bucket=info["bucket"]).get("Uploads", [])}
+    alive = alive_uploads(info)
     assert set(alive) == set(ids) - chosen
     assert all(alive[k] == ids[k] for k in alive)
     assert all(p.stat().st_size > 0 for p in shots)
