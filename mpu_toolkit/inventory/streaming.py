@@ -127,6 +127,12 @@ async def _list_and_size(client: S3Client, targets: Sequence[Target], state: _St
                          sizes: bool, page_size: int, concurrency: int) -> None:
     gate = asyncio.Semaphore(concurrency)
     sizing: set[asyncio.Task[None]] = set()
+    failed: list[asyncio.Task[None]] = []  # a ListParts that failed for good fails the listing
+
+    def finished(task: asyncio.Task[None]) -> None:
+        sizing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failed.append(task)
     try:
         for bucket, prefix in await _buckets(client, targets):
             try:
@@ -142,7 +148,9 @@ async def _list_and_size(client: S3Client, targets: Sequence[Target], state: _St
                     if sizes:
                         task = asyncio.ensure_future(_size(client, upload, state, gate))
                         sizing.add(task)
-                        task.add_done_callback(sizing.discard)
+                        task.add_done_callback(finished)
+                    if failed:
+                        failed[0].result()
             except NoSuchBucket:
                 continue  # deleted since ListBuckets
             except AccessDenied:
@@ -150,9 +158,11 @@ async def _list_and_size(client: S3Client, targets: Sequence[Target], state: _St
                     raise
                 continue  # an every-bucket listing leaves out what it may not read
             state.flush_rows()
-        while sizing:
-            await asyncio.wait(set(sizing))
+        while sizing and not failed:
+            await asyncio.wait(set(sizing), return_when=asyncio.FIRST_EXCEPTION)
             state.flush_sizes()
+        if failed:
+            failed[0].result()  # raises it, naming the request
         state.flush_sizes()
     finally:
         for task in sizing:

@@ -63,6 +63,7 @@ class Rule:
     times: int
     after: int = 0  #: requests of the operation let through before the rule applies
     seconds: float = 0.0  #: for "delay"
+    path: str = ""  #: only requests whose path contains this (one key of several)
 
 
 @dataclass
@@ -76,9 +77,10 @@ class FaultProxy:
     seed: int | None = None
 
     def fail(self, operation: str, action: Action, times: int = 1, after: int = 0,
-             seconds: float = 0.0) -> None:
-        """Make ``times`` requests of ``operation`` fail, after letting ``after`` pass."""
-        self.rules.append(Rule(operation, action, times, after, seconds))
+             seconds: float = 0.0, path: str = "") -> None:
+        """Make ``times`` requests of ``operation`` fail, after letting ``after`` pass;
+        with ``path``, only requests whose path contains it (``"/bucket/key"``)."""
+        self.rules.append(Rule(operation, action, times, after, seconds, path))
 
     def __enter__(self) -> "FaultProxy":
         return self.start()
@@ -90,11 +92,11 @@ class FaultProxy:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _take_rule(self, operation: str) -> Rule | None:
+    def _take_rule(self, operation: str, path: str) -> Rule | None:
         if self.failure_rate and self._random.random() < self.failure_rate:
             return Rule(operation, "503", 1)
         for rule in self.rules:
-            if rule.operation == operation and rule.times > 0:
+            if rule.operation == operation and rule.times > 0 and rule.path in path:
                 if rule.after > 0:
                     rule.after -= 1
                     continue
@@ -106,7 +108,7 @@ class FaultProxy:
         operation = operation_of(request.method, dict(request.query),
                                  "x-amz-copy-source" in request.headers, request.path)
         self.seen.append(operation)
-        rule = self._take_rule(operation)
+        rule = self._take_rule(operation, request.path)
         if rule is not None:
             self.injected.append(f"{operation}:{rule.action}")
         if rule is not None and rule.action == "reset-early":

@@ -1,35 +1,13 @@
-"""What the uploads browser shows: filters, sort order and the confirmation text. Pure pandas."""
+"""The uploads browser's question before an abort. Pure pandas."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..inventory.safe_abort import format_age, parse_age
+from ..inventory.safe_abort import format_age
 from .html_table import cost_text, size_text
 
-__all__ = ["ALL", "SORT_COLUMNS", "filter_sort", "confirm_text"]
-
-ALL = "(all buckets)"
-SORT_COLUMNS = {"initiated": "initiated", "age": "age", "bucket": "bucket", "key": "key",
-                "parts": "parts", "size": "bytes", "storage class": "storage_class",
-                "upload id": "upload_id"}
-
-
-def filter_sort(frame: pd.DataFrame, *, bucket: str | None, prefix: str, min_age: str,
-                sort_by: str, ascending: bool) -> pd.DataFrame:
-    """Rows of ``frame`` in ``bucket`` (``ALL``: any), under ``prefix``, at least ``min_age``
-    old (``"1d"``; a bad value raises ConfigurationError), sorted with stable tie-breakers."""
-    if bucket not in (ALL, None):
-        frame = frame[frame["bucket"] == bucket]
-    if prefix:
-        frame = frame[frame["key"].astype(str).str.startswith(prefix)]
-    if min_age.strip():
-        frame = frame[frame["age"] >= parse_age(min_age.strip(), "min age")]
-    column = SORT_COLUMNS[sort_by]
-    ties = [c for c in ("bucket", "key", "upload_id") if c != column]
-    return frame.sort_values([column] + ties, ascending=ascending, na_position="last",
-                             kind="stable").reset_index(drop=True)
-
+__all__ = ["confirm_text"]
 
 def confirm_text(rows: pd.DataFrame, what: str, *, min_age: pd.Timedelta | None,
                  force: bool, price: float | None = None) -> str:

@@ -16,7 +16,7 @@ from ..inventory.safe_abort import format_age
 from .._plan.sizing import format_size
 
 __all__ = ["esc", "size_text", "age_text", "time_text", "short_id", "table_html",
-           "uploads_table", "parts_table", "result_table", "cost_text", "summary_html",
+           "result_table", "cost_text", "summary_html",
            "message_html"]
 
 _STYLE = ("border-collapse:collapse;font-size:12px;font-family:var(--jp-ui-font-family,"
@@ -68,40 +68,9 @@ def table_html(headers: Sequence[str], rows: Iterable[Sequence[str]], *, css: st
             f"<tbody>{body}</tbody></table>")
 
 
-UPLOAD_HEADERS = ["bucket", "key", "initiated", "age", "parts", "size", "storage class",
-                  "upload id"]
-
-
 def records(frame: pd.DataFrame) -> Iterator[Any]:
     """The rows of ``frame`` as named tuples (attribute access by column name)."""
     return iter(frame.itertuples(index=False))
-
-
-def uploads_table(page: pd.DataFrame, *, sort_header: str | None = None,
-                  ascending: bool = True) -> str:
-    headers = [h + ((" ▲" if ascending else " ▼") if h == sort_header else "")
-               for h in UPLOAD_HEADERS]
-    rows = []
-    for row in records(page):
-        parts = "?" if _missing(row.parts) else str(int(row.parts))
-        rows.append([
-            esc(row.bucket), esc(row.key), esc(time_text(row.initiated)), esc(age_text(row.age)),
-            esc(parts), esc(size_text(row.bytes)), esc("" if _missing(row.storage_class)
-                                                       else row.storage_class),
-            f'<span title="{esc(row.upload_id)}"><code>{esc(short_id(row.upload_id))}'
-            "</code></span>"])
-    return table_html(headers, rows, css="mpu-uploads-table",
-                      empty="no incomplete uploads match")
-
-
-def parts_table(parts: pd.DataFrame, title: str) -> str:
-    rows = [[esc(r.number), esc(f"{size_text(r.size)} ({int(r.size):,} bytes)"), esc(r.etag),
-             esc(time_text(r.last_modified))] for r in records(parts)]
-    total = int(parts["size"].sum()) if len(parts) else 0
-    plural = "s" if len(parts) != 1 else ""
-    caption = f"<div><b>{esc(title)}</b>: {len(parts)} part{plural}, {esc(size_text(total))}</div>"
-    return caption + table_html(["part", "size", "ETag", "modified"], rows,
-                                css="mpu-parts-rows", empty="no parts uploaded yet")
 
 
 def result_table(result: pd.DataFrame) -> str:

@@ -53,10 +53,14 @@ class StreamedListing:
 
     def run(self) -> ListingProgress:
         """List to the end (or the stop); the view gets the whole frame last, with
-        ``final=True``."""
-        final = uploads.stream(self._urls, fs=self._fs, stop=self._stop,
-                               on_rows=self._rows, on_sizes=self._sized,
-                               on_progress=self._progress)
+        ``final=True`` (``False`` when the listing failed: the rows seen so far)."""
+        try:
+            final = uploads.stream(self._urls, fs=self._fs, stop=self._stop,
+                                   on_rows=self._rows, on_sizes=self._sized,
+                                   on_progress=self._progress)
+        except BaseException:  # the server went away midway: what was listed stays shown
+            self._on_change(self.frame(), False)
+            raise
         self._on_change(self.frame(), True)
         return final
 

@@ -1,7 +1,8 @@
 """``UploadProgress``: a notebook view of one streaming write (core ipywidgets, no custom JS).
 
->>> from mpu_toolkit.widgets.progress import UploadProgress     # doctest: +SKIP
->>> view = UploadProgress("bucket/big.bin"); display(view)
+>>> from mpu_toolkit.widgets import UploadProgress     # doctest: +SKIP
+>>> view = UploadProgress("mpu://bucket/big.bin", endpoint_url=so["endpoint_url"])
+>>> display(view)
 >>> with open_writer("mpu://bucket/big.bin", storage_options=so, progress=view) as f: ...
 
 The view is a :class:`ProgressEvent` callback. The writer calls it from the producer's thread
@@ -11,13 +12,15 @@ re-created). :meth:`UploadProgress.display_new` is registered as the ``widget`` 
 does ``progress=True`` inside a Jupyter kernel (a tqdm bar elsewhere).
 
 Stable CSS classes for tests and styling: ``mpu-progress`` (the box), ``mpu-progress-title``,
-``mpu-progress-bar``, ``mpu-progress-percent``, ``mpu-progress-stats``, ``mpu-progress-status``.
+``mpu-progress-bar``, ``mpu-progress-percent``, ``mpu-progress-stats``, ``mpu-progress-memory``,
+``mpu-progress-status``, ``mpu-progress-object`` (the completed object's URL and link).
 """
 
 from __future__ import annotations
 
 import html
 import threading
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import ipywidgets as widgets
 
@@ -45,20 +48,34 @@ def format_duration(seconds: float) -> str:
 
 
 class UploadProgress(widgets.VBox):
-    """Bytes uploaded, parts done / in flight, rows, MB/s, elapsed, ETA and final state.
+    """Bytes uploaded, parts done / in flight, rows, MB/s, memory, elapsed, ETA, final state.
 
     Call it with :class:`ProgressEvent` snapshots (pass it as ``progress=``). The bar shows a
     percentage when the total size is known; otherwise it appears at the end, coloured by the
     outcome: green (completed), red (aborted or failed), orange (kept for resume).
+
+    Memory is the writer's part buffers (``ProgressEvent.memory_in_use``, bounded by
+    ``max_memory``) and the peak seen; at the end, when the buffers are freed, only the peak.
+
+    Completed, the view links the object: its URL as given (``mpu://bucket/key``, selectable
+    text to copy), size and ETag, and, with ``endpoint_url``, an ``<a>`` to the object's plain
+    path-style URL on that endpoint (``{endpoint_url}/{bucket}/{key}``). The link carries no
+    signature (never a presigned URL: it would show the access key id), so opening it works
+    where the object is readable without one; the endpoint's user info, query and fragment
+    are dropped, and only ``http(s)`` endpoints give a link. ``progress="widget"`` has no
+    endpoint: the URL text, size and ETag, no link.
     """
 
-    def __init__(self, title: str = "upload", total: int | None = None, **kwargs: object) -> None:
+    def __init__(self, title: str = "upload", total: int | None = None, *,
+                 endpoint_url: str | None = None, **kwargs: object) -> None:
         self._lock = threading.Lock()
         self._final = False
         self._rank = 0
         self._uploaded = 0  # events from two threads may arrive out of order: never go back
         self._parts_done = 0
         self._rows: int | None = None
+        self._memory_peak = 0
+        self._endpoint = _plain_endpoint(endpoint_url)
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
         self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=float(total or 1),
                                          bar_style="info")
@@ -69,21 +86,25 @@ class UploadProgress(widgets.VBox):
         self.rate = widgets.Label("")
         self.elapsed = widgets.Label("")
         self.eta = widgets.Label("")
+        self.memory = widgets.Label("")
         self.status = widgets.HTML("waiting for data")
+        self.object = widgets.HTML("")
         self.stats = widgets.HBox([self.uploaded, self.parts, self.rows, self.rate,
-                                   self.elapsed, self.eta])
+                                   self.memory, self.elapsed, self.eta])
         self.header = widgets.HBox([self.title, self.bar, self.percent])
         for widget, css in ((self, "mpu-progress"), (self.title, "mpu-progress-title"),
                             (self.bar, "mpu-progress-bar"), (self.percent, "mpu-progress-percent"),
                             (self.stats, "mpu-progress-stats"),
-                            (self.status, "mpu-progress-status")):
+                            (self.memory, "mpu-progress-memory"),
+                            (self.status, "mpu-progress-status"),
+                            (self.object, "mpu-progress-object")):
             widget.add_class(css)
         self.stats.layout.grid_gap = "1em"
         self.stats.layout.flex_flow = "row wrap"
-        for label in (self.rows, self.eta):
+        for label in (self.rows, self.eta, self.memory, self.object):
             label.layout.display = "none"  # shown when there is something to show
         self._show_bar(total is not None)
-        super().__init__([self.header, self.stats, self.status], **kwargs)
+        super().__init__([self.header, self.stats, self.status, self.object], **kwargs)
 
     @classmethod
     def display_new(cls, title: str, total: int | None = None) -> "UploadProgress":
@@ -127,6 +148,7 @@ class UploadProgress(widgets.VBox):
         if self._rows is not None:
             self.rows.value = f"{self._rows:,} rows"
             self.rows.layout.display = None
+        self._update_memory(0 if self._final else event.memory_in_use)
         rate = uploaded / event.elapsed if event.elapsed > 0 else 0.0
         self.rate.value = f"{rate / 1e6:.1f} MB/s"
         self.elapsed.value = f"elapsed {format_duration(event.elapsed)}"
@@ -135,6 +157,13 @@ class UploadProgress(widgets.VBox):
             eta = max(0, event.total - uploaded) / rate
         self.eta.value = "" if eta is None else f"ETA {format_duration(eta)}"
         self.eta.layout.display = "none" if eta is None else None
+
+    def _update_memory(self, in_use: int) -> None:
+        self._memory_peak = max(self._memory_peak, in_use)
+        peak = format_size(self._memory_peak)
+        self.memory.value = (f"peak memory {peak}" if self._final else
+                             f"memory {format_size(in_use)} (peak {peak})")
+        self.memory.layout.display = None if self._memory_peak else "none"
 
     def _update_bar(self, event: ProgressEvent) -> None:
         bar = self.bar
@@ -157,7 +186,7 @@ class UploadProgress(widgets.VBox):
     def _update_status(self, event: ProgressEvent) -> None:
         state = event.state
         if state == "completed":
-            text = f"completed — ETag {event.etag or '?'}"
+            text = f"completed — {format_size(self._uploaded)}, ETag {event.etag or '?'}"
         elif state == "kept":
             text = f"kept for resume — upload id {event.upload_id or '?'}"
             if event.error:
@@ -169,6 +198,48 @@ class UploadProgress(widgets.VBox):
         colour = _COLOUR.get(state)
         body = html.escape(text)
         self.status.value = (f'<span style="color:{colour}">{body}</span>' if colour else body)
+        if state == "completed":
+            self.object.value = self._object_html(event.url)
+            self.object.layout.display = None
+
+    def _object_html(self, url: str) -> str:
+        """The object's URL as given (selected whole on a click) and, with an endpoint, a link
+        to its plain path-style URL there."""
+        text = (f'<code style="user-select:all" title="the object (click to select)">'
+                f'{html.escape(url)}</code>')
+        href = object_href(self._endpoint, url)
+        if href is None:
+            return text
+        link = html.escape(href, quote=True)
+        return (f'{text} · <a href="{link}" target="_blank" rel="noopener noreferrer" '
+                f'style="text-decoration:underline">{html.escape(href)}</a>')
+
+
+def _plain_endpoint(endpoint_url: str | None) -> str | None:
+    """``scheme://host[:port][/path]`` of an http(s) endpoint: no user info, query or fragment
+    (nothing that could carry a credential), or None."""
+    if not endpoint_url:
+        return None
+    parts = urlsplit(endpoint_url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
+
+
+def object_href(endpoint: str | None, url: str) -> str | None:
+    """The plain path-style URL of ``url`` (``scheme://bucket/key``) on ``endpoint``, or None
+    (no endpoint, or no bucket and key)."""
+    _, sep, rest = url.partition("://")
+    bucket, _, key = (rest if sep else url).partition("/")
+    if endpoint is None or not bucket or not key:
+        return None
+    return f"{endpoint}/{quote(bucket, safe='')}/{quote(key, safe='/~')}"
 
 
 def _shorten(reason: str) -> str:

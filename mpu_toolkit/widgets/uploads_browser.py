@@ -1,21 +1,22 @@
 """UploadsBrowser: find, cost and abort incomplete multipart uploads from a notebook.
 
-Core ipywidgets only (no custom JavaScript), so it renders in JupyterLab, Notebook 7, Voilà,
-VS Code and Colab. The table is one HTML widget per page; listing, aborting and scanning run
-in a background thread so the notebook stays usable. Credentials are used once, to build the
-filesystem; they never reach the widget's values, its repr or the log.
+The table is an :class:`~.uploads_table.UploadsTable` (an anywidget: select with checkboxes
+and shift-click, sort by a header, filter as you type, parts under a row, all in the browser);
+the rest is core ipywidgets, so it renders wherever anywidget does: JupyterLab, Notebook 7,
+Voilà, VS Code and Colab. Listing, aborting and scanning run in a background thread so the
+notebook stays usable. Credentials are used once, to build the filesystem; they never reach
+the widget's values, its repr or the log.
 """
 
 from __future__ import annotations
 
-import math
+import threading
 from typing import Any, Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import pandas as pd
 
 from .. import inventory as uploads
-from .._plan.sizing import counted
 from ..errors import MPUError
 from ..fs import MPUFileSystem, filesystem
 from ..inventory.accounting import Price, parse_price
@@ -23,53 +24,47 @@ from ..inventory.safe_abort import format_age, parse_age
 from . import charts
 from . import html_table as table
 from .background import BackgroundWork
-from .controls import UploadRef, button, styled, upload_ref, without_secrets
+from .browser_view import confirm_text
+from .controls import button, styled, without_secrets
 from .streamed_listing import StreamedListing, empty_uploads
-from .browser_view import ALL, SORT_COLUMNS, confirm_text, filter_sort
+from .uploads_table import UploadsTable
 
 __all__ = ["UploadsBrowser"]
+
 
 class UploadsBrowser(widgets.VBox):
     """Incomplete uploads under ``urls`` (every bucket by default) as a browsable widget.
 
     ``min_age`` protects live writers: younger uploads are skipped by the abort buttons
-    unless "force" is ticked. ``price`` per GiB-month adds monthly costs to the summary.
-    Tests drive the sub-widgets (``refresh_button.click()`` ...), read :attr:`frame` and
-    call :meth:`wait` to join the background work.
+    unless "force" is ticked. ``price`` per GiB-month adds monthly costs to the summary and
+    the pictures. Tests drive the sub-widgets (``refresh_button.click()``, ``table.selection
+    = [...]`` ...), read :attr:`frame` and call :meth:`wait` to join the background work.
     """
 
     def __init__(self, urls: str | Sequence[str] | None = None,
                  storage_options: Mapping[str, Any] | None = None, *,
-                 fs: MPUFileSystem | None = None, page_size: int = 50, price: Price | None = None,
+                 fs: MPUFileSystem | None = None, page_size: int = 100, price: Price | None = None,
                  min_age: str | pd.Timedelta | None = "1h", load: bool = True) -> None:
         self.price = parse_price(price)  # a bad price is refused before any request
         self._fs = filesystem(storage_options, fs)
         self._urls = urls
         self.min_age = parse_age(min_age, "min_age")
-        self.page_size = max(1, int(page_size))
         self._all = empty_uploads()
         self._listing: StreamedListing | None = None
-        self._frame = self._all
         self._share: pd.DataFrame | None = None
-        self._selected: set[UploadRef] = set()
         self._pending: pd.DataFrame | None = None
         self._work = BackgroundWork("mpu-browser", self._set_busy,
                                     lambda text: self._say(self._clean(text), "error"))
-        self._syncing = False
-        self._filter_error = False
-        self.page = 0
         self.result: pd.DataFrame | None = None
         self.parts_frame: pd.DataFrame | None = None
-        self._build()
-        children = self._layout()
-        self._owned += [c for c in children if isinstance(c, widgets.Box)]
-        super().__init__(children=children)
+        self._build(page_size)
+        super().__init__(children=self._layout())
         self.add_class("mpu-uploads-browser")
         if load:
             self.refresh()
 
     # ----------------------------------------------------------------- construction
-    def _build(self) -> None:
+    def _build(self, page_size: int) -> None:
         self.status = styled(widgets.HTML(), "mpu-status")
         self.busy_label = styled(widgets.HTML(""), "mpu-busy")
         self.summary = styled(widgets.HTML("<i>uploads not listed yet</i>"), "mpu-summary")
@@ -80,38 +75,21 @@ class UploadsBrowser(widgets.VBox):
         self.stop_button = button("Stop", "mpu-stop", icon="stop", disabled=True,
                                   tooltip="stop listing; keep what was listed")
         self.progress = styled(widgets.HTML(), "mpu-progress")
-        self.bucket_filter = styled(widgets.Dropdown(options=[ALL], value=ALL,
-                                                     description="bucket"), "mpu-filter-bucket")
-        self.prefix_filter = styled(widgets.Text(description="key prefix", placeholder="logs/",
-                                                 continuous_update=False), "mpu-filter-prefix")
-        self.age_filter = styled(widgets.Text(description="min age", placeholder="e.g. 1d",
-                                              continuous_update=False), "mpu-filter-age")
-        self.sort_by = styled(widgets.Dropdown(options=list(SORT_COLUMNS), value="initiated",
-                                               description="sort by"), "mpu-sort")
-        self.ascending = styled(widgets.ToggleButton(value=True, description="ascending",
-                                                     icon="sort-amount-asc"), "mpu-ascending")
-        self.table = styled(widgets.HTML(), "mpu-table")
-        self.prev_button = button("◀ prev", "mpu-prev")
-        self.next_button = button("next ▶", "mpu-next")
-        self.page_label = styled(widgets.HTML(), "mpu-page")
-        self.select = styled(widgets.SelectMultiple(options=[], rows=8,
-                                                    description="select",
-                                                    layout=widgets.Layout(width="95%")),
-                             "mpu-select")
-        self.select_all = styled(widgets.Checkbox(value=False, description="select all filtered",
-                                                  indent=False), "mpu-select-all")
-        self.selection_label = styled(widgets.HTML(), "mpu-selection")
+        self.table = UploadsTable(page_size=page_size)
+        self.table.on_parts_requested(self.show_parts)
         young = format_age(self.min_age or pd.Timedelta(0))
-        self.force = styled(widgets.Checkbox(value=False, indent=False, description="force "
-                                             f"(also uploads younger than {young})"), "mpu-force")
+        self.force = styled(widgets.Checkbox(  # without min_age, nothing to force: hidden
+            value=False, indent=False, description=f"force (also uploads younger than {young})",
+            layout=widgets.Layout(width="auto", display=None if self.min_age else "none")),
+            "mpu-force")
         self.abort_button = button("Abort selected", "mpu-abort", button_style="danger",
                                    icon="trash")
         self.older_days = styled(widgets.IntText(value=7, description="older than (days)",
                                                  style={"description_width": "initial"},
-                                                 layout=widgets.Layout(width="14em")),
+                                                 layout=widgets.Layout(width="12em")),
                                  "mpu-older-days")
-        self.abort_older_button = button("Abort older than N days", "mpu-abort-older",
-                                         button_style="danger")
+        self.abort_older_button = button("Abort every upload older than N days",
+                                         "mpu-abort-older", button_style="danger")
         self.confirm_message = styled(widgets.HTML(), "mpu-confirm-message")
         self.confirm_button = button("Confirm", "mpu-confirm", button_style="danger")
         self.cancel_button = button("Cancel", "mpu-cancel")
@@ -120,76 +98,49 @@ class UploadsBrowser(widgets.VBox):
             layout=widgets.Layout(display="none", border="1px solid #cf222e", padding="4px")),
             "mpu-confirm-box")
         self.result_html = styled(widgets.HTML(), "mpu-result")
-        self.parts_select = styled(widgets.Dropdown(options=[], description="upload",
-                                                    layout=widgets.Layout(width="60%")),
-                                   "mpu-parts-select")
-        self.parts_button = button("Show parts", "mpu-parts")
-        self.parts_html = styled(widgets.HTML(), "mpu-parts-table")
+        self.recheck_button = button("Re-check on the server", "mpu-recheck", icon="check",
+                                     disabled=True, tooltip="list again: are the aborted "
+                                     "uploads gone?")
 
         self.refresh_button.on_click(lambda _: self.refresh())
         self.stop_button.on_click(lambda _: self.stop())
         self.share_button.on_click(lambda _: self.compute_share())
-        self.prev_button.on_click(lambda _: self._go(self.page - 1))
-        self.next_button.on_click(lambda _: self._go(self.page + 1))
-        for control in (self.bucket_filter, self.prefix_filter, self.age_filter, self.sort_by,
-                        self.ascending):
-            control.observe(lambda _: self._apply(reset_page=True), names="value")
-        self.select.observe(self._on_select, names="value")
-        self.select_all.observe(lambda _: self._show_selection(), names="value")
         self.abort_button.on_click(lambda _: self._ask_abort_selected())
         self.abort_older_button.on_click(lambda _: self._ask_abort_older())
         self.confirm_button.on_click(lambda _: self._confirmed())
         self.cancel_button.on_click(lambda _: self._cancelled())
-        self.parts_button.on_click(lambda _: self.show_parts())
-        # off while work runs; looking (filters, pages, selection) stays on during a listing
+        self.recheck_button.on_click(lambda _: self.recheck())
+        # off while work runs; looking (the table: filters, sorting, selection, parts) stays on
         self._controls = [self.refresh_button, self.share_button, self.abort_button,
                           self.abort_older_button, self.confirm_button, self.cancel_button,
-                          self.parts_button, self.force, self.older_days, self.parts_select]
-        looking = [self.prev_button, self.next_button, self.bucket_filter, self.prefix_filter,
-                   self.age_filter, self.sort_by, self.ascending, self.select, self.select_all]
-        self._owned = self._controls + looking + [self.stop_button, self.progress, self.space, self.status,
-                                        self.busy_label, self.summary, self.table,
-                                        self.page_label, self.selection_label,
-                                        self.confirm_message, self.confirm_box,
-                                        self.result_html, self.parts_html]
+                          self.force, self.older_days, self.recheck_button]
 
     def _layout(self) -> list[widgets.Widget]:
         return [
             widgets.HBox([self.refresh_button, self.stop_button, self.share_button,
                           self.busy_label]),
-            self.progress, self.status, self.summary, self.space,
-            widgets.HBox([self.bucket_filter, self.prefix_filter, self.age_filter]),
-            widgets.HBox([self.sort_by, self.ascending]),
+            self.progress, self.status, self.summary,
             self.table,
-            widgets.HBox([self.prev_button, self.page_label, self.next_button]),
-            self.select, widgets.HBox([self.select_all, self.selection_label]),
             widgets.HBox([self.abort_button, self.force]),
             widgets.HBox([self.older_days, self.abort_older_button]),
-            self.confirm_box, self.result_html,
-            widgets.HBox([self.parts_select, self.parts_button]), self.parts_html,
+            self.confirm_box, self.result_html, widgets.HBox([self.recheck_button]),
+            self.space,  # below the table: the table is what one acts in
         ]
 
     def __repr__(self) -> str:
         return (f"UploadsBrowser(urls={self._urls!r}, uploads={len(self._all)}, "
-                f"shown={len(self._frame)}, page={self.page + 1}/{self.pages})")
+                f"selected={len(self.table.selection)})")
 
     # ----------------------------------------------------------------- public API
     @property
     def frame(self) -> pd.DataFrame:
-        """The uploads after filters and sorting (every page)."""
-        return self._frame
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(len(self._frame) / self.page_size))
+        """Every upload listed (the table filters and sorts them in the browser)."""
+        return self._all
 
     @property
     def selected(self) -> pd.DataFrame:
-        """The rows an "Abort selected" would abort."""
-        if self.select_all.value:
-            return self._frame
-        refs = [upload_ref(r) for r in self._all.itertuples(index=False)]
-        return self._all[[r in self._selected for r in refs]]
+        """The rows an "Abort selected" would abort (ticked in the table)."""
+        return self.table.selected
 
     def wait(self, timeout: float | None = 60) -> None:
         """Join the background work (listing, abort, scan), if any."""
@@ -201,7 +152,8 @@ class UploadsBrowser(widgets.VBox):
 
     def refresh(self) -> None:
         """List the uploads again, in the background: rows appear as the pages come, sizes
-        as they are counted; :meth:`stop` keeps what was listed."""
+        as they are counted; :meth:`stop` keeps what was listed. The selection keeps the
+        uploads that still exist."""
         def work() -> None:
             self._listing = StreamedListing(
                 self._fs, self._urls, self._set_listing,
@@ -230,22 +182,37 @@ class UploadsBrowser(widgets.VBox):
             self._say("share of space computed (a scan of every object in these buckets)", "ok")
         self._start("scanning objects", work)
 
-    def show_parts(self) -> None:
-        ref = self.parts_select.value
-        if not ref:
-            self._say("choose an upload first", "error")
-            return
+    def show_parts(self, upload_id: str) -> threading.Thread:
+        """List one upload's parts in a thread (a listing may run meanwhile) and show them
+        under its row; returns the thread (tests join it)."""
+        rows = self._all[self._all["upload_id"] == upload_id]
 
         def work() -> None:
-            bucket, key, upload_id = ref
-            self.parts_frame = uploads.parts(f"{bucket}/{key}", upload_id, fs=self._fs)
-            self.parts_html.value = table.parts_table(self.parts_frame, f"{bucket}/{key}")
-            self._say("")
-        self._start("listing parts", work)
+            if rows.empty:
+                self.table.show_parts(upload_id, None, error="not in the listing any more")
+                return
+            row = rows.iloc[0]
+            try:
+                self.parts_frame = uploads.parts(f"{row['bucket']}/{row['key']}", upload_id,
+                                                 fs=self._fs)
+            except Exception as exc:  # shown under the row, never a traceback
+                text = str(exc) if isinstance(exc, MPUError) else f"{type(exc).__name__}: {exc}"
+                self.table.show_parts(upload_id, None, error=self._clean(text))
+                return
+            self.table.show_parts(upload_id, self.parts_frame)
+        thread = threading.Thread(target=work, name="mpu-browser-parts", daemon=True)
+        thread.start()
+        return thread
+
+    def recheck(self) -> None:
+        """List the uploads of the last abort again, on the server: are they gone?"""
+        result = self.result
+        if result is not None:
+            self._start("re-checking", lambda: self._recheck(result))
 
     def close(self) -> None:
         """Close this widget and every widget it made (their state leaves the kernel)."""
-        for child in getattr(self, "_owned", []):
+        for child in _descendants(self):
             child.close()
         super().close()
 
@@ -257,6 +224,7 @@ class UploadsBrowser(widgets.VBox):
     def _set_busy(self, busy: bool, what: str = "") -> None:
         for control in self._controls:
             control.disabled = busy
+        self.recheck_button.disabled = busy or self.result is None
         self.busy_label.value = f"<i>working… ({table.esc(what)})</i>" if busy else ""
 
     def _clean(self, text: str) -> str:
@@ -265,90 +233,17 @@ class UploadsBrowser(widgets.VBox):
     def _say(self, text: str, kind: str = "info") -> None:
         self.status.value = table.message_html(text, kind)
 
-    def _load(self) -> None:
-        self._set_listing(uploads.list(self._urls, fs=self._fs), True)
-
     def _set_listing(self, frame: pd.DataFrame, final: bool) -> None:
         self._all = frame
         self._share = None
-        buckets = sorted(frame["bucket"].astype(str).unique())
-        current = self.bucket_filter.value
-        self._syncing = True
-        try:
-            self.bucket_filter.options = [ALL] + buckets
-            self.bucket_filter.value = current if current in buckets else ALL
-        finally:
-            self._syncing = False
-        if final and not (self._listing and self._listing.stopping):  # the rest may exist
-            self._selected &= {upload_ref(r) for r in frame.itertuples(index=False)}
-        self.summary.value = table.summary_html(frame, price=self.price)
+        stopped = self._listing is not None and self._listing.stopping
+        self.table.sync_rows(frame, complete=final and not stopped)  # the rest may exist
+        if final or len(frame):  # an empty partial listing says nothing about what is held
+            self.summary.value = table.summary_html(frame, price=self.price)
         if final:  # after a listing, and after an abort's relisting (a background thread)
+            buckets = sorted(frame["bucket"].astype(str).unique())
             rules = uploads.lifecycles(buckets, fs=self._fs)
             self.space.value = charts.space_pictures(frame, rules, self.price)
-        self._apply(reset_page=False)
-
-    # ----------------------------------------------------------------- filtering, paging
-    def _filtered(self) -> pd.DataFrame:
-        return filter_sort(self._all, bucket=self.bucket_filter.value,
-                           prefix=self.prefix_filter.value, min_age=self.age_filter.value,
-                           sort_by=self.sort_by.value, ascending=self.ascending.value)
-
-    def _apply(self, reset_page: bool) -> None:
-        if self._syncing:
-            return
-        try:
-            self._frame = self._filtered()
-        except MPUError as exc:
-            self._filter_error = True
-            self._say(self._clean(str(exc)), "error")
-            return
-        if self._filter_error:
-            self._filter_error = False
-            self._say("")
-        self.ascending.description = "ascending" if self.ascending.value else "descending"
-        self.ascending.icon = "sort-amount-asc" if self.ascending.value else "sort-amount-desc"
-        self.select_all.description = f"select all {len(self._frame):,} filtered"
-        self._go(0 if reset_page else self.page)
-
-    def _go(self, page: int) -> None:
-        self.page = min(max(0, page), self.pages - 1)
-        start = self.page * self.page_size
-        rows = self._frame.iloc[start:start + self.page_size]
-        self.table.value = table.uploads_table(rows, sort_header=self.sort_by.value,
-                                               ascending=self.ascending.value)
-        options = [(f"{r.bucket}/{r.key} · {table.size_text(r.bytes)} · "
-                    f"{table.age_text(r.age)} old · {table.short_id(r.upload_id)}", upload_ref(r))
-                   for r in table.records(rows)]
-        self._syncing = True
-        try:
-            self.select.options = options
-            self.select.value = tuple(ref for _, ref in options if ref in self._selected)
-            self.parts_select.options = options
-        finally:
-            self._syncing = False
-        total = self._frame["bytes"].fillna(0).sum() if len(self._frame) else 0
-        self.page_label.value = (f"page {self.page + 1} of {self.pages} · "
-                                 f"{counted(len(self._frame), 'upload')}, "
-                                 f"{table.esc(table.size_text(total))} after filters")
-        self._update_nav()
-        self._show_selection()
-
-    def _update_nav(self) -> None:
-        self.prev_button.disabled = self.page <= 0
-        self.next_button.disabled = self.page >= self.pages - 1
-
-    def _on_select(self, change: Mapping[str, Any]) -> None:
-        if self._syncing:
-            return
-        on_page = {ref for _, ref in self.select.options}
-        self._selected = (self._selected - on_page) | set(change["new"])
-        self._show_selection()
-
-    def _show_selection(self) -> None:
-        rows = self.selected
-        total = int(rows["bytes"].fillna(0).sum()) if len(rows) else 0
-        self.selection_label.value = (f"{len(rows):,} selected "
-                                      f"({table.esc(table.size_text(total))})")
 
     # ----------------------------------------------------------------- aborting
     def _ask(self, rows: pd.DataFrame, what: str) -> None:
@@ -362,15 +257,15 @@ class UploadsBrowser(widgets.VBox):
         self.confirm_box.layout.display = "flex"
 
     def _ask_abort_selected(self) -> None:
-        self._ask(self.selected, "all filtered" if self.select_all.value else "selected")
+        self._ask(self.selected, "selected")
 
     def _ask_abort_older(self) -> None:
         days = self.older_days.value
         if days is None or days < 0:
             self._say("the number of days must be 0 or more", "error")
             return
-        rows = self._frame[self._frame["age"] >= pd.Timedelta(days=days)]
-        self._ask(rows, f"filtered, older than {days} day{'s' if days != 1 else ''}")
+        rows = self._all[(self._all["age"] >= pd.Timedelta(days=days)).fillna(False)]
+        self._ask(rows, f"every upload listed older than {days} day{'s' if days != 1 else ''}")
 
     def _cancelled(self) -> None:
         self._pending = None
@@ -385,16 +280,32 @@ class UploadsBrowser(widgets.VBox):
         force = self.force.value
 
         def work() -> None:
-            self.result = uploads.abort(rows, min_age=self.min_age, force=force, fs=self._fs)
-            self.result_html.value = table.result_table(self.result)
-            self._selected -= {upload_ref(r) for r in self.result.itertuples(index=False)
-                               if r.outcome in ("aborted", "gone")}
-            counts = self.result["outcome"].value_counts()
-            done = self.result[self.result["outcome"] == "aborted"]
-            left = int(uploads.recheck(done, fs=self._fs)["present"].sum()) if len(done) else 0
-            self._load()
-            failed = int(counts.get("failed", 0)) + left
-            self._say(f"{int(counts.get('aborted', 0))} aborted, {int(counts.get('failed', 0))} "
-                      f"failed; re-checked on the server: {len(done) - left} of {len(done)} "
-                      "gone; listing refreshed", "error" if failed else "ok")
+            self.table.mark_rows({})
+            self.result = result = uploads.abort(rows, min_age=self.min_age, force=force,
+                                                 fs=self._fs)
+            self.result_html.value = table.result_table(result)
+            failed = result[result["outcome"] == "failed"]
+            self.table.mark_rows({r.upload_id: f"abort failed: {self._clean(str(r.reason))}"
+                                  for r in failed.itertuples(index=False)})
+            self._recheck(result)
         self._start("aborting", work)
+
+    def _recheck(self, result: pd.DataFrame) -> None:
+        """List the aborted uploads again (ListParts each), then the table; say what holds."""
+        done = result[result["outcome"] == "aborted"]
+        left = int(uploads.recheck(done, fs=self._fs)["present"].sum()) if len(done) else 0
+        self._set_listing(uploads.list(self._urls, fs=self._fs), True)
+        failed = int((result["outcome"] == "failed").sum())
+        self._say(f"{len(done)} aborted, {failed} failed; re-checked on the server: "
+                  f"{len(done) - left} of {len(done)} gone; listing refreshed",
+                  "error" if failed or left else "ok")
+
+
+def _descendants(box: widgets.Box) -> list[widgets.Widget]:
+    """Every widget inside ``box`` (its children's children too)."""
+    found: list[widgets.Widget] = []
+    for child in box.children:
+        found.append(child)
+        if isinstance(child, widgets.Box):
+            found += _descendants(child)
+    return found

@@ -33,7 +33,8 @@ function sizeText(n) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = n, unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  // as Python's format_size: "3 KiB", "1.5 MiB" (whole numbers without decimals)
+  return `${unit === 0 || Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 function ageText(seconds) {
@@ -271,18 +272,22 @@ function render({ model, el }) {
     const start = view.page * size;
     const slice = view.filtered.slice(start, start + size);
     const out = [];
+    const marks = model.get("marks") || {};
     for (const i of slice) {
       const id = store.upload_id[i];
       const open = view.expanded.has(id);
       const box = h("input", { type: "checkbox", class: "mpu-ut-row-check", "data-pos": i });
       box.checked = store.selected.has(i);
       const short = id.length > 14 ? `${id.slice(0, 12)}…` : id;
-      out.push(h("tr", { class: `mpu-ut-row${box.checked ? " mpu-ut-selected" : ""}`,
-        "data-upload-id": id, "data-pos": i },
+      const mark = marks[id]; // why an action on this upload failed (kernel's `marks`)
+      const keyCell = h("td", { text: store.key[i] ?? "" });
+      if (mark) keyCell.append(h("div", { class: "mpu-ut-reason", text: `✗ ${mark}` }));
+      out.push(h("tr", { class: `mpu-ut-row${box.checked ? " mpu-ut-selected" : ""}`
+        + `${mark ? " mpu-ut-failed" : ""}`, "data-upload-id": id, "data-pos": i },
       h("td", { class: "mpu-ut-check" }, box),
       h("td", {}, h("button", { class: "mpu-ut-expand", "data-pos": i,
         title: open ? "hide parts" : "show parts", text: open ? "▾" : "▸" })),
-      h("td", { text: store.bucket[i] ?? "" }), h("td", { text: store.key[i] ?? "" }),
+      h("td", { text: store.bucket[i] ?? "" }), keyCell,
       h("td", { text: timeText(store.initiated[i]) }),
       h("td", { class: "mpu-ut-num", text: ageText(store.age[i]) }),
       h("td", { class: "mpu-ut-num", text: store.parts[i] ?? "?" }),
@@ -311,7 +316,7 @@ function render({ model, el }) {
     for (const i of store.selected) bytes += store.bytes[i] || 0;
     allBox.checked = inFilter > 0 && inFilter === view.filtered.length;
     allBox.indeterminate = inFilter > 0 && inFilter < view.filtered.length;
-    summary.textContent = `${store.n.toLocaleString()} uploads · `
+    summary.textContent = `${store.n.toLocaleString()} upload${store.n === 1 ? "" : "s"} · `
       + `${view.filtered.length.toLocaleString()} shown · `
       + `${store.selected.size.toLocaleString()} selected (${sizeText(bytes)})`;
     for (const th of headRow.querySelectorAll("th[data-field]")) {
@@ -412,6 +417,7 @@ function render({ model, el }) {
   };
   const onPageSize = () => redraw({ filter: false });
   model.on("change:page_size", onPageSize);
+  model.on("change:marks", drawRows);
 
   refreshBuckets();
   redraw({ order: true });
@@ -419,6 +425,7 @@ function render({ model, el }) {
   return () => {
     disconnect();
     model.off("change:page_size", onPageSize);
+    model.off("change:marks", drawRows);
   };
 }
 

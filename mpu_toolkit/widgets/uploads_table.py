@@ -25,7 +25,7 @@ _HERE = Path(__file__).parent
 _REQUIRED = ("bucket", "key", "upload_id")
 CHUNK_ROWS = 20_000  # rows per message: a snapshot of 100k rows is a few messages, not one
 
-PartsCallback = Callable[[str], None]
+PartsCallback = Callable[[str], object]  # what it returns is ignored
 
 
 def _values(series: pd.Series) -> list[Any]:
@@ -99,6 +99,8 @@ class UploadsTable(anywidget.AnyWidget):
     _css = _HERE / "uploads_table.css"
     selection = traitlets.List(traitlets.Unicode()).tag(sync=True)
     page_size = traitlets.Int(100).tag(sync=True)
+    #: upload id -> why an action on it failed: the row shows red with the reason
+    marks = traitlets.Dict(value_trait=traitlets.Unicode()).tag(sync=True)
 
     def __init__(self, frame: pd.DataFrame | None = None, *, page_size: int = 100) -> None:
         self._lock = threading.RLock()  # rows may arrive from a listing thread
@@ -147,6 +149,26 @@ class UploadsTable(anywidget.AnyWidget):
                            "generation": self._generation,
                            "columns": encode_rows(frame.iloc[start:start + CHUNK_ROWS])})
 
+    def sync_rows(self, frame: pd.DataFrame, *, complete: bool) -> None:
+        """Show ``frame`` with the least traffic: new rows appended, changed sizes updated.
+        ``complete`` (a finished listing): rows no longer in ``frame`` go, which resends
+        every row once; while a listing runs, rows not listed yet again stay."""
+        frame = _checked(frame)
+        with self._lock:
+            shown = self._frame
+            ids = frame["upload_id"].astype(str)
+            if complete and set(ids) != set(shown["upload_id"].astype(str)):
+                self.set_rows(frame)
+                return
+            self.append_rows(frame[~ids.isin(shown["upload_id"].astype(str))])
+            before = shown.set_index("upload_id")[["parts", "bytes"]]
+            now = frame.set_index("upload_id")[["parts", "bytes"]]
+            now = now[now.index.isin(before.index) & now["bytes"].notna()]
+            changed = now[(now.astype("Int64") != before.loc[now.index].astype("Int64"))
+                          .fillna(True).any(axis=1)]
+            if len(changed):
+                self.update_sizes(changed.reset_index())
+
     def update_sizes(self, sizes: pd.DataFrame | Mapping[str, int | None]) -> None:
         """Fill in sizes by upload id: a frame with ``upload_id`` and ``bytes`` and/or
         ``parts`` columns, or a mapping of upload id to bytes. Unknown ids are ignored."""
@@ -168,6 +190,11 @@ class UploadsTable(anywidget.AnyWidget):
             for name in columns:
                 message[name] = _integers(found[name])
             self.send(message)
+
+    def mark_rows(self, reasons: Mapping[str, str]) -> None:
+        """Show these rows red with their reason (upload id -> reason), and no others:
+        ``mark_rows({})`` clears the marks."""
+        self.marks = {str(k): str(v) for k, v in reasons.items()}
 
     def on_parts_requested(self, callback: PartsCallback, remove: bool = False) -> None:
         """Call ``callback(upload_id)`` when the user opens a row's parts (``remove=True``

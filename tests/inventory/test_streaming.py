@@ -71,3 +71,20 @@ def test_an_upload_gone_before_it_is_sized_is_reported_gone(proxy, storage_optio
     uploads.stream(f"mpu://{bucket}/{key}/", fs=fs, on_rows=on_rows, on_sizes=sizes.append)
     sized = pd.concat(sizes, ignore_index=True)
     assert sized["gone"].tolist() == [True] and sized["bytes"].isna().all()
+
+
+def test_a_sizing_that_fails_for_good_fails_the_listing_after_the_rows(proxy, storage_options,
+                                                                        boto, bucket, key):
+    """Before: the failed ListParts tasks were dropped ("Task exception was never retrieved")
+    and the listing said "done" with sizes missing."""
+    import pytest
+
+    from mpu_toolkit import MPUError
+
+    ids = {start(boto, bucket, f"{key}/{n}", parts=1) for n in range(3)}
+    proxy.fail("ListParts", "500", times=10_000, path=f"/{key}/1")  # one upload's, for good
+    batches: list[pd.DataFrame] = []
+    with pytest.raises(MPUError, match=f"ListParts on mpu://{bucket}/{key}/1"):
+        uploads.stream(f"mpu://{bucket}/{key}/", fs=proxied_fs(proxy, storage_options),
+                       on_rows=batches.append)
+    assert set(pd.concat(batches)["upload_id"]) == ids  # the rows came first

@@ -251,16 +251,29 @@ def launch(pw: Any) -> Any:
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
+def run_all(page: Any) -> None:
+    """Run every cell through the menu, as a user does (JupyterLab and Notebook 7)."""
+    page.locator('#jp-MainMenu li[role="menuitem"]', has_text="Run").first.click()
+    page.locator('[data-command="runmenu:run-all"]').click()
+
+
+def run_in_lab(page: Any, base: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab at ``base`` and run it once its kernel is idle."""
+    page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}")
+    # kernel-ready race: wait for the kernel's name *and* Idle in the status bar
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    run_all(page)
+
+
 def drive_uploads_browser(page: Any, state: Path, shots: Path,
                           listed_timeout: float = 60_000) -> dict[str, Any]:
     """Drive a rendered UploadsBrowser (the notebook of :func:`browser_notebook` with
-    :data:`DRIVE_UPLOADS`) like a user: wait for the listing, filter by key prefix, sort by
-    size, select two uploads (click, shift-click), abort them through the confirmation. One
-    screenshot per state into ``shots``. Returns the notebook's state file (for a boto3 check).
+    :data:`DRIVE_UPLOADS`) like a user: wait for the listing, type a key prefix, sort by
+    clicking the size header, tick one upload and shift-click another, abort them through
+    the confirmation. One screenshot per state into ``shots``. Returns the notebook's state
+    file (for a boto3 check).
     """
     from playwright.sync_api import expect
-
-    from mpu_toolkit.widgets.html_table import size_text
 
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
@@ -271,8 +284,9 @@ def drive_uploads_browser(page: Any, state: Path, shots: Path,
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
     browser = page.locator(".mpu-uploads-browser")
-    keys = page.locator(".mpu-table table tbody tr td:nth-child(2)")
-    options = page.locator(".mpu-select select option")
+    table = browser.locator(".mpu-uploads-table")
+    keys = table.locator(".mpu-ut-row td:nth-child(4)")
+    summary = table.locator(".mpu-ut-summary")
 
     # listed: rows show while their sizes are counted; wait for the listing's end
     expect(page.locator(".mpu-progress")).to_contain_text(
@@ -280,39 +294,36 @@ def drive_uploads_browser(page: Any, state: Path, shots: Path,
     assert state.exists(), "the notebook did not write its state file"
     info = json.loads(state.read_text())
     expect(keys).to_have_count(len(DRIVE_UPLOADS))
-    expect(options).to_have_count(len(DRIVE_UPLOADS))
+    expect(summary).to_contain_text(f"{len(DRIVE_UPLOADS)} uploads")
     shot("listed", browser)
 
-    # filtered: the prefix applies on Enter (continuous_update=False)
-    prefix = page.locator(".mpu-filter-prefix input")
-    prefix.fill("logs/")
-    prefix.press("Enter")
-    expect(keys).to_have_text(["logs/a", "logs/b"])  # default order: initiated, then key
-    expect(options).to_have_count(2)
-    expect(page.locator(".mpu-page")).to_contain_text("2 uploads")
+    # filtered: as you type, in the browser
+    prefix = table.locator(".mpu-ut-prefix")
+    prefix.press_sequentially("logs/")
+    expect(keys).to_have_count(2)
+    expect(summary).to_contain_text("2 shown")
+    assert sorted(keys.all_inner_texts()) == ["logs/a", "logs/b"]
     shot("filtered", browser)
     prefix.fill("")
-    prefix.press("Enter")
     expect(keys).to_have_count(len(DRIVE_UPLOADS))
 
-    # sorted: by size, ascending
-    page.locator(".mpu-sort select").select_option("size")
+    # sorted: a click on the size header, ascending
+    size_header = table.locator("th[data-field=bytes]")
+    size_header.click()
+    expect(size_header).to_have_attribute("data-dir", "asc")
     expect(keys).to_have_text(BY_SIZE)
-    expect(page.locator(".mpu-table table thead")).to_contain_text("size ▲")
-    expect(options).to_have_count(len(BY_SIZE))
-    for i, key in enumerate(BY_SIZE):
-        expect(options.nth(i)).to_contain_text(f"browser-test/{key} ")
     shot("sorted", browser)
 
-    # selected: click the first, shift-click the second (a range in the multi-select)
-    options.nth(0).click()
-    expect(page.locator(".mpu-selection")).to_contain_text("1 selected")
-    options.nth(1).click(modifiers=["Shift"])
-    expect(page.locator(".mpu-selection")).to_contain_text(
-        f"2 selected ({size_text(sum(DRIVE_UPLOADS[k] for k in SELECTED))})")
-    shot("selected", page.locator(".mpu-select"))
+    # selected: tick the first, shift-click the second (a range)
+    boxes = table.locator(".mpu-ut-row-check")
+    boxes.nth(0).click()
+    expect(summary).to_contain_text("1 selected")
+    boxes.nth(1).click(modifiers=["Shift"])
+    expect(summary).to_contain_text("2 selected")
+    expect(table.locator(".mpu-ut-row.mpu-ut-selected")).to_have_count(2)
+    shot("selected", table)
 
-    # confirming
+    # confirming: the kernel has the selection the browser shows
     page.locator(".mpu-abort").click()
     message = page.locator(".mpu-confirm-message")
     expect(message).to_contain_text("Abort 2 uploads (selected)")
@@ -320,16 +331,16 @@ def drive_uploads_browser(page: Any, state: Path, shots: Path,
     expect(page.locator(".mpu-confirm-box")).to_be_visible()
     shot("confirming", page.locator(".mpu-confirm-box"))
 
-    # aborted
+    # aborted: outcome per upload, re-checked on the server, the table relisted
     page.locator(".mpu-confirm").click()
     expect(page.locator(".mpu-status")).to_contain_text("2 aborted, 0 failed", timeout=30_000)
+    expect(page.locator(".mpu-status")).to_contain_text("re-checked on the server: 2 of 2 gone")
     expect(page.locator(".mpu-confirm-box")).to_be_hidden()
     result = page.locator(".mpu-result")
     for key in SELECTED:
         expect(result).to_contain_text(key)
-    # the refreshed listing offers only the one left
     expect(keys).to_have_text([KEPT])
-    expect(options).to_have_count(1)
+    expect(summary).to_contain_text("1 upload · 1 shown · 0 selected")
     shot("aborted", page.locator(".mpu-result"))
     return info
 

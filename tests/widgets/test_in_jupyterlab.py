@@ -1,8 +1,9 @@
 """UploadsBrowser in a real browser: JupyterLab + headless Chromium (system package) + Playwright.
 
-Runs a small generated notebook (its own LocalS3 inside the kernel, two incomplete uploads),
-selects one upload in the widget, aborts it through the confirmation and checks the server's
-state with an independent boto3 client. Needs ``/usr/bin/chromium`` and the ``playwright``,
+Runs a small generated notebook (its own LocalS3 inside the kernel, three incomplete uploads),
+drives the widget as a user does (filter, sort by a header, tick and shift-click, abort,
+confirm; :func:`frontends.drive_uploads_browser`, shared with Notebook 7 and Voilà) and checks
+the server's state with an independent boto3 client. Needs ``/usr/bin/chromium`` and the ``playwright``,
 ``jupyterlab`` packages; ``.ci/run`` installs them (never ``playwright install``).
 """
 
@@ -11,13 +12,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Iterator, Mapping
 
 import pytest
 
 from frontends import CHROMIUM, CHROMIUM_ARGS, TOKEN, notebook_of  # noqa: F401 (re-exported)
 
-OUTPUT = Path(__file__).parent / "output" / "browser"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -32,17 +32,11 @@ pytest.importorskip("jupyterlab", reason="jupyterlab is missing (.ci/run install
 psutil = pytest.importorskip("psutil")
 boto3 = pytest.importorskip("boto3")
 
-from frontends import Frontend, alive_uploads, browser_notebook, serve  # noqa: E402
+from frontends import (DRIVE_UPLOADS, OUTPUT_ROOT, Frontend, browser_notebook,  # noqa: E402
+                       check_server, drive_uploads_browser, launch, run_in_lab, serve)
 
 Lab = Frontend  # the name other browser tests import with the fixture
-
-# two incomplete uploads of one 1 KiB part each
-UPLOADS = {"browser/a": 1024, "browser/b": 1024}
-
-
-def _notebook(state: Path) -> dict[str, Any]:
-    return browser_notebook(state, UPLOADS)
-
+OUTPUT = OUTPUT_ROOT / "jupyterlab"
 
 def lab_command(port: int, dirs: Mapping[str, Path]) -> list[str]:
     return [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
@@ -60,54 +54,21 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield server
 
 
-def test_abort_one_upload_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
+def test_uploads_browser_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    (lab.root / "browser-test.ipynb").write_text(json.dumps(_notebook(state)))
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    screenshot = OUTPUT / "uploads-browser.png"
-    screenshot.unlink(missing_ok=True)
+    (lab.root / "browser-test.ipynb").write_text(
+        json.dumps(browser_notebook(state, DRIVE_UPLOADS)))
 
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.set_default_timeout(20_000)
-            page.goto(f"{lab.base}/lab/tree/browser-test.ipynb?token={TOKEN}")
-            # kernel-ready race: wait for the kernel's name *and* Idle in the status bar
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
-            page.locator('#jp-MainMenu li[role="menuitem"]', has_text="Run").first.click()
-            page.locator('[data-command="runmenu:run-all"]').click()
-
-            option = page.locator(".mpu-select option", has_text="browser-test/browser/a")
-            option.wait_for()
-            page.locator(".mpu-select option", has_text="browser-test/browser/b").wait_for()
-            assert state.exists(), "the notebook did not write its state file"
-            info = json.loads(state.read_text())
-            # rows show while their sizes are counted; the abort waits for the listing's end
-            sync_api.expect(page.locator(".mpu-progress")).to_contain_text("done: 2 uploads")
-
-            option.click()
-            selection = page.locator(".mpu-selection")
-            sync_api.expect(selection).to_contain_text("1 selected")
-
-            page.locator(".mpu-abort").click()
-            message = page.locator(".mpu-confirm-message")
-            sync_api.expect(message).to_contain_text("Abort 1 upload ")
-            sync_api.expect(message).to_contain_text("(selected)")
-            page.locator(".mpu-confirm").click()
-
-            status = page.locator(".mpu-status")
-            sync_api.expect(status).to_contain_text("1 aborted, 0 failed", timeout=20_000)
-            sync_api.expect(page.locator(".mpu-result")).to_contain_text("browser/a")
-            # the refreshed listing no longer offers browser/a
-            sync_api.expect(page.locator(".mpu-select option")).to_have_count(1)
-            page.locator(".mpu-uploads-browser").scroll_into_view_if_needed()
-            page.screenshot(path=str(screenshot), full_page=True)
+            run_in_lab(page, lab.base, "browser-test.ipynb")
+            info = drive_uploads_browser(page, state, OUTPUT)
         finally:
             browser.close()
 
-    alive = alive_uploads(info)
-    assert "browser/a" not in alive
-    assert alive.get("browser/b") == info["upload_ids"]["browser/b"]
-    assert screenshot.stat().st_size > 0
+    check_server(info)
+    assert sorted(p.stem for p in OUTPUT.glob("*.png")) == sorted(
+        ["listed", "filtered", "sorted", "selected", "confirming", "aborted"])

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from frontends import (CHROMIUM, CHROMIUM_ARGS, alive_uploads, descendants, end_processes,
+from frontends import (CHROMIUM, alive_uploads, descendants, end_processes, launch,
                        free_port)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,8 +109,7 @@ def test_filter_sort_select_abort_in_marimo(app: App) -> None:
         shots.append(path)
 
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = launch(pw)
         try:
             # tall: marimo scrolls inside its app, so a screenshot shows only the viewport
             page = browser.new_page(viewport={"width": 1280, "height": 3600})

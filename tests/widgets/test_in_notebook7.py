@@ -35,8 +35,8 @@ if int(notebook.__version__.split(".")[0]) < 7:
 pytest.importorskip("boto3")
 
 from frontends import (DRIVE_UPLOADS, OUTPUT_ROOT, TOKEN, Frontend,  # noqa: E402
-                       browser_notebook, check_server, drive_uploads_browser, launch, serve,
-                       wait_for_kernel)
+                       browser_notebook, check_server, drive_uploads_browser, launch, run_all,
+                       serve, wait_for_kernel)
 
 OUTPUT = OUTPUT_ROOT / "notebook7"
 
@@ -71,8 +71,7 @@ def test_uploads_browser_in_notebook7(nb7: Frontend, tmp_path: Path) -> None:
             # toolbar's indicator idle too (it says so before any kernel is there)
             wait_for_kernel(nb7)
             page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
-            page.locator('#jp-MainMenu li[role="menuitem"]', has_text="Run").first.click()
-            page.locator('[data-command="runmenu:run-all"]').click()
+            run_all(page)
             info = drive_uploads_browser(page, state, OUTPUT)
         finally:
             browser.close()

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from mpu_toolkit import ConfigurationError, open_writer, progress as progress_module
+from mpu_toolkit._plan.sizing import format_size
 from mpu_toolkit.progress import ProgressEvent, TqdmProgress, make_progress
-from mpu_toolkit.widgets.upload_progress import UploadProgress, format_duration
+from mpu_toolkit.widgets.upload_progress import UploadProgress, format_duration, object_href
 
 from helpers import incomplete_uploads, object_exists
 
@@ -35,6 +36,8 @@ def test_css_classes_are_stable() -> None:
     assert "mpu-progress-bar" in view.bar._dom_classes
     assert "mpu-progress-status" in view.status._dom_classes
     assert "mpu-progress-stats" in view.stats._dom_classes
+    assert "mpu-progress-memory" in view.memory._dom_classes
+    assert "mpu-progress-object" in view.object._dom_classes
 
 
 def test_known_total_shows_percentage_and_eta() -> None:
@@ -75,10 +78,63 @@ def test_completed_is_green_with_etag() -> None:
                elapsed=3.0))
     assert view.bar.bar_style == "success" and shown(view.bar)
     assert view.bar.value == view.bar.max
-    assert "completed — ETag &quot;abc-3&quot;" in view.status.value
+    assert "completed — 12 MiB, ETag &quot;abc-3&quot;" in view.status.value
     assert view.parts.value == "3 parts done, 0 in flight"
     assert not shown(view.eta)
     assert view.state == "completed"
+
+
+def test_memory_in_use_and_its_peak_while_writing_then_the_peak() -> None:
+    view = UploadProgress("b/k")
+    view(event(parts_done=0))
+    assert not shown(view.memory)  # nothing held yet (a planned copy never holds any)
+    view(event(parts_in_flight=2, memory_in_use=24 * MiB))
+    assert view.memory.value == "memory 24 MiB (peak 24 MiB)" and shown(view.memory)
+    view(event(parts_in_flight=1, memory_in_use=10 * MiB))
+    assert view.memory.value == "memory 10 MiB (peak 24 MiB)"
+    view(event(state="completed", parts_done=3, memory_in_use=0, etag="E"))
+    assert view.memory.value == "peak memory 24 MiB" and shown(view.memory)
+    view(event(state="writing", memory_in_use=30 * MiB))  # late: the outcome stands
+    assert view.memory.value == "peak memory 24 MiB"
+
+
+def test_completed_links_the_object_without_credentials() -> None:
+    endpoint = "http://AKID:SECRET@127.0.0.1:9000/?X-Amz-Credential=AKID#frag"
+    view = UploadProgress("mpu://b/dir/a b.bin", endpoint_url=endpoint)
+    view(event(url="mpu://b/dir/a b.bin", memory_in_use=5 * MiB))
+    assert not shown(view.object) and view.object.value == ""  # not before the end
+    view(event(state="completed", url="mpu://b/dir/a b.bin", bytes_uploaded=7 * MiB,
+               etag='"e-2"'))
+    assert shown(view.object)
+    assert '<code style="user-select:all"' in view.object.value
+    assert ">mpu://b/dir/a b.bin</code>" in view.object.value
+    assert '<a href="http://127.0.0.1:9000/b/dir/a%20b.bin" target="_blank"' in view.object.value
+    everything = view.object.value + view.status.value + view.title.value
+    for secret in ("AKID", "SECRET", "X-Amz", "frag"):
+        assert secret not in everything
+
+
+@pytest.mark.parametrize("endpoint", [None, "", "ftp://host/", "javascript:alert(1)",
+                                      "http://host:port"])
+def test_no_link_without_a_plain_http_endpoint(endpoint: Any) -> None:
+    view = UploadProgress("s3://b/k", endpoint_url=endpoint)
+    view(event(state="completed", url="s3://b/k", etag="E"))
+    assert view.object.value == '<code style="user-select:all" title="the object (click to ' \
+        'select)">s3://b/k</code>'
+    assert "<a " not in view.object.value
+
+
+@pytest.mark.parametrize("state", ["aborted", "failed", "kept"])
+def test_no_object_line_unless_completed(state: str) -> None:
+    view = UploadProgress("b/k", endpoint_url="http://127.0.0.1:9000")
+    view(event(state=state, error="boom", upload_id="U"))
+    assert not shown(view.object) and view.object.value == ""
+
+
+def test_object_href_quotes_bucket_and_key() -> None:
+    assert object_href("https://h", "s3a://bkt/x/?#%.csv") == "https://h/bkt/x/%3F%23%25.csv"
+    assert object_href("https://h", "mpu://bkt") is None
+    assert object_href(None, "mpu://bkt/k") is None
 
 
 @pytest.mark.parametrize("state", ["aborted", "failed"])
@@ -226,7 +282,7 @@ class Recording(UploadProgress):
 
 def test_real_write_completes(bucket: str, key: str, storage_options: dict[str, Any],
                               boto: Any) -> None:
-    view = Recording(key)
+    view = Recording(key, endpoint_url=storage_options["endpoint_url"])
     chunk = b"x" * MiB
     with open_writer(f"mpu://{bucket}/{key}", storage_options=storage_options,
                      part_size="5MiB", concurrency=2, progress=view) as f:
@@ -236,9 +292,21 @@ def test_real_write_completes(bucket: str, key: str, storage_options: dict[str, 
     assert view.state == "completed" and view.bar.bar_style == "success"
     assert view.uploaded.value == "12 MiB uploaded"
     assert view.parts.value == "3 parts done, 0 in flight"
-    assert f"ETag {f.result.etag}" in view.status.value.replace("&quot;", '"')
+    assert f"12 MiB, ETag {f.result.etag}" in view.status.value.replace("&quot;", '"')
     assert any(e.state == "writing" and e.parts_done for e in view.events)
     assert object_exists(boto, bucket, key)
+    # memory: the writer held part buffers (at least the one filling), freed at the end
+    peak = max(e.memory_in_use for e in view.events)
+    assert peak >= 5 * MiB and view.events[-1].memory_in_use == 0
+    assert view.memory.value == f"peak memory {format_size(peak)}"
+    # the link is the object's plain path-style URL on the endpoint, with no credential
+    href = storage_options["endpoint_url"].rstrip("/") + f"/{bucket}/{key}"
+    assert f">mpu://{bucket}/{key}</code>" in view.object.value
+    assert f'href="{href}"' in view.object.value
+    for secret in (storage_options["key"], storage_options["secret"]):
+        assert secret not in view.object.value + view.status.value
+    head = boto.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == 12 * MiB
 
 
 def test_real_write_with_known_size_has_eta(bucket: str, key: str,

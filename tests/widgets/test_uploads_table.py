@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("anywidget")
 
 from mpu_toolkit.widgets.uploads_table import UploadsTable, encode_rows  # noqa: E402
+from table_messages import Recorded, from_browser  # noqa: E402
 
 
 def uploads(n: int, start: int = 0, sized: bool = True) -> pd.DataFrame:
@@ -31,31 +32,6 @@ def uploads(n: int, start: int = 0, sized: bool = True) -> pd.DataFrame:
         "parts": pd.array([1 if sized else None] * n, dtype="Int64"),
         "bytes": size,
     })
-
-
-class Recorded:
-    """The messages a table sent to the browser: custom ones and state updates."""
-
-    def __init__(self, table: UploadsTable) -> None:
-        self.messages: list[dict[str, Any]] = []
-        table.comm.send = self.record
-
-    def record(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-        json.dumps(data)  # everything sent must be plain JSON (no numpy, no NA)
-        self.messages.append(data)
-
-    def custom(self, kind: str) -> list[dict[str, Any]]:
-        return [m["content"] for m in self.messages
-                if m.get("method") == "custom" and m["content"]["type"] == kind]
-
-    def states(self) -> list[dict[str, Any]]:
-        return [m["state"] for m in self.messages if m.get("method") in ("update", "echo_update")]
-
-
-def from_browser(table: UploadsTable, content: dict[str, Any]) -> None:
-    """A custom message as the front end sends it (the comm's message shape)."""
-    table._handle_msg({"content": {"data": {"method": "custom", "content": content}},
-                       "buffers": []})
 
 
 def rows_of(messages: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -138,6 +114,39 @@ def test_update_sizes_fills_missing_sizes(table: UploadsTable) -> None:
     assert table.frame["bytes"].tolist()[1:] == [5000, 7]
     assert table.frame["bytes"].isna().tolist() == [True, False, False]
     assert table.frame["parts"].tolist()[2] == 2
+
+
+def test_sync_rows_while_listing_appends_new_rows_and_sends_changed_sizes(
+        table: UploadsTable) -> None:
+    table.set_rows(uploads(3, sized=False))
+    table.selection = ["upload-000000"]
+    sent = Recorded(table)
+    listed = pd.concat([uploads(2, sized=False), uploads(2, start=3, sized=False)],
+                       ignore_index=True)  # a relisting under way: 000002 not seen yet
+    listed.loc[1, ["parts", "bytes"]] = [1, 2048]
+    table.sync_rows(listed, complete=False)
+    (rows,) = sent.custom("rows")
+    assert rows["reset"] is False and rows["columns"]["upload_id"] == ["upload-000003",
+                                                                       "upload-000004"]
+    assert sent.custom("sizes") == [{"type": "sizes", "upload_id": ["upload-000001"],
+                                     "parts": [1], "bytes": [2048]}]
+    assert "upload-000002" in set(table.frame["upload_id"])  # not listed yet: kept
+    sent.messages.clear()
+    table.sync_rows(listed, complete=False)  # nothing new: nothing sent
+    assert sent.custom("rows") == [] and sent.custom("sizes") == []
+    table.sync_rows(listed, complete=True)  # the listing ended: 000002 is gone
+    assert [m["reset"] for m in sent.custom("rows")] == [True]
+    assert sorted(table.frame["upload_id"]) == sorted(listed["upload_id"])
+    assert table.selection == ["upload-000000"]  # kept: it still exists
+
+
+def test_marks_show_failed_rows_and_are_replaced_whole(table: UploadsTable) -> None:
+    table.set_rows(uploads(3))
+    sent = Recorded(table)
+    table.mark_rows({"upload-000001": "abort failed: AccessDenied"})
+    assert {"marks": {"upload-000001": "abort failed: AccessDenied"}} in sent.states()
+    table.mark_rows({})
+    assert table.marks == {}
 
 
 def test_selection_from_python_syncs_and_filters_to_known_rows(table: UploadsTable) -> None:

@@ -20,6 +20,7 @@ import pytest
 pytest.importorskip("anywidget", reason="anywidget is missing (the 'notebook' extra has it)")
 from test_in_jupyterlab import (CHROMIUM, CHROMIUM_ARGS, TOKEN, Lab, lab,  # noqa: E402,F401
                                 notebook_of, sync_api)
+from frontends import launch, run_in_lab  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -50,6 +51,7 @@ from mpu_toolkit.widgets.uploads_table import UploadsTable
 table = UploadsTable(frame.iloc[:200])
 table.append_rows(frame.iloc[200:])  # the second page of a "listing"
 table.update_sizes({frame.upload_id[0]: 123456})
+table.mark_rows({frame.upload_id[2]: "abort failed: AccessDenied"})  # an abort's failure
 mirror = widgets.HTML("selection: []")
 mirror.add_class("mpu-mirror")
 
@@ -100,8 +102,7 @@ def test_filter_sort_select_and_parts_in_jupyterlab(lab: Lab,  # noqa: F811 (the
         page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
 
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = launch(pw)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1200},
                                           permissions=["clipboard-read", "clipboard-write"])
@@ -110,10 +111,7 @@ def test_filter_sort_select_and_parts_in_jupyterlab(lab: Lab,  # noqa: F811 (the
             # the browser's errors land in the captured output of a failing run
             page.on("console", lambda m: print("console:", m.type, m.text))
             page.on("pageerror", lambda e: print("page error:", e))
-            page.goto(f"{lab.base}/lab/tree/table-test.ipynb?token={TOKEN}")
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
-            page.locator('#jp-MainMenu li[role="menuitem"]', has_text="Run").first.click()
-            page.locator('[data-command="runmenu:run-all"]').click()
+            run_in_lab(page, lab.base, "table-test.ipynb")
 
             summary = page.locator(".mpu-ut-summary")
             sync_api.expect(summary).to_contain_text("250 uploads · 250 shown · 0 selected")
@@ -122,6 +120,11 @@ def test_filter_sort_select_and_parts_in_jupyterlab(lab: Lab,  # noqa: F811 (the
             sizes = page.locator(".mpu-ut-row td:nth-child(8)")
             sync_api.expect(sizes.first).to_have_text("120.6 KiB")  # update_sizes
             sync_api.expect(sizes.nth(11)).to_have_text("?")  # not sized yet (NA)
+            failed = page.locator(".mpu-ut-row.mpu-ut-failed")  # red, with its reason
+            sync_api.expect(failed).to_have_count(1)
+            sync_api.expect(failed).to_have_attribute("data-upload-id", frame["upload_id"][2])
+            sync_api.expect(failed.locator(".mpu-ut-reason")).to_have_text(
+                "✗ abort failed: AccessDenied")
             shot("1-loaded")
 
             # filters: typed, applied in the browser as you type
