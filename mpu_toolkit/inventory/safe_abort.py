@@ -94,16 +94,22 @@ async def abort_rows(client: S3Client, rows: pd.DataFrame, *,
         else:
             todo.append((index, row))
     finished: dict[Any, tuple[Outcome, str]] = {}
+    started: set[Any] = set()
 
     async def one(index: Any, row: pd.Series) -> None:
+        started.add(index)
         finished[index] = await _abort_one(client, row, dry_run)
 
     try:
         await bounded_gather([partial(one, i, r) for i, r in todo], concurrency)
     except BaseException as error:
         aborted = sum(outcome == "aborted" for outcome, _ in finished.values())
+        # a request already sent may still take effect on the server: not "untouched"
+        in_flight = len(started) - len(finished)
         add_note(error, f"stopped after {len(finished)} of {len(todo)} uploads ({aborted} "
-                        "aborted); the others are untouched: run the abort again for them")
+                        "aborted" + (f"; {in_flight} more were in flight and may be aborted "
+                                     "too" if in_flight else "")
+                        + "); the others are untouched: run the abort again for them")
         raise
     outcomes.update(finished)
     result_frame = rows.reindex(columns=RESULT_COLUMNS[:-2]).copy()

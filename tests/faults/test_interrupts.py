@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,12 +51,15 @@ CHILD = textwrap.dedent("""
         mpu_toolkit.upload_file(arg, url, resume=True, **options)
     elif what == "compose":
         mpu_toolkit.compose(json.loads(arg), url, copy_cutoff=0, **options)
-    elif what == "write_parquet":
+    elif what == "copy":
+        mpu_toolkit.copy(arg, url, copy_cutoff=0, **options)
+    elif what.startswith("write_"):  # write_parquet, write_csv, write_jsonl: endless frames
         def frames():
             rng = np.random.default_rng(1)
             while True:
                 yield pd.DataFrame({"x": rng.normal(size=400_000)})
-        mpu_toolkit.write_parquet(frames(), url, row_group_size=400_000, **options)
+        extra = dict(row_group_size=400_000) if what == "write_parquet" else {}
+        getattr(mpu_toolkit, what)(frames(), url, **extra, **options)
     elif what == "uploads.abort":
         print("part", 1, flush=True)
         uploads.abort(url, storage_options=so, force=True, concurrency=1)
@@ -122,13 +126,69 @@ def settled(boto: Any, bucket: str, key: str, seconds: float = 3 * SLOW + 1) -> 
     time.sleep(seconds)
 
 
-@pytest.mark.parametrize("resume", [False, True])
-def test_ctrl_c_stops_upload_file(resume, tmp_path, proxy, storage_options, boto, bucket, key):
+def nothing_left(boto: Any, bucket: str, key: str) -> None:
+    """Once settled: ``key`` is not published and has no incomplete upload."""
+    settled(boto, bucket, key)
+    assert not object_exists(boto, bucket, key)
+    assert incomplete_uploads(boto, bucket, key) == []
+
+
+# -- what each entry point works on: set up directly, its CHILD argument returned -------------
+def big_file(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(12 * PART))
-    so = slowed(proxy, storage_options, "UploadPart")
-    stderr = interrupt_after_parts(child("upload_file-resume" if resume else "upload_file",
-                                         f"mpu://{bucket}/{key}", so, str(path)))
+    return str(path)
+
+
+def compose_sources(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
+    sources = []
+    for i in range(6):
+        boto.put_object(Bucket=bucket, Key=f"{key}.{i}", Body=os.urandom(PART + i))
+        sources.append(f"mpu://{bucket}/{key}.{i}")
+    return json.dumps(sources)
+
+
+def copy_source(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
+    boto.put_object(Bucket=bucket, Key=f"{key}.src", Body=os.urandom(12 * PART))
+    return f"mpu://{bucket}/{key}.src"
+
+
+def frames_only(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
+    return ""  # the frame writers make their own endless frames
+
+
+#: CHILD's entry point -> (the request slowed so that the interrupt lands mid-work, its setup,
+#: how many of that request the whole work takes: None for the endless frames)
+WORK: dict[str, tuple[str, Callable[[Any, Any, str, str], str], int | None]] = {
+    "upload_file": ("UploadPart", big_file, 12),
+    "upload_file-resume": ("UploadPart", big_file, 12),
+    "compose": ("UploadPartCopy", compose_sources, 6),
+    "copy": ("UploadPartCopy", copy_source, 12),
+    "write_parquet": ("UploadPart", frames_only, None),
+    "write_csv": ("UploadPart", frames_only, None),
+    "write_jsonl": ("UploadPart", frames_only, None),
+}
+
+
+def prepared(what: str, tmp_path: Any, proxy: Any, storage_options: dict[str, Any],
+             boto: Any, bucket: str, key: str) -> tuple[str, dict[str, Any], str]:
+    """(the slowed request, storage options through the proxy, the argument) for ``what``."""
+    request, setup, _ = WORK[what]
+    arg = setup(tmp_path, boto, bucket, key)
+    return request, slowed(proxy, storage_options, request), arg
+
+
+def stopped_early(proxy: Any, what: str) -> bool:
+    """The interrupt stopped the work: not every part was sent."""
+    request, _, parts = WORK[what]
+    return parts is None or proxy.seen.count(request) < parts
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_ctrl_c_stops_upload_file(resume, tmp_path, proxy, storage_options, boto, bucket, key):
+    what = "upload_file-resume" if resume else "upload_file"
+    _, so, path = prepared(what, tmp_path, proxy, storage_options, boto, bucket, key)
+    stderr = interrupt_after_parts(child(what, f"mpu://{bucket}/{key}", so, path))
     assert "KeyboardInterrupt" in stderr
     settled(boto, bucket, key)
     assert not object_exists(boto, bucket, key)
@@ -139,36 +199,42 @@ def test_ctrl_c_stops_upload_file(resume, tmp_path, proxy, storage_options, boto
         boto.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
     else:
         assert left == [] and "aborted, nothing published" in stderr
-    assert proxy.seen.count("UploadPart") < 12  # it stopped: not every part was sent
+    assert stopped_early(proxy, what)
 
 
-def test_ctrl_c_stops_compose(proxy, storage_options, boto, bucket, key):
-    sources = []
-    for i in range(6):
-        boto.put_object(Bucket=bucket, Key=f"{key}.{i}", Body=os.urandom(PART + i))
-        sources.append(f"mpu://{bucket}/{key}.{i}")
-    so = slowed(proxy, storage_options, "UploadPartCopy")
-    stderr = interrupt_after_parts(child("compose", f"mpu://{bucket}/{key}", so,
-                                         json.dumps(sources)))
+@pytest.mark.parametrize("what", ["compose", "copy", "write_parquet", "write_csv",
+                                  "write_jsonl"])
+def test_ctrl_c_stops_and_aborts(what, tmp_path, proxy, storage_options, boto, bucket, key):
+    """compose and a multipart server-side copy (UploadPartCopy parts), and the frame writers
+    streaming endless frames: SIGINT after the first part, the upload aborted."""
+    _, so, arg = prepared(what, tmp_path, proxy, storage_options, boto, bucket, key)
+    stderr = interrupt_after_parts(child(what, f"mpu://{bucket}/{key}", so, arg))
     assert "KeyboardInterrupt" in stderr and "aborted, nothing published" in stderr
-    settled(boto, bucket, key)
-    assert not object_exists(boto, bucket, key)
-    assert incomplete_uploads(boto, bucket, key) == []
+    nothing_left(boto, bucket, key)
+    assert stopped_early(proxy, what)
 
 
-def test_ctrl_c_stops_write_parquet(proxy, storage_options, boto, bucket, key):
-    so = slowed(proxy, storage_options, "UploadPart")
-    stderr = interrupt_after_parts(child("write_parquet", f"mpu://{bucket}/{key}", so))
-    assert "KeyboardInterrupt" in stderr and "aborted, nothing published" in stderr
-    settled(boto, bucket, key)
-    assert not object_exists(boto, bucket, key)
-    assert incomplete_uploads(boto, bucket, key) == []
+def started_uploads(boto: Any, bucket: str, prefix: str, n: int) -> None:
+    for i in range(n):
+        boto.create_multipart_upload(Bucket=bucket, Key=f"{prefix}{i}")
+
+
+def uploads_under(boto: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    pages = boto.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix)
+    return [u for page in pages for u in page.get("Uploads", [])]
+
+
+def abort_left(boto: Any, bucket: str, prefix: str) -> int:
+    """Abort (clean up) the uploads still under ``prefix``; how many there were."""
+    left = uploads_under(boto, bucket, prefix)
+    for u in left:
+        boto.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+    return len(left)
 
 
 def test_ctrl_c_stops_an_abort_batch_and_says_how_far_it_got(proxy, storage_options, boto,
                                                              bucket, key):
-    ids = [boto.create_multipart_upload(Bucket=bucket, Key=f"{key}/{i}")["UploadId"]
-           for i in range(8)]
+    started_uploads(boto, bucket, f"{key}/", 8)
     so = slowed(proxy, storage_options, "AbortMultipartUpload")
     process = child("uploads.abort", f"mpu://{bucket}/{key}/", so)
     # one abort done, the next in flight (each takes SLOW at the proxy)
@@ -177,31 +243,76 @@ def test_ctrl_c_stops_an_abort_batch_and_says_how_far_it_got(proxy, storage_opti
     _, stderr = process.communicate(timeout=60)
     assert "KeyboardInterrupt" in stderr and "the others are untouched" in stderr
     settled(boto, bucket, key)
-    left = [u for i in range(8) for u in incomplete_uploads(boto, bucket, f"{key}/{i}")]
-    assert 0 < len(left) < len(ids)  # it stopped part-way; the rest are still there
-    for u in left:
-        boto.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+    assert 0 < abort_left(boto, bucket, f"{key}/") < 8  # it stopped part-way; the rest stay
 
 
-def test_ctrl_c_stops_mpu_put_with_exit_130(tmp_path, proxy, storage_options, boto, bucket,
-                                            key, mpu):
-    path = tmp_path / "big.bin"
-    path.write_bytes(os.urandom(12 * PART))
-    slowed(proxy, storage_options, "UploadPart")
-    process = subprocess.Popen([mpu.executable, "put", "--part-size", "5MiB",
-                                "--concurrency", "2", str(path), f"mpu://{bucket}/{key}",
-                                "--endpoint-url", proxy.endpoint_url],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=mpu.env)
-    wait_until(lambda: proxy.seen.count("UploadPart") >= 3, timeout=60)
+def mpu_interrupted(mpu: Any, proxy: Any, request: str, seen: int, *args: str) -> str:
+    """Run ``mpu ARGS`` through the proxy and press Ctrl-C (SIGINT) once ``seen`` of the
+    slowed ``request`` reached it. It exits 130 with no traceback: stderr is "mpu:
+    interrupted" and, indented, the notes saying what was aborted or kept (returned)."""
+    process = subprocess.Popen([mpu.executable, *args, "--endpoint-url", proxy.endpoint_url],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=mpu.env)
+    wait_until(lambda: proxy.seen.count(request) >= seen, timeout=60)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert "mpu: interrupted" in stderr and "aborted, nothing published" in stderr
-    assert "Traceback" not in stderr
+    # besides the log (e.g. a retried request's WARNING), nothing but the message
+    first, *notes = [line for line in stderr.splitlines()
+                     if not re.match(r"(DEBUG|INFO|WARNING) mpu_toolkit[\w.]*: ", line)]
+    assert first == "mpu: interrupted" and "Traceback" not in stderr, stderr
+    assert all(note.startswith("  ") for note in notes), stderr
+    return "\n".join(notes)
+
+
+#: mpu command -> the CHILD entry point it runs, and its options besides SRC and DST
+TRANSFERS = {
+    "put": ("upload_file", ["--concurrency", "2"]),
+    "cp": ("copy", ["--concurrency", "2", "--copy-cutoff", "0"]),
+    "compose": ("compose", []),
+}
+
+
+@pytest.mark.parametrize("command", list(TRANSFERS))
+def test_ctrl_c_stops_mpu_transfers_with_exit_130(command, tmp_path, proxy, storage_options,
+                                                  boto, bucket, key, mpu):
+    what, options = TRANSFERS[command]
+    request, _, arg = prepared(what, tmp_path, proxy, storage_options, boto, bucket, key)
+    sources = json.loads(arg) if command == "compose" else [arg]
+    notes = mpu_interrupted(mpu, proxy, request, 3, command, *sources,
+                            f"mpu://{bucket}/{key}", "--part-size", "5MiB", *options)
+    assert "aborted, nothing published" in notes
+    nothing_left(boto, bucket, key)
+    if command != "compose":  # which has no --concurrency: its 6 parts are sent at once
+        assert stopped_early(proxy, what)
+
+
+def test_ctrl_c_stops_mpu_abort_with_exit_130_and_says_how_far_it_got(proxy, storage_options,
+                                                                     boto, bucket, key, mpu):
+    started_uploads(boto, bucket, f"{key}/", 24)
+    slowed(proxy, storage_options, "AbortMultipartUpload")
+    # the first aborts (8 at once) done, the next in flight
+    notes = mpu_interrupted(mpu, proxy, "AbortMultipartUpload", 9, "abort",
+                            f"mpu://{bucket}/{key}/", "--force", "--yes")
+    said = re.search(r"stopped after \d+ of 24 uploads \((\d+) aborted(?:; (\d+) more were in "
+                     r"flight and may be aborted too)?\); the others are untouched", notes)
+    assert said, notes
+    aborted, in_flight = int(said[1]), int(said[2] or 0)
     settled(boto, bucket, key)
-    assert not object_exists(boto, bucket, key)
-    assert incomplete_uploads(boto, bucket, key) == []
+    left = abort_left(boto, bucket, f"{key}/")
+    # it stopped part-way, and only the uploads the note names were touched
+    assert 0 < 24 - aborted - in_flight <= left <= 24 - aborted
+
+
+def test_ctrl_c_stops_mpu_uploads_with_exit_130_and_changes_nothing(proxy, storage_options,
+                                                                   boto, bucket, key, mpu):
+    started_uploads(boto, bucket, f"{key}/", 24)
+    slowed(proxy, storage_options, "ListParts")
+    mpu_interrupted(mpu, proxy, "ListParts", 2, "uploads", f"mpu://{bucket}/{key}/")
+    settled(boto, bucket, key)
+    assert boto.list_objects_v2(Bucket=bucket, Prefix=f"{key}/").get("Contents", []) == []
+    assert abort_left(boto, bucket, f"{key}/") == 24  # a listing aborts nothing
+    assert proxy.seen.count("ListParts") < 24  # it stopped: not every upload was sized
 
 
 def test_cancelling_the_coroutine_aborts(tmp_path, proxy, storage_options, boto, bucket, key):
@@ -214,35 +325,21 @@ def test_cancelling_the_coroutine_aborts(tmp_path, proxy, storage_options, boto,
                                                 concurrency=2),
                             lambda: proxy.seen.count("UploadPart") >= 2)
     assert any("aborted, nothing published" in n for n in notes)
-    settled(boto, bucket, key)
-    assert not object_exists(boto, bucket, key)
-    assert incomplete_uploads(boto, bucket, key) == []
+    nothing_left(boto, bucket, key)
 
 
-def test_jupyter_interrupt_stops_upload_file(tmp_path, proxy, storage_options, boto, bucket,
-                                            key):
-    """The "Interrupt kernel" button, through a real kernel (what nbclient drives)."""
+def jupyter_interrupted(code: str, started: Callable[[], bool]) -> str:
+    """Run ``code`` in a real kernel (what nbclient drives) and interrupt it as the "Interrupt
+    kernel" button does once ``started()``; what the cell printed. It must end in
+    KeyboardInterrupt."""
     from jupyter_client.manager import start_new_kernel
 
-    path = tmp_path / "big.bin"
-    path.write_bytes(os.urandom(12 * PART))
-    so = slowed(proxy, storage_options, "UploadPart")
     manager, client = start_new_kernel(kernel_name="python3")
     try:
-        code = textwrap.dedent(f"""
-            import mpu_toolkit
-            try:
-                mpu_toolkit.upload_file({str(path)!r}, 'mpu://{bucket}/{key}',
-                                        storage_options={so!r}, part_size='5MiB',
-                                        concurrency=2)
-            except KeyboardInterrupt as interrupt:
-                print("NOTES", interrupt.__notes__)
-                raise
-        """)
         msg_id = client.execute(code)
-        wait_until(lambda: proxy.seen.count("UploadPart") >= 3, timeout=60)
+        wait_until(started, timeout=60)
         manager.interrupt_kernel()
-        printed, status = "", None
+        printed, status, error = "", None, None
         while status != "idle":
             message = client.get_iopub_msg(timeout=60)
             if message["parent_header"].get("msg_id") != msg_id:
@@ -250,16 +347,36 @@ def test_jupyter_interrupt_stops_upload_file(tmp_path, proxy, storage_options, b
             if message["msg_type"] == "stream":
                 printed += message["content"]["text"]
             elif message["msg_type"] == "error":
-                assert message["content"]["ename"] == "KeyboardInterrupt"
+                error = message["content"]["ename"]
             elif message["msg_type"] == "status":
                 status = message["content"]["execution_state"]
-        assert "NOTES" in printed and "aborted, nothing published" in printed
+        assert error == "KeyboardInterrupt", printed
+        return printed
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    settled(boto, bucket, key)
-    assert not object_exists(boto, bucket, key)
-    assert incomplete_uploads(boto, bucket, key) == []
+
+
+@pytest.mark.parametrize("what", ["upload_file", "compose", "write_parquet"])
+def test_jupyter_interrupt_stops_and_aborts(what, tmp_path, proxy, storage_options, boto,
+                                            bucket, key):
+    """The "Interrupt kernel" button: CHILD's code run in the kernel's main thread, as a cell
+    would, interrupted while slowed parts are in flight."""
+    request, so, arg = prepared(what, tmp_path, proxy, storage_options, boto, bucket, key)
+    argv = ["-c", what, f"mpu://{bucket}/{key}", json.dumps(so), arg]
+    code = textwrap.dedent(f"""
+        import sys
+        sys.argv = {argv!r}
+        try:
+            exec({CHILD!r}, {{}})
+        except KeyboardInterrupt as interrupt:
+            print("NOTES", interrupt.__notes__)
+            raise
+    """)
+    printed = jupyter_interrupted(code, lambda: proxy.seen.count(request) >= 2)
+    assert "NOTES" in printed and "aborted, nothing published" in printed, printed
+    nothing_left(boto, bucket, key)
+    assert stopped_early(proxy, what)
 
 
 def test_ctrl_c_stops_to_single_object(proxy, storage_options, boto, bucket, key):
@@ -269,9 +386,7 @@ def test_ctrl_c_stops_to_single_object(proxy, storage_options, boto, bucket, key
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert "KeyboardInterrupt" in stderr and "aborted, nothing published" in stderr
-    settled(boto, bucket, f"{key}.csv")
-    assert not object_exists(boto, bucket, f"{key}.csv")
-    assert incomplete_uploads(boto, bucket, f"{key}.csv") == []
+    nothing_left(boto, bucket, f"{key}.csv")
 
 
 def test_ctrl_c_stops_to_dataset_and_leaves_nothing_under_the_prefix(proxy, storage_options,

@@ -34,10 +34,12 @@ OUTPUT_ROOT = Path(__file__).resolve().parents[1] / "output"
 # The notebook's first cell: its own LocalS3, one incomplete upload per UPLOADS entry (key ->
 # bytes of its one part), and a state file for the test's independent boto3 client.
 SETUP_CELL = """\
-import json, boto3
+import json, secrets, boto3
 from mpu_toolkit.testing.local import LocalS3
 s3 = LocalS3().start()
-so = s3.storage_options
+# credentials found nowhere else (moto takes any): the page must never show them
+so = dict(s3.storage_options, key="AKIA" + secrets.token_hex(8).upper(),
+          secret=secrets.token_urlsafe(30))
 boto = boto3.client("s3", endpoint_url=so["endpoint_url"], aws_access_key_id=so["key"],
                     aws_secret_access_key=so["secret"], region_name="us-east-1")
 bucket = "browser-test"
@@ -282,6 +284,8 @@ def drive_uploads_browser(page: Any, state: Path, shots: Path,
     def shot(name: str, locator: Any) -> None:
         locator.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        html = page.content()  # what the screenshot shows, and what it hides
+        assert info["key"] not in html and info["secret"] not in html, f"a secret in {name}"
 
     browser = page.locator(".mpu-uploads-browser")
     table = browser.locator(".mpu-uploads-table")

@@ -321,6 +321,10 @@ def test_no_secret_in_values_repr_state_or_logs(browsers, storage_options, boto,
     browsers += [good, bad]
     for browser in (good, bad):
         browser.wait()
+    sent = Recorded(good.table)
+    from_browser(good.table, {"type": "ready"})  # a new view: every row travels again
+    from_browser(good.table, {"type": "parts", "upload_id": good.frame["upload_id"][0]})
+    wait_until(lambda: sent.custom("parts"), timeout=10)
     good.table.selection = list(good.frame["upload_id"])
     good.abort_button.click()
     good.confirm_button.click()
@@ -334,6 +338,8 @@ def test_no_secret_in_values_repr_state_or_logs(browsers, storage_options, boto,
                          "marks"):
                 texts.append(str(getattr(w, name, "")))
             texts.append(json.dumps(w.get_state(), default=str))
+        if browser is good:
+            texts.append(json.dumps(sent.messages, default=str))  # rows, parts, selection
         blob = "\n".join(texts)
         assert f"{key}/s<" in blob or "cannot connect" in blob  # the walk saw rendered HTML
         for secret in secrets:
