@@ -2,8 +2,14 @@
 
     python bench/reliability_bench.py [--endpoint URL --key K --secret S] [--repeat 1]
         [--ops compose,inventory] [--failure-rate 0.02] [--sources 1000] [--big-every 10]
-        [--big-size 12MiB] [--small-size 32KiB] [--uploads 2000] [--part-size 1KiB]
+        [--big-size 12MiB] [--small-size 32KiB] [--uploads 2000] [--part-size 1KiB] [--quick]
     eval "$(bash .ci/rgw.sh start)" && python bench/reliability_bench.py      # Ceph RGW
+    python bench/reliability_bench.py --quick      # CI (.ci/run): exit 1 unless every run ok
+
+--quick is CI's run, about 5 minutes on moto: one run of each kind, as many sources (1,000)
+and uploads (2,000), so as many requests to fail, but every 50th source big instead of every
+10th (a fifth of the bytes); options given explicitly still win. Every run is checked as in the full one. The exit
+status is 1 when any run FAILED (an error, or a wrong size, MD5 or count) or the setup did.
 
 Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server is started. A bucket is
 created for the run and deleted at the end. Every timed run goes through its own
@@ -59,6 +65,8 @@ TOOLS = {  # operation -> {tool: label}
     "compose": {"mpu": "mpu compose()", "s3fs": "s3fs cat_file + open('wb')"},
     "inventory": {"mpu": "mpu uploads.list()", "boto3": "boto3 sequential LMU + ListParts"},
 }
+DEFAULTS = {"repeat": 1, "sources": 1000, "big_every": 10, "uploads": 2000}  # --quick changes
+QUICK = {"repeat": 1, "sources": 1000, "big_every": 50, "uploads": 2000}
 Call = Callable[[str], dict[str, Any]]  # proxied endpoint URL -> facts about the result
 Check = Callable[[str, dict[str, Any]], "str | None"]  # (tool, run) -> what is wrong
 Operation = tuple[dict[str, Call], Check, Callable[[str], list[str]]]  # calls, check, cleanup
@@ -69,20 +77,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_args(p)
     p.add_argument("--ops", default="compose,inventory", help="operations to time")
-    p.add_argument("--repeat", type=int, default=1, help="runs of each kind (median shown)")
+    p.add_argument("--quick", action="store_true",
+                   help="CI's run: --repeat 1 --big-every 50 (unless given)")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="runs of each kind (median shown; default 1)")
     p.add_argument("--failure-rate", type=float, default=0.02, help="share answered 503")
     p.add_argument("--seed", type=int, default=1, help="proxy seed of the first run (+1 each)")
-    p.add_argument("--sources", type=int, default=1000, help="compose sources")
-    p.add_argument("--big-every", type=int, default=10, help="every Nth source is big")
+    p.add_argument("--sources", type=int, default=None, help="compose sources (default 1000)")
+    p.add_argument("--big-every", type=int, default=None, help="every Nth source is big "
+                                                               "(default 10)")
     p.add_argument("--big-size", type=parse_size, default=12 * MiB)
     p.add_argument("--small-size", type=parse_size, default=32 * KiB)
-    p.add_argument("--uploads", type=int, default=2000, help="incomplete uploads")
+    p.add_argument("--uploads", type=int, default=None,
+                   help="incomplete uploads (default 2000)")
     p.add_argument("--part-size", type=parse_size, default=KiB, help="their one part")
     p.add_argument("--threads", type=int, default=16, help="boto3 threads for the setup")
     p.add_argument("--pause", type=float, default=1.0, help="rest between runs (s)")
     p.add_argument("--verbose", action="store_true", help="show mpu_toolkit's retry log")
     p.add_argument("--json", default=None, help="default bench/results/reliability-*.json")
     args = p.parse_args(argv)
+    for name, default in DEFAULTS.items():  # None: not given
+        if getattr(args, name) is None:
+            setattr(args, name, QUICK[name] if args.quick else default)
     args.ops = [o.strip() for o in args.ops.split(",") if o.strip()]
     if not args.ops or set(args.ops) - set(TOOLS):
         p.error(f"--ops: choose from {list(TOOLS)}")
