@@ -59,6 +59,20 @@ UploadsBrowser(f"mpu://{bucket}", storage_options=so, min_age=None)
 """
 
 
+def need_browser(*packages: str) -> Any:
+    """Skip the calling test module unless Debian's chromium, playwright and ``packages``
+    (the front end's, boto3 ...) are there; returns ``playwright.sync_api``."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium with apt)",
+                    allow_module_level=True)
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="playwright is missing (the 'test' extra has it; no browser download)")
+    for package in packages:
+        pytest.importorskip(package, reason=f"{package} is missing (the 'test' extra has it)")
+    return sync_api
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -347,6 +361,34 @@ def drive_uploads_browser(page: Any, state: Path, shots: Path,
     expect(summary).to_contain_text("1 upload · 1 shown · 0 selected")
     shot("aborted", page.locator(".mpu-result"))
     return info
+
+
+STATES = ["listed", "filtered", "sorted", "selected", "confirming", "aborted"]
+
+
+def browser_test(state: Path, shots: Path, open_notebook: Callable[[Any], None],
+                 height: int = 1600, not_ours: Callable[[str], bool] = lambda error: False,
+                 ) -> None:
+    """One front end's whole test: Chromium opens the notebook (``open_notebook(page)``: go
+    there and run it), :func:`drive_uploads_browser` drives it, no page error happens (but
+    the front end's own, which ``not_ours`` recognises from the message and stack), the
+    server is checked with boto3 and every state has its screenshot in ``shots``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": height})
+            page.set_default_timeout(20_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
+            open_notebook(page)
+            info = drive_uploads_browser(page, state, shots)
+            assert not [e for e in errors if not not_ours(e)], errors
+        finally:
+            browser.close()
+    check_server(info)
+    assert sorted(p.stem for p in shots.glob("*.png")) == sorted(STATES)
 
 
 def check_server(info: Mapping[str, Any]) -> None:

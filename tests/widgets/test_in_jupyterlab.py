@@ -16,24 +16,14 @@ from typing import Iterator, Mapping
 
 import pytest
 
-from frontends import CHROMIUM, CHROMIUM_ARGS, TOKEN, notebook_of  # noqa: F401 (re-exported)
+from frontends import CHROMIUM, CHROMIUM_ARGS, TOKEN, need_browser, notebook_of  # noqa: F401
 
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium with apt)",
-                allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is missing (.ci/run installs it via the 'test' extra; no browser download)")
-pytest.importorskip("jupyterlab", reason="jupyterlab is missing (.ci/run installs it via the "
-                    "'test' extra)")
-psutil = pytest.importorskip("psutil")
-boto3 = pytest.importorskip("boto3")
+sync_api = need_browser("jupyterlab", "psutil", "boto3")
 
 from frontends import (DRIVE_UPLOADS, OUTPUT_ROOT, Frontend, browser_notebook,  # noqa: E402
-                       check_server, drive_uploads_browser, launch, run_in_lab, serve)
+                       browser_test, run_in_lab, serve)
 
 Lab = Frontend  # the name other browser tests import with the fixture
 OUTPUT = OUTPUT_ROOT / "jupyterlab"
@@ -58,17 +48,5 @@ def test_uploads_browser_in_jupyterlab(lab: Lab, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     (lab.root / "browser-test.ipynb").write_text(
         json.dumps(browser_notebook(state, DRIVE_UPLOADS)))
-
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.set_default_timeout(20_000)
-            run_in_lab(page, lab.base, "browser-test.ipynb")
-            info = drive_uploads_browser(page, state, OUTPUT)
-        finally:
-            browser.close()
-
-    check_server(info)
-    assert sorted(p.stem for p in OUTPUT.glob("*.png")) == sorted(
-        ["listed", "filtered", "sorted", "selected", "confirming", "aborted"])
+    browser_test(state, OUTPUT, lambda page: run_in_lab(page, lab.base, "browser-test.ipynb"),
+                 height=1400)

@@ -25,8 +25,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from frontends import (CHROMIUM, alive_uploads, descendants, end_processes, launch,
-                       free_port)
+from frontends import (alive_uploads, descendants, end_processes, free_port, launch,
+                       need_browser)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02-find-cost-abort-incomplete-uploads.marimo.py"
@@ -34,15 +34,7 @@ OUTPUT = ROOT / "tests" / "output" / "marimo"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium with apt)",
-                allow_module_level=True)
-pytest.importorskip("marimo", reason="marimo is missing (pip install marimo)")
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is missing (.ci/run installs it via the 'test' extra; no browser download)")
-psutil = pytest.importorskip("psutil")
-boto3 = pytest.importorskip("boto3")
+sync_api = need_browser("marimo", "psutil", "boto3")
 
 
 class App:

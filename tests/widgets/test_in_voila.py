@@ -14,25 +14,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import pytest
 
-from frontends import CHROMIUM
+from frontends import need_browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium with apt)",
-                allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is missing (the 'test' extra has it; no browser download)")
-pytest.importorskip("voila", reason="voila is missing (the 'test' extra has it)")
-pytest.importorskip("boto3")
+sync_api = need_browser("voila", "boto3")
 
 from frontends import (DRIVE_UPLOADS, OUTPUT_ROOT, TOKEN, Frontend,  # noqa: E402
-                       browser_notebook, check_server, drive_uploads_browser, launch, serve)
+                       browser_notebook, browser_test, serve)
 
 OUTPUT = OUTPUT_ROOT / "voila"
 NOTEBOOK = "browser-test.ipynb"
@@ -59,21 +52,8 @@ def voila(tmp_path: Path, state: Path) -> Iterator[Frontend]:
 
 
 def test_uploads_browser_in_voila(voila: Frontend, state: Path) -> None:
-    with sync_api.sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})
-            page.set_default_timeout(20_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            # the page executes the notebook: the kernel starts a LocalS3, lists, renders
-            page.goto(f"{voila.base}/?token={TOKEN}")
-            page.locator(".mpu-uploads-browser").wait_for(timeout=90_000)
-            info = drive_uploads_browser(page, state, OUTPUT)
-            assert not errors, errors
-        finally:
-            browser.close()
-
-    check_server(info)
-    assert sorted(p.stem for p in OUTPUT.glob("*.png")) == sorted(
-        ["listed", "filtered", "sorted", "selected", "confirming", "aborted"])
+    def open_notebook(page: Any) -> None:
+        # the page executes the notebook: the kernel starts a LocalS3, lists, renders
+        page.goto(f"{voila.base}/?token={TOKEN}")
+        page.locator(".mpu-uploads-browser").wait_for(timeout=90_000)
+    browser_test(state, OUTPUT, open_notebook)
