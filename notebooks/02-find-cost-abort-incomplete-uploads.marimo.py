@@ -123,8 +123,9 @@ def _(mo):
     mo.md(r"""
     ## 2. What they cost
 
-    `space_pictures` draws three static SVG pictures (no JavaScript): the bytes held by
-    age, by top-level prefix and by storage class, with a monthly cost at the price you
+    `space_pictures` draws four static SVG pictures (no JavaScript): the bytes held by
+    age, by when the uploads started, by top-level prefix and by storage class, with a
+    monthly cost at the price you
     give (per GiB-month; 0.023 is S3 Standard in us-east-1). `mo.Html` shows them inline,
     so their text follows marimo's theme.
     """)

@@ -47,11 +47,12 @@ def register(add: Adder) -> None:
 
     cmd = add("du", "storage held by incomplete uploads", cmd_du)
     cmd.add_argument("urls", nargs="*", metavar="URL", help=_URLS)
-    cmd.add_argument("--by", choices=["bucket", "prefix", "age", "storage-class"],
+    cmd.add_argument("--by", choices=["bucket", "prefix", "age", "storage-class", "started"],
                      default="bucket",
                      help="one row per bucket (default), top-level prefix, age band (with "
                           "abort_days and overdue_bytes: what the buckets' lifecycle rules "
-                          "should have aborted already), or storage class")
+                          "should have aborted already), storage class, or the day, week or "
+                          "month the uploads started")
     cmd.add_argument("--objects", action="store_true",
                      help="also sum completed objects for each bucket's share (a full scan)")
     cmd.add_argument("--price", metavar="PRICE",

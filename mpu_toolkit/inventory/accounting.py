@@ -20,11 +20,11 @@ from .._s3.client import S3Client
 from ..errors import ConfigurationError
 
 __all__ = ["AGE_BANDS", "GIB", "age_band", "band_position", "format_cost", "largest_prefixes",
-           "monthly_cost", "parse_price", "summarize"]
+           "monthly_cost", "parse_price", "start_period", "summarize"]
 
-GroupBy = Literal["bucket", "prefix", "age", "storage_class"]
+GroupBy = Literal["bucket", "prefix", "age", "storage_class", "started"]
 _KEYS = {"bucket": ["bucket"], "prefix": ["bucket", "prefix"], "age": ["bucket", "age_band"],
-         "storage_class": ["bucket", "storage_class"]}
+         "storage_class": ["bucket", "storage_class"], "started": ["bucket", "started"]}
 DAY = 86400.0  # seconds
 _EDGES = [0.0, 3600.0, DAY, 7 * DAY, 30 * DAY, float("inf")]  # seconds
 AGE_BANDS = ["< 1 hour", "1 hour – 1 day", "1 – 7 days", "7 – 30 days", "> 30 days"]
@@ -69,6 +69,26 @@ def age_band(age: pd.Series) -> pd.Series:
     return pd.cut(seconds, _EDGES, labels=AGE_BANDS, right=False, include_lowest=True)
 
 
+def start_period(initiated: pd.Series, most: int = 10) -> pd.Series:
+    """When each upload started, as its day, week or month, whichever fits the span (up to 14
+    days, 26 weeks, beyond): an ordered categorical, oldest first ("2026-11-29", "week of
+    2026-11-23", "2026-11"). Beyond ``most`` periods the oldest share "before <date>"."""
+    started = pd.to_datetime(initiated, utc=True)
+    span = started.max() - started.min() if started.notna().any() else pd.Timedelta(0)
+    unit, shown = (("D", "%Y-%m-%d") if span <= pd.Timedelta(days=14) else
+                   ("W", "week of %Y-%m-%d") if span <= pd.Timedelta(weeks=26) else
+                   ("M", "%Y-%m"))
+    periods = started.dt.tz_localize(None).dt.to_period(unit).dt.start_time
+    order = sorted(periods.dropna().unique())
+    names = {p: pd.Timestamp(p).strftime(shown) for p in order}
+    if len(order) > most:  # the oldest periods share one row
+        older = f"before {names[order[-most + 1]].removeprefix('week of ')}"
+        names.update({p: older for p in order[:-most + 1]})
+    labels = list(dict.fromkeys(names[p] for p in order))
+    return pd.Series(pd.Categorical(periods.map(names), categories=labels, ordered=True),
+                     index=initiated.index)
+
+
 def band_position(days: float) -> float:
     """Where an age of ``days`` falls on the :data:`AGE_BANDS` axis, band i spanning [i, i+1):
     1 day is 2.0, the edge between the 2nd and 3rd band; 3 days lie a third into "1 – 7 days"
@@ -104,7 +124,8 @@ def summarize(uploads: pd.DataFrame, by: GroupBy = "bucket", *, prefix_depth: in
               object_bytes: Mapping[tuple[str, str], int] | None = None,
               price: Price | None = None) -> pd.DataFrame:
     """Totals of ``uploads`` (the frame of :func:`mpu_toolkit.uploads.list`) per bucket and
-    ``by`` (bucket, top-level prefix, age band or storage class).
+    ``by`` (bucket, top-level prefix, age band, storage class, or ``started``: the
+    :func:`start_period` of each upload).
 
     Columns: the group keys, ``uploads``, ``parts``, ``bytes``, with ``price`` (per
     GiB-month) ``monthly_cost``, then ``oldest`` and, with ``object_bytes`` (completed
@@ -116,12 +137,15 @@ def summarize(uploads: pd.DataFrame, by: GroupBy = "bucket", *, prefix_depth: in
     """
     rate = parse_price(price)
     if by not in _KEYS:
-        raise ConfigurationError(f"by={by!r}: use 'bucket', 'prefix', 'age' or 'storage_class'")
+        raise ConfigurationError(f"by={by!r}: use 'bucket', 'prefix', 'age', 'storage_class' "
+                                 "or 'started'")
     frame = uploads.assign(prefix="")
     if by == "prefix":
         frame["prefix"] = top_prefix(frame["key"].astype(str), prefix_depth)
     if by == "age":
         frame = frame.assign(age_band=age_band(frame["age"]))
+    if by == "started":
+        frame = frame.assign(started=start_period(frame["initiated"]))
     sums = dict(uploads=("upload_id", "size"), parts=("parts", "sum"), bytes=("bytes", "sum"))
     ruled = "abort_days" in frame.columns
     if ruled:

@@ -7,7 +7,7 @@ classic notebook, VS Code, Voilà and marimo; show it inline (``ipywidgets.HTML`
 its ``describe_*`` function, for screen readers and for anyone who wants words; the numbers
 are those of ``mpu du --json`` (both come from :mod:`mpu_toolkit.inventory.accounting`).
 Buckets get Okabe–Ito colours, told apart by colour-blind readers too, and keep their colour
-across the three pictures of one frame. Every name from the data is escaped.
+across the pictures of one frame. Every name from the data is escaped.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..inventory.accounting import (AGE_BANDS, Price, band_position, largest_prefixes,
-                                    parse_price, summarize)
+                                    parse_price, start_period, summarize)
 from ..inventory.lifecycle import abort_rules
 from .html_table import cost_text, esc, size_text
 
-__all__ = ["PALETTE", "age_chart", "describe_age", "prefix_chart", "describe_prefixes",
-           "class_chart", "describe_classes"]
+__all__ = ["PALETTE", "age_chart", "describe_age", "start_chart", "describe_starts",
+           "prefix_chart", "describe_prefixes", "class_chart", "describe_classes",
+           "space_pictures"]
 
 #: Okabe & Ito's colour-blind-safe colours (black left out: it vanishes on dark themes)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
@@ -151,6 +152,14 @@ def _classes(uploads: pd.DataFrame, price: Price | None) -> _Picture:
              .sort_values(["bytes", "label"], ascending=[False, True]))
     rows, colours = _stacked_rows(totals, "storage_class", list(order["label"]), uploads)
     return _Picture("Incomplete uploads by storage class", rows, colours, rate, True)
+
+
+def _started(uploads: pd.DataFrame, price: Price | None) -> _Picture:
+    """Bytes by when their upload started (day, week or month by the span), oldest first."""
+    rate = parse_price(price)
+    labels = list(start_period(uploads["initiated"]).cat.categories)
+    rows, colours = _stacked_rows(summarize(uploads, "started"), "started", labels, uploads)
+    return _Picture("Incomplete uploads by when they started", rows, colours, rate, True)
 
 
 def _money(nbytes: int, price: float | None) -> str:
@@ -281,10 +290,21 @@ def describe_classes(uploads: pd.DataFrame, price: Price | None = None) -> str:
     return _text(_classes(uploads, price))
 
 
+def start_chart(uploads: pd.DataFrame, price: Price | None = None) -> str:
+    """Bytes by when their upload started (per day, week or month: whichever fits the span),
+    each bar stacked by bucket: how the held space built up over time."""
+    return _svg(_started(uploads, price))
+
+
+def describe_starts(uploads: pd.DataFrame, price: Price | None = None) -> str:
+    """:func:`start_chart` in words (its <desc>)."""
+    return _text(_started(uploads, price))
+
+
 def space_pictures(uploads: pd.DataFrame, rules: pd.DataFrame | None = None,
                    price: Price | None = None) -> str:
-    """The three pictures side by side, wrapping on narrow screens: one HTML block."""
-    svgs = (age_chart(uploads, rules, price), prefix_chart(uploads, price=price),
-            class_chart(uploads, price))
+    """The four pictures side by side, wrapping on narrow screens: one HTML block."""
+    svgs = (age_chart(uploads, rules, price), start_chart(uploads, price),
+            prefix_chart(uploads, price=price), class_chart(uploads, price))
     return ('<div class="mpu-space" style="display:flex;flex-wrap:wrap;gap:16px">'
             + "".join(f"<div>{svg}</div>" for svg in svgs) + "</div>")

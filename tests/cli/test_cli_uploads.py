@@ -296,6 +296,17 @@ def test_du_by_storage_class_gives_each_bucket_and_class(mpu, uploads, bucket, o
     assert "STANDARD" in line and "2.2 KiB" in line, line
 
 
+def test_du_by_started_gives_the_numbers_of_the_start_picture(mpu, uploads, bucket, key):
+    """The numbers of widgets.charts.start_chart, for --json: bytes by the day (week, month)
+    the uploads started, per bucket."""
+    uploads.make(f"{key}/a", (1000,))
+    uploads.make(f"{key}/b", (300, 20))
+    rows = mpu.json("du", f"mpu://{bucket}/{key}/", "--by", "started")
+    assert [(r["bucket"], r["uploads"], r["parts"], r["bytes"]) for r in rows] == [
+        (bucket, 2, 3, 1320)]  # all started today (moto: all on its one fixed day)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", rows[0]["started"]), rows[0]["started"]
+
+
 def test_du_by_age_says_what_a_lifecycle_rule_should_have_aborted(mpu, uploads, boto,
                                                                    own_bucket, server):
     """abort_days and overdue_bytes mark the bands beyond each bucket's cut-off (the line of

@@ -186,7 +186,8 @@ def test_bad_arguments_say_what_to_do(fs):
         uploads.abort(pd.DataFrame({"key": ["k"]}), fs=fs)
     with pytest.raises(ConfigurationError, match="triples"):
         uploads.abort([("only-two", "items")], fs=fs)
-    with pytest.raises(ConfigurationError, match="'bucket', 'prefix', 'age' or 'storage_class'"):
+    with pytest.raises(ConfigurationError,
+                       match="'bucket', 'prefix', 'age', 'storage_class' or 'started'"):
         uploads.usage(uploads=pd.DataFrame(columns=list(COLUMNS)), by="owner", fs=fs)
 
 

@@ -11,7 +11,8 @@ import pytest
 from mpu_toolkit.inventory.lifecycle import rules_frame
 from mpu_toolkit.inventory.listing import COLUMNS
 from mpu_toolkit.widgets.charts import (PALETTE, age_chart, class_chart, describe_age,
-                                        describe_classes, describe_prefixes, prefix_chart)
+                                        describe_classes, describe_prefixes, describe_starts,
+                                        prefix_chart, start_chart)
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 NOW = pd.Timestamp("2026-01-31", tz="UTC")
@@ -98,7 +99,8 @@ def test_the_cut_off_line_is_drawn_exactly_where_a_rule_exists():
 @pytest.mark.parametrize("draw, describe, args", [
     (age_chart, describe_age, (rules("b1", 7), 0.023)),
     (prefix_chart, describe_prefixes, (2,)),
-    (class_chart, describe_classes, (0.5,))], ids=["age", "prefixes", "classes"])
+    (class_chart, describe_classes, (0.5,)),
+    (start_chart, describe_starts, (0.5,))], ids=["age", "prefixes", "classes", "starts"])
 def test_title_and_desc_are_the_text_equivalent(draw, describe, args):
     root = parse(draw(UPLOADS, *args))
     title, desc = root.find("s:title", NS), root.find("s:desc", NS)
@@ -166,7 +168,7 @@ def test_many_buckets_share_a_grey_beyond_the_palette():
     assert grey == pytest.approx(280 * (100 + 101) / sum(range(100, 109)), abs=0.002)
 
 
-@pytest.mark.parametrize("draw", [age_chart, prefix_chart, class_chart])
+@pytest.mark.parametrize("draw", [age_chart, prefix_chart, class_chart, start_chart])
 def test_no_uploads_gives_a_small_picture_that_says_so(draw):
     root = parse(draw(frame([])))
     assert root.find("s:desc", NS).text.endswith(": no incomplete uploads.")
@@ -181,3 +183,28 @@ def test_text_and_axes_follow_the_theme_colour():
     assert all(t.get("fill") is None for t in root.iterfind(".//s:text", NS))  # inherited
     strokes = {e.get("stroke") for e in root.iter() if e.get("stroke")}
     assert strokes == {"currentColor"}
+
+
+def test_starts_show_how_the_space_built_up_week_by_week_stacked_by_bucket():
+    # 40 days from the oldest to the newest: one bar per week (Monday), oldest first
+    assert describe_starts(UPLOADS).splitlines() == [
+        "Incomplete uploads by when they started: 10.3 KiB in total.",
+        "week of 2025-12-22: 2.0 KiB (b3 2.0 KiB)",
+        "week of 2026-01-26: 8.3 KiB (b1 4.9 KiB, b2 3.4 KiB)"]
+    got = bars(parse(start_chart(UPLOADS)))
+    assert set(got) == {"b3, week of 2025-12-22: 2.0 KiB", "b1, week of 2026-01-26: 4.9 KiB",
+                        "b2, week of 2026-01-26: 3.4 KiB"}
+    b1, b2 = got["b1, week of 2026-01-26: 4.9 KiB"], got["b2, week of 2026-01-26: 3.4 KiB"]
+    assert b1[0] + b1[1] == pytest.approx(b2[0])  # stacked: b2 starts where b1 ends
+    assert b1[1] + b2[1] == pytest.approx(280)  # the biggest row is the longest bar
+
+
+def test_starts_within_two_weeks_are_per_day_and_old_ones_share_a_row():
+    days = frame([("b", f"k{i}", f"{i}D", 100 * (i + 1)) for i in (0, 1, 1, 5)])
+    assert describe_starts(days).splitlines()[1:] == [
+        "2026-01-26: 600 B (b 600 B)", "2026-01-30: 400 B (b 400 B)",
+        "2026-01-31: 100 B (b 100 B)"]
+    months = frame([("b", f"k{i}", f"{31 * i}D", 10) for i in range(14)])  # 14 months
+    lines = describe_starts(months).splitlines()[1:]
+    assert len(lines) == 10 and lines[0] == "before 2025-05: 50 B (b 50 B)"  # the 5 oldest
+    assert lines[-1].startswith("2026-01: ")

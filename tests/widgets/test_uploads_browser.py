@@ -82,7 +82,7 @@ def test_table_summary_and_human_sizes(open_browser, boto, bucket, key):
     assert bucket in browser.summary.value and "mpu-bar" in browser.summary.value
     assert browser.status.value == "" and not browser.refresh_button.disabled
     space = browser.space.value  # the pictures of where the bytes are, with their words
-    assert space.count('role="img"') == 3 and "a&amp;b&lt;c&gt;.bin" not in space
+    assert space.count('role="img"') == 4 and "a&amp;b&lt;c&gt;.bin" not in space
     assert table_size(total) in space  # the total, in the pictures' words
     assert "done: 3 uploads listed, 3 sized" in browser.progress.value
 
