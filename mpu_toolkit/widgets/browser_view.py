@@ -9,6 +9,7 @@ from .html_table import cost_text, size_text
 
 __all__ = ["confirm_text"]
 
+
 def confirm_text(rows: pd.DataFrame, what: str, *, min_age: pd.Timedelta | None,
                  force: bool, price: float | None = None) -> str:
     """The question before an abort: how many uploads, the bytes (and cost) freed, the

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.slow
 
 #: a child that runs one blocking entry point and prints a line per finished part
 CHILD = textwrap.dedent("""
-    import json, os, sys, time
+    import faulthandler, json, os, signal, sys, time
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test's view of a hang
     import numpy as np, pandas as pd
     import mpu_toolkit
     from mpu_toolkit import uploads
@@ -92,11 +93,26 @@ def interrupt_after_parts(process: subprocess.Popen[str], parts: int = 1) -> str
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("part") and int(line.split()[1]) >= parts:
-            process.send_signal(signal.SIGINT)
             break
-    _, stderr = process.communicate(timeout=60)
+    stderr = interrupted(process)
     assert process.returncode != 0, stderr
     return stderr
+
+
+def interrupted(process: subprocess.Popen[str], within: float = 60) -> str:
+    """SIGINT to ``process``; its stderr once it has exited. A child still running
+    ``within`` seconds later fails the test with every thread's stack (the children of
+    ``CHILD`` dump them on SIGUSR1) and is killed."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=within)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        stderr = process.communicate(timeout=30)[1]
+        raise AssertionError(f"still running {within:g} s after SIGINT; its threads:\n"
+                             f"{stderr[-20_000:]}") from None
 
 
 def slowed(proxy: Any, storage_options: dict[str, Any], *requests: str) -> dict[str, Any]:
@@ -239,8 +255,7 @@ def test_ctrl_c_stops_an_abort_batch_and_says_how_far_it_got(proxy, storage_opti
     process = child("uploads.abort", f"mpu://{bucket}/{key}/", so)
     # one abort done, the next in flight (each takes SLOW at the proxy)
     wait_until(lambda: proxy.seen.count("AbortMultipartUpload") >= 2, timeout=60)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    stderr = interrupted(process)
     assert "KeyboardInterrupt" in stderr and "the others are untouched" in stderr
     settled(boto, bucket, key)
     assert 0 < abort_left(boto, bucket, f"{key}/") < 8  # it stopped part-way; the rest stay
@@ -254,8 +269,7 @@ def mpu_interrupted(mpu: Any, proxy: Any, request: str, seen: int, *args: str) -
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=mpu.env)
     wait_until(lambda: proxy.seen.count(request) >= seen, timeout=60)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    stderr = interrupted(process)
     assert process.returncode == 130, stderr
     # besides the log (e.g. a retried request's WARNING), nothing but the message
     first, *notes = [line for line in stderr.splitlines()
@@ -383,8 +397,7 @@ def test_ctrl_c_stops_to_single_object(proxy, storage_options, boto, bucket, key
     so = slowed(proxy, storage_options, "UploadPart")
     process = child("to_single_object", f"mpu://{bucket}/{key}.csv", so)
     wait_until(lambda: proxy.seen.count("UploadPart") >= 2, timeout=120)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    stderr = interrupted(process, within=120)
     assert "KeyboardInterrupt" in stderr and "aborted, nothing published" in stderr
     nothing_left(boto, bucket, f"{key}.csv")
 
@@ -394,8 +407,7 @@ def test_ctrl_c_stops_to_dataset_and_leaves_nothing_under_the_prefix(proxy, stor
     so = slowed(proxy, storage_options, "UploadPart")
     process = child("to_dataset", f"mpu://{bucket}/{key}/", so)
     wait_until(lambda: proxy.seen.count("UploadPart") >= 2, timeout=120)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    stderr = interrupted(process, within=120)
     assert "KeyboardInterrupt" in stderr and "job aborted, nothing published" in stderr
     settled(boto, bucket, key)
     listed = boto.list_objects_v2(Bucket=bucket, Prefix=f"{key}/").get("Contents", [])
@@ -411,8 +423,7 @@ def test_ctrl_c_stops_a_workers_upload_parts_and_says_the_upload_stays(proxy, st
     assert process.stdout is not None
     upload_id = process.stdout.readline().split()[1]
     wait_until(lambda: proxy.seen.count("UploadPart") >= 2, timeout=60)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    stderr = interrupted(process)
     assert "KeyboardInterrupt" in stderr and f"stay in upload {upload_id}" in stderr
     settled(boto, bucket, key)
     sent = proxy.seen.count("UploadPart")
