@@ -24,6 +24,17 @@ from mpu_toolkit.fs import MPUFileSystem
 from mpu_toolkit.testing.local import LocalS3
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mpu_toolkit")
+    group.addoption("--storm-runs", type=int, default=24, metavar="N",
+                    help="Ctrl-C storm (tests/faults/test_interrupt_storm.py): N interrupts at "
+                         "random moments across the blocking entry points and the CLI, a "
+                         "third of them of write_jsonl (default 24, CI-sized)")
+    group.addoption("--storm-seed", type=int, default=None, metavar="SEED",
+                    help="the storm's random moments from SEED (default: a new seed per "
+                         "run, printed when a run fails)")
+
+
 @dataclass
 class Server:
     """The S3 server under test and how to reach it."""

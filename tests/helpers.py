@@ -94,3 +94,23 @@ class Mpu:
         done = self(*args, "--json")
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
+
+
+#: run as ``python -c RESTORE COMMAND...``: SIGINT back to its default, then exec the command
+_RESTORE_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                   "os.execvp(sys.argv[1], sys.argv[1:])")
+
+
+def with_sigint(argv: list[str]) -> list[str]:
+    """``argv`` started with SIGINT at its default disposition, for every test that sends
+    SIGINT (Ctrl-C) to a child.
+
+    A test runner started in the background from a non-interactive shell (``pytest &`` in a
+    script) ignores SIGINT, and its children inherit that: Python then installs no
+    KeyboardInterrupt handler, and a SIGINT does nothing. A small Python trampoline resets
+    the disposition and execs ``argv`` (the same process), which then handles SIGINT as a
+    user's process does. (Not ``preexec_fn``: unsafe with the runner's threads.)
+    """
+    import sys
+
+    return [sys.executable, "-c", _RESTORE_SIGINT, *argv]

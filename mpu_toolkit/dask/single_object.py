@@ -22,6 +22,7 @@ from .._plan.sizing import S3_LIMITS, MiB, parse_size
 from ..errors import ConfigurationError
 from ..api import start_upload
 from ..formats.frameupload import FrameWriteResult
+from ..formats.offthread import off_main_thread
 from ..formats.text import Compression
 from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
@@ -101,8 +102,9 @@ def _piece_task(partition: Any, index: int, pieces: int, handle: UploadHandle,
 
 def upload_piece(df: Any, index: int, pieces: int, handle: UploadHandle, encoder: PieceEncoder,
                  part_size: int) -> tuple[bytes, list[PartInfo], int, Any]:
-    """On a worker: encode one partition, upload what it can, return the rest."""
-    piece = encoder.encode(df, index)
+    """On a worker: encode one partition, upload what it can, return the rest. (On Dask's
+    synchronous scheduler the worker is the caller's thread: the encoder runs off it.)"""
+    piece = off_main_thread(encoder.encode, df, index)
     layout = layout_piece(index, pieces, len(piece.data), part_size)
     view = memoryview(piece.data)
     uploaded = handle.upload_parts([(n, view[a:b + 1]) for n, a, b in layout.parts])

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ConfigurationError
-from .frames import Frames, arrow_tables
+from .frames import Frames, arrow_tables, iter_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .offthread import encode_off_thread
 from ..progress import ProgressCallback
 from .rowgroups import RowGroupSize, rebatch
 
@@ -75,9 +76,21 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
 
     The file is written, never closed. After an exception its content is incomplete and must
     be discarded (:func:`write_parquet` aborts the upload). ``on_row_group(rows)`` is called
-    after each row group. Options as in :func:`write_parquet`.
+    after each row group. Options as in :func:`write_parquet`. Chunks are pulled and the file
+    written on the caller's thread; from the main thread, conversion and encoding run on a
+    worker thread, where an interrupt cannot land inside them (:mod:`.offthread`).
     """
     size = RowGroupSize.parse(row_group_size)
+    encode_off_thread(lambda chunks, out: _encode(chunks, out, schema, size, compression,
+                                                  preserve_index, on_row_group,
+                                                  parquet_options),
+                      iter_chunks(frames), file)
+
+
+def _encode(frames: Iterator[Any], file: Any, schema: pa.Schema | None, size: RowGroupSize,
+            compression: str | None, preserve_index: bool | None,
+            on_row_group: Callable[[int], None] | None,
+            parquet_options: dict[str, Any]) -> None:
     tables = arrow_tables(frames, schema=schema, preserve_index=preserve_index)
     first = next(tables, None)
     if first is None and schema is None:

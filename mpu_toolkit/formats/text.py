@@ -12,15 +12,16 @@ from __future__ import annotations
 import codecs
 import inspect
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
 
 from ..errors import ConfigurationError
-from .frames import Frames, dataframes
+from .frames import Frames, dataframes, iter_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .offthread import encode_off_thread, off_main_thread
 from ..progress import ProgressCallback
 
 __all__ = ["write_csv", "write_jsonl", "renderer", "encode_chunk", "codec_for",
@@ -95,7 +96,13 @@ def text_options(kind: Kind, options: dict[str, Any], caller: str
 def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
                  encoding: str = "utf-8") -> bytes:
     """One chunk as a self-contained piece: a whole gzip member or zstd frame (pieces
-    concatenate into a valid file), or plain encoded text."""
+    concatenate into a valid file), or plain encoded text. Off the main thread
+    (:mod:`.offthread`): an interrupt never lands inside pandas' encoder."""
+    return off_main_thread(_encode_chunk, df, render, first, codec, encoding)
+
+
+def _encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
+                  encoding: str) -> bytes:
     data = render(df, first).encode(encoding)
     if codec == "gzip":
         packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -113,14 +120,18 @@ def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool],
     codec = codec_for(compression, url)
     codecs.lookup(encoding)  # an unknown encoding fails here, before any upload
     writer_options.setdefault("content_type", CONTENT_TYPES[kind])
-    chunks = dataframes(frames)
-    with FrameUpload(url, storage_options=storage_options, progress=progress,
-                     writer_options=writer_options) as upload:
-        out = _compressor(codec, upload.file)
-        for number, df in enumerate(chunks):
+    chunks = iter_chunks(frames)  # pulled on this thread; rendered off it (.offthread)
+
+    def encode(pulled: Iterator[Any], file: Any) -> None:
+        out = _compressor(codec, file)
+        for number, df in enumerate(dataframes(pulled)):
             out.write(render(df, number == 0).encode(encoding))
             upload.add_rows(len(df))
         out.close()
+
+    with FrameUpload(url, storage_options=storage_options, progress=progress,
+                     writer_options=writer_options) as upload:
+        encode_off_thread(encode, chunks, upload.file)
     assert upload.result is not None
     return upload.result
 

@@ -14,111 +14,16 @@ import asyncio
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from typing import Any, Callable, Coroutine
 
 import pytest
 from helpers import incomplete_uploads, object_exists, proxied_fs, wait_until
-
-from mpu_toolkit._plan.sizing import MiB
-
-PART = 5 * MiB
-SLOW = 0.4  # seconds each slowed request takes at the proxy
+from interrupting import (CHILD, PART, child, interrupt_after_parts, interrupted,
+                          line_starting, mpu_process, nothing_left, prepared, settled, slowed,
+                          stopped_early)
 
 pytestmark = pytest.mark.slow
-
-#: a child that runs one blocking entry point and prints a line per finished part
-CHILD = textwrap.dedent("""
-    import faulthandler, json, os, signal, sys, time
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test's view of a hang
-    import numpy as np, pandas as pd
-    import mpu_toolkit
-    from mpu_toolkit import uploads
-
-    what, url, so, arg = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
-
-    def progress(event):
-        if event.parts_done:
-            print("part", event.parts_done, flush=True)
-
-    options = dict(storage_options=so, part_size="5MiB", concurrency=2, progress=progress)
-    if what == "upload_file":
-        mpu_toolkit.upload_file(arg, url, **options)
-    elif what == "upload_file-resume":
-        mpu_toolkit.upload_file(arg, url, resume=True, **options)
-    elif what == "compose":
-        mpu_toolkit.compose(json.loads(arg), url, copy_cutoff=0, **options)
-    elif what == "copy":
-        mpu_toolkit.copy(arg, url, copy_cutoff=0, **options)
-    elif what.startswith("write_"):  # write_parquet, write_csv, write_jsonl: endless frames
-        def frames():
-            rng = np.random.default_rng(1)
-            while True:
-                yield pd.DataFrame({"x": rng.normal(size=400_000)})
-        extra = dict(row_group_size=400_000) if what == "write_parquet" else {}
-        getattr(mpu_toolkit, what)(frames(), url, **extra, **options)
-    elif what == "uploads.abort":
-        print("part", 1, flush=True)
-        uploads.abort(url, storage_options=so, force=True, concurrency=1)
-    elif what == "to_single_object":
-        import dask.dataframe as dd
-        frame = pd.DataFrame({"x": np.random.default_rng(2).normal(size=4_000_000)})
-        print("part", 1, flush=True)
-        mpu_toolkit.to_single_object(dd.from_pandas(frame, npartitions=4), url,
-                                     storage_options=so, part_size="5MiB")
-    elif what == "to_dataset":
-        import dask.dataframe as dd
-        frame = pd.DataFrame({"x": np.random.default_rng(3).normal(size=4_000_000)})
-        mpu_toolkit.to_dataset(dd.from_pandas(frame, npartitions=4), url,
-                               storage_options=so, part_size="5MiB")
-    elif what == "UploadHandle.upload_parts":
-        handle = mpu_toolkit.start_upload(url, storage_options=so)
-        print("handle", handle.upload_id, flush=True)
-        data = os.urandom(5 << 20)
-        handle.upload_parts([(n, data) for n in range(1, 13)], concurrency=2)
-""")
-
-
-def child(what: str, url: str, so: dict[str, Any], arg: str = "") -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", CHILD, what, url, json.dumps(so), arg],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def interrupt_after_parts(process: subprocess.Popen[str], parts: int = 1) -> str:
-    """SIGINT once ``parts`` parts are done; the child's stderr once it has exited."""
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("part") and int(line.split()[1]) >= parts:
-            break
-    stderr = interrupted(process)
-    assert process.returncode != 0, stderr
-    return stderr
-
-
-def interrupted(process: subprocess.Popen[str], within: float = 60) -> str:
-    """SIGINT to ``process``; its stderr once it has exited. A child still running
-    ``within`` seconds later fails the test with every thread's stack (the children of
-    ``CHILD`` dump them on SIGUSR1) and is killed."""
-    process.send_signal(signal.SIGINT)
-    try:
-        return process.communicate(timeout=within)[1]
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGUSR1)
-        time.sleep(1)
-        process.kill()
-        stderr = process.communicate(timeout=30)[1]
-        raise AssertionError(f"still running {within:g} s after SIGINT; its threads:\n"
-                             f"{stderr[-20_000:]}") from None
-
-
-def slowed(proxy: Any, storage_options: dict[str, Any], *requests: str) -> dict[str, Any]:
-    for request in requests:
-        proxy.fail(request, "delay", times=10_000, seconds=SLOW)
-    return {**storage_options, "endpoint_url": proxy.endpoint_url}
 
 
 def cancelled_notes(fs: Any, upload: Coroutine[Any, Any, Any],
@@ -135,69 +40,6 @@ def cancelled_notes(fs: Any, upload: Coroutine[Any, Any, Any],
         return list(info.value.__notes__)
 
     return asyncio.run_coroutine_threadsafe(main(), fs.loop).result(60)
-
-
-def settled(boto: Any, bucket: str, key: str, seconds: float = 3 * SLOW + 1) -> None:
-    """Long enough for any request still on its way to have landed."""
-    time.sleep(seconds)
-
-
-def nothing_left(boto: Any, bucket: str, key: str) -> None:
-    """Once settled: ``key`` is not published and has no incomplete upload."""
-    settled(boto, bucket, key)
-    assert not object_exists(boto, bucket, key)
-    assert incomplete_uploads(boto, bucket, key) == []
-
-
-# -- what each entry point works on: set up directly, its CHILD argument returned -------------
-def big_file(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
-    path = tmp_path / "big.bin"
-    path.write_bytes(os.urandom(12 * PART))
-    return str(path)
-
-
-def compose_sources(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
-    sources = []
-    for i in range(6):
-        boto.put_object(Bucket=bucket, Key=f"{key}.{i}", Body=os.urandom(PART + i))
-        sources.append(f"mpu://{bucket}/{key}.{i}")
-    return json.dumps(sources)
-
-
-def copy_source(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
-    boto.put_object(Bucket=bucket, Key=f"{key}.src", Body=os.urandom(12 * PART))
-    return f"mpu://{bucket}/{key}.src"
-
-
-def frames_only(tmp_path: Any, boto: Any, bucket: str, key: str) -> str:
-    return ""  # the frame writers make their own endless frames
-
-
-#: CHILD's entry point -> (the request slowed so that the interrupt lands mid-work, its setup,
-#: how many of that request the whole work takes: None for the endless frames)
-WORK: dict[str, tuple[str, Callable[[Any, Any, str, str], str], int | None]] = {
-    "upload_file": ("UploadPart", big_file, 12),
-    "upload_file-resume": ("UploadPart", big_file, 12),
-    "compose": ("UploadPartCopy", compose_sources, 6),
-    "copy": ("UploadPartCopy", copy_source, 12),
-    "write_parquet": ("UploadPart", frames_only, None),
-    "write_csv": ("UploadPart", frames_only, None),
-    "write_jsonl": ("UploadPart", frames_only, None),
-}
-
-
-def prepared(what: str, tmp_path: Any, proxy: Any, storage_options: dict[str, Any],
-             boto: Any, bucket: str, key: str) -> tuple[str, dict[str, Any], str]:
-    """(the slowed request, storage options through the proxy, the argument) for ``what``."""
-    request, setup, _ = WORK[what]
-    arg = setup(tmp_path, boto, bucket, key)
-    return request, slowed(proxy, storage_options, request), arg
-
-
-def stopped_early(proxy: Any, what: str) -> bool:
-    """The interrupt stopped the work: not every part was sent."""
-    request, _, parts = WORK[what]
-    return parts is None or proxy.seen.count(request) < parts
 
 
 @pytest.mark.parametrize("resume", [False, True])
@@ -265,9 +107,7 @@ def mpu_interrupted(mpu: Any, proxy: Any, request: str, seen: int, *args: str) -
     """Run ``mpu ARGS`` through the proxy and press Ctrl-C (SIGINT) once ``seen`` of the
     slowed ``request`` reached it. It exits 130 with no traceback: stderr is "mpu:
     interrupted" and, indented, the notes saying what was aborted or kept (returned)."""
-    process = subprocess.Popen([mpu.executable, *args, "--endpoint-url", proxy.endpoint_url],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=mpu.env)
+    process = mpu_process(mpu, proxy.endpoint_url, *args)
     wait_until(lambda: proxy.seen.count(request) >= seen, timeout=60)
     stderr = interrupted(process)
     assert process.returncode == 130, stderr
@@ -420,8 +260,7 @@ def test_ctrl_c_stops_a_workers_upload_parts_and_says_the_upload_stays(proxy, st
                                                                        boto, bucket, key):
     so = slowed(proxy, storage_options, "UploadPart")
     process = child("UploadHandle.upload_parts", f"mpu://{bucket}/{key}", so)
-    assert process.stdout is not None
-    upload_id = process.stdout.readline().split()[1]
+    upload_id = line_starting(process, "handle").split()[1]
     wait_until(lambda: proxy.seen.count("UploadPart") >= 2, timeout=60)
     stderr = interrupted(process)
     assert "KeyboardInterrupt" in stderr and f"stay in upload {upload_id}" in stderr
