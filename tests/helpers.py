@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
-from typing import Any
+from typing import Any, Iterator
 
 MPU = shutil.which("mpu")  #: the installed console script, or None
 
@@ -114,3 +115,27 @@ def with_sigint(argv: list[str]) -> list[str]:
     import sys
 
     return [sys.executable, "-c", _RESTORE_SIGINT, *argv]
+
+
+@contextlib.contextmanager
+def ctrl_c_pressed(started: Any, then: Any, after: float = 0.3) -> Iterator[None]:
+    """Within the block (on the main thread): once the event ``started`` is set, a SIGINT
+    lands on the main thread as Ctrl-C does, and ``after`` seconds later the event ``then``
+    is set. Python's KeyboardInterrupt handler is installed meanwhile (a runner may have
+    inherited an ignored SIGINT)."""
+    import signal
+    import threading
+    import time
+
+    def press() -> None:
+        started.wait(10)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(after)
+        then.set()
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Thread(target=press, daemon=True).start()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

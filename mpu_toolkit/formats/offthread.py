@@ -49,6 +49,7 @@ class _Relay:
         self.requests: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.stopped = threading.Event()
+        self.ended = threading.Event()  # the worker has returned or raised
 
     def ask(self, kind: str, payload: Any = None) -> Any:
         """On the worker: have the caller do ``kind``; its answer."""
@@ -86,12 +87,12 @@ def encode_off_thread(work: Callable[[Iterator[T], Any], R], source: Iterable[T]
     out = Valve(relay)
     thread = threading.Thread(target=_worker, args=(relay, work, out), daemon=True,
                               name="mpu_toolkit encoder")
-    thread.start()
     try:
+        thread.start()  # inside: an interrupt may land while it waits for the thread
         return _serve(relay, iter(source), file)
     except BaseException as error:
         relay.stop()
-        _join(thread, error)
+        _wait_for_end(relay, error)
         raise
 
 
@@ -109,6 +110,7 @@ def _worker(relay: _Relay, work: Callable[[Iterator[Any], Any], Any], out: Valve
     finally:
         out.shut()  # an encoder's footer written at garbage collection goes nowhere
     relay.requests.put(outcome)
+    relay.ended.set()
 
 
 def _serve(relay: _Relay, source: Iterator[Any], file: Any) -> Any:
@@ -128,13 +130,13 @@ def _serve(relay: _Relay, source: Iterator[Any], file: Any) -> Any:
             return payload
 
 
-def _join(thread: threading.Thread, error: BaseException) -> None:
+def _wait_for_end(relay: _Relay, error: BaseException) -> None:
     try:
-        thread.join(JOIN_WITHIN)
+        ended = relay.ended.wait(JOIN_WITHIN)
     except BaseException:
         add_note(error, "interrupted again: stopped waiting for the encoder thread; it "
                         "ends at its next write, which is dropped")
         return
-    if thread.is_alive():
+    if not ended:
         log.warning("the encoder thread is still busy %gs after %r; it ends at its next "
                     "write, which is dropped", JOIN_WITHIN, error)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import with_sigint
 
 import mpu_toolkit
 
@@ -174,8 +175,8 @@ def test_serve_prints_what_to_paste_serves_and_keeps_data_across_restarts(tmp_pa
         port = sock.getsockname()[1]
 
     def serve() -> tuple[subprocess.Popen[str], dict]:
-        process = subprocess.Popen([MPU, "serve", "--port", str(port), "--data",
-                                    str(tmp_path / "data"), "--bucket", "kept"],
+        process = subprocess.Popen(with_sigint([MPU, "serve", "--port", str(port), "--data",
+                                                str(tmp_path / "data"), "--bucket", "kept"]),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert process.stdout is not None
         for line in process.stdout:

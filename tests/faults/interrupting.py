@@ -49,11 +49,13 @@ CHILD = textwrap.dedent("""
     elif what == "copy":
         mpu_toolkit.copy(arg, url, copy_cutoff=0, **options)
     elif what.startswith("write_"):  # write_parquet, write_csv, write_jsonl: endless frames
-        def frames():
-            rng = np.random.default_rng(1)
+        def frames():  # numbers, text and times: pandas' JSON encoder calls back into Python
+            rng, rows = np.random.default_rng(1), 200_000
             while True:
-                yield pd.DataFrame({"x": rng.normal(size=400_000)})
-        extra = dict(row_group_size=400_000) if what == "write_parquet" else {}
+                yield pd.DataFrame({"x": rng.normal(size=rows),
+                                    "s": rng.integers(0, 10**9, rows).astype(str),
+                                    "t": pd.date_range("2024-01-01", periods=rows, freq="s")})
+        extra = dict(row_group_size=200_000) if what == "write_parquet" else {}
         getattr(mpu_toolkit, what)(frames(), url, **extra, **options)
     elif what == "fsspec-wb":  # an endless stream into an fsspec file
         block = np.random.default_rng(4).bytes(1 << 20)

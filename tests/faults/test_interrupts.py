@@ -14,11 +14,14 @@ import asyncio
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import textwrap
 from typing import Any, Callable, Coroutine
 
 import pytest
-from helpers import incomplete_uploads, object_exists, proxied_fs, wait_until
+from helpers import incomplete_uploads, object_exists, proxied_fs, wait_until, with_sigint
 from interrupting import (CHILD, PART, child, interrupt_after_parts, interrupted,
                           line_starting, mpu_process, nothing_left, prepared, settled, slowed,
                           stopped_early)
@@ -287,3 +290,29 @@ def test_an_interrupt_during_complete_lets_it_finish_and_says_it_was_published(
     assert any("was published before the interruption took effect" in n for n in notes), notes
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
     assert incomplete_uploads(boto, bucket, key) == []
+
+
+#: a parent that ignores SIGINT, as a runner started with ``&`` from a script does, and its
+#: child (an exec keeps the ignored disposition)
+IGNORING_SIGINT = ["sh", "-c", 'trap "" INT; exec "$@"', "sh"]
+SLEEPER = ["-c", "import time; print('ready', flush=True); time.sleep(60)"]
+
+
+def test_a_child_of_a_runner_ignoring_sigint_still_gets_its_keyboardinterrupt():
+    """The helper every SIGINT-sending test starts its children with (``with_sigint``)
+    restores SIGINT in the child; without it, the child ignores the SIGINT (and a Ctrl-C
+    test would fail with an empty stderr)."""
+    restored = subprocess.Popen([*IGNORING_SIGINT, *with_sigint([sys.executable, *SLEEPER])],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line_starting(restored, "ready")
+    stderr = interrupted(restored, within=20)
+    assert restored.returncode == -signal.SIGINT and "KeyboardInterrupt" in stderr, stderr
+
+    ignoring = subprocess.Popen([*IGNORING_SIGINT, sys.executable, *SLEEPER],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line_starting(ignoring, "ready")
+    ignoring.send_signal(signal.SIGINT)
+    with pytest.raises(subprocess.TimeoutExpired):  # the control: the SIGINT did nothing
+        ignoring.wait(timeout=3)
+    ignoring.kill()
+    ignoring.communicate(timeout=30)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import threading
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from helpers import incomplete_uploads, object_exists
+from helpers import ctrl_c_pressed, incomplete_uploads, object_exists
 
 from mpu_toolkit import ConfigurationError, SchemaMismatchError, write_csv, write_jsonl
 
@@ -103,3 +104,40 @@ def test_bad_input_is_refused_before_anything_is_written(bucket, key, boto, stor
                   storage_options=storage_options)
     assert not object_exists(boto, bucket, f"{key}.csv")
     assert incomplete_uploads(boto, bucket, f"{key}.csv") == []
+
+
+class Opaque:
+    """A value pandas' JSON encoder does not know: it calls ``default_handler`` in Python."""
+
+
+def test_ctrl_c_while_pandas_renders_json_aborts_and_says_so(bucket, key, boto,
+                                                            storage_options):
+    """pandas' C JSON encoder crashed (SIGSEGV) when a KeyboardInterrupt landed in it: it
+    now runs off the main thread, so the interrupt reaches the caller, once the chunk is
+    rendered, as a KeyboardInterrupt naming the aborted upload."""
+    events, pulled, rendered = [], [], []
+    inside, released = threading.Event(), threading.Event()
+
+    def handler(value: Opaque) -> str:  # called back from inside to_json
+        rendered.append(threading.current_thread().name)
+        inside.set()
+        released.wait(10)  # the interrupt lands meanwhile
+        return "opaque"
+
+    def frames():
+        rng = np.random.default_rng(5)
+        while not any(e.parts_done for e in events):  # a part landed: the upload is real
+            pulled.append(threading.current_thread().name)
+            yield pd.DataFrame({"r": rng.random(150_000)})
+        yield pd.DataFrame({"r": [Opaque()] * 3})
+        yield pd.DataFrame({"r": rng.random(10)})  # never rendered
+
+    url = f"mpu://{bucket}/{key}.jsonl"
+    with ctrl_c_pressed(inside, released), pytest.raises(KeyboardInterrupt) as interrupt:
+        write_jsonl(frames(), url, storage_options=storage_options, part_size="5MiB",
+                    default_handler=handler, progress=events.append)
+    assert released.is_set()  # the rendering ended before the interrupt was re-raised
+    assert set(pulled) == {"MainThread"} and rendered == ["mpu_toolkit encoder"] * 3
+    assert any("aborted, nothing published" in note for note in interrupt.value.__notes__)
+    assert not object_exists(boto, bucket, f"{key}.jsonl")
+    assert incomplete_uploads(boto, bucket, f"{key}.jsonl") == []

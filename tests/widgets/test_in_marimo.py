@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from helpers import with_sigint
 from frontends import (alive_uploads, descendants, end_processes, free_port, launch,
                        need_browser)
 
@@ -55,10 +56,10 @@ def app(tmp_path: Path) -> Iterator[App]:
            "MARIMO_SKIP_UPDATE_CHECK": "1", "HOME": str(tmp_path)}  # no update check, no config
     log_path = tmp_path / "marimo.log"
     log = log_path.open("wb")
-    process = subprocess.Popen(
+    process = subprocess.Popen(with_sigint(  # stopped by SIGINT below
         [sys.executable, "-m", "marimo", "-y", "run", str(NOTEBOOK), "--headless",
          "--host", "127.0.0.1", "--port", str(port), "--no-token", "--no-sandbox",
-         "--session-ttl", "0"],
+         "--session-ttl", "0"]),
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     server = App(port, process, state)
     try:
