@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+import threading
 from typing import Any
 
 import numpy as np
@@ -149,6 +150,26 @@ def test_single_object_without_a_distributed_client(storage_options, boto, bucke
     to_single_object(dd.from_pandas(df, npartitions=3), f"{bucket}/{key}.csv",
                      storage_options=storage_options, index=False)
     assert object_body(boto, bucket, f"{key}.csv") == df.to_csv(index=False).encode()
+
+
+def test_on_the_synchronous_scheduler_pieces_are_encoded_off_the_main_thread(
+        storage_options, boto, bucket, key):
+    """There the tasks run on the caller's thread, where a Ctrl-C lands: the encoder must not
+    (pandas' JSON encoder crashes when interrupted), so it runs on a worker thread."""
+    import dask
+
+    rendered: list[str] = []
+
+    def handler(value: object) -> str:  # called back from inside pandas' to_json
+        rendered.append(threading.current_thread().name)
+        return "opaque"
+
+    df = pd.DataFrame({"o": [object()] * 4})
+    with dask.config.set({"scheduler": "sync", "dataframe.convert-string": False}):
+        to_single_object(dd.from_pandas(df, npartitions=2), f"{bucket}/{key}.jsonl",
+                         storage_options=storage_options, default_handler=handler)
+    assert object_body(boto, bucket, f"{key}.jsonl") == b'{"o":"opaque"}\n' * 4
+    assert rendered == ["mpu_toolkit encoder"] * 4
 
 
 def _explode(part: pd.DataFrame) -> pd.DataFrame:

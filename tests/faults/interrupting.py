@@ -122,9 +122,15 @@ def interrupted(process: subprocess.Popen[str], within: float = 60) -> str:
     """SIGINT to ``process``; its stderr once it has exited. A child still running
     ``within`` seconds later fails the test with every thread's stack (the children of
     ``CHILD`` dump them on SIGUSR1) and is killed."""
+    return interrupted_output(process, within)[1]
+
+
+def interrupted_output(process: subprocess.Popen[str], within: float = 60) -> tuple[str, str]:
+    """:func:`interrupted`, returning the rest of the child's stdout too."""
     process.send_signal(signal.SIGINT)
     try:
-        return process.communicate(timeout=within)[1]
+        stdout, stderr = process.communicate(timeout=within)
+        return stdout, stderr
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGUSR1)
         time.sleep(1)
