@@ -135,8 +135,8 @@ def _wait_for_end(relay: _Relay, error: BaseException) -> None:
         ended = relay.ended.wait(JOIN_WITHIN)
     except BaseException:
         add_note(error, "interrupted again: stopped waiting for the encoder thread; it "
-                        "ends at its next write, which is dropped")
+                        "stops at its next write, and nothing more reaches the upload")
         return
     if not ended:
-        log.warning("the encoder thread is still busy %gs after %r; it ends at its next "
-                    "write, which is dropped", JOIN_WITHIN, error)
+        log.warning("the encoder thread is still busy %gs after %r; it stops at its next "
+                    "write, and nothing more reaches the upload", JOIN_WITHIN, error)
