@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 from helpers import incomplete_uploads, object_exists, wait_until
 
 from mpu_toolkit import (ConfigurationError, MPUFileSystem, SchemaMismatchError, write_parquet)
+from mpu_toolkit.formats.parquet import stream_parquet
 
 PART = "5MiB"
 
@@ -223,3 +225,28 @@ def test_failing_dataset_source_leaves_no_file_and_no_upload(storage_options, bu
     assert any(e.upload_id and e.parts_done for e in events), "parts were really uploaded"
     wait_until(lambda: not boto.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads"))
     assert boto.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0
+
+
+def test_stream_parquet_encodes_off_the_main_thread_and_writes_on_it():
+    """Where an interrupt cannot land inside pyarrow's conversion and encoding; the file and
+    the producer are used from the caller's thread only."""
+    pulled, grouped = [], []
+
+    class File(io.BytesIO):
+        writers: set[str] = set()
+
+        def write(self, data):
+            self.writers.add(threading.current_thread().name)
+            return super().write(data)
+
+    def frames():
+        for start in (0, 1000):
+            pulled.append(threading.current_thread().name)
+            yield typed_chunk(start, 1000)
+
+    file = File()
+    stream_parquet(frames(), file, row_group_size=500,
+                   on_row_group=lambda rows: grouped.append(threading.current_thread().name))
+    assert pq.read_table(io.BytesIO(file.getvalue())).num_rows == 2000
+    assert file.writers == set(pulled) == {"MainThread"}
+    assert grouped == ["mpu_toolkit encoder"] * 4
