@@ -34,11 +34,13 @@ NAMESPACES = frozenset({"botocore", "aiobotocore", "boto3", "s3transfer", "s3fs"
 REDACTED = "<redacted>"
 _MIN_LENGTH = 8  # shorter values (moto's "testing") are no secret, and would garble the log
 
-_NAMES = ("x-amz-security-token", "aws_session_token", "aws_secret_access_key",
-          "aws_access_key_id", "sessiontoken", "secretaccesskey", "accesskeyid")
+_NAMES = ("x-amz-security-token", "x-amz-s3session-token", "x-amz-sso_bearer_token",
+          "aws_session_token", "aws_secret_access_key", "aws_access_key_id", "sessiontoken",
+          "secretaccesskey", "accesskeyid", "webidentitytoken")
 #: a named credential's value: header (``name: v``), dict repr (``'name': b'v'``), query
-#: string (``name=v&``), XML (``<name>v<``) or JSON (``"name": "v"``)
-_NAMED = re.compile(r"(?i)((?:%s)(?:['\"]?\s*[:=]\s*b?['\"]?|>))[^\s'\"&<,}]+"
+#: string (``name=v&``), XML (``<name>v<``) or JSON (``"name": "v"``); not the ``b`` of a
+#: ``b'<redacted>'`` already scrubbed
+_NAMED = re.compile(r"(?i)((?:%s)(?:['\"]?\s*[:=]\s*b?['\"]?|>))(?!b['\"])[^\s'\"&<,}]+"
                     % "|".join(map(re.escape, _NAMES)))
 #: the access key id of SigV4's ``Credential=`` (header) or ``X-Amz-Credential=`` (query)
 _CREDENTIAL = re.compile(r"(Credential=)[^/\s'\"&,]+")

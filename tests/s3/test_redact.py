@@ -121,3 +121,27 @@ def test_records_of_other_libraries_are_left_alone(every_log: Capture) -> None:
     logging.getLogger("myapp").debug("%s", args)
     record = every_log.records[-1]
     assert record.args is args and record.getMessage() == str(args)
+
+
+@pytest.mark.parametrize("shape", [
+    "headers={'X-Amz-Security-Token': b'%s', 'Host': b'h'}",  # botocore.endpoint
+    "x-amz-security-token:%s\n",  # a canonical request / SigV2 string to sign
+    "GET /k?X-Amz-Credential=%s%%2F20260101%%2Fus-east-1&X-Amz-Date=1",  # SigV4 presigned
+    "GET /k?AWSAccessKeyId=%s&Expires=1",  # SigV2 presigned
+    "'Authorization': b'AWS4-HMAC-SHA256 Credential=%s/20260101/us-east-1/s3/aws4_request'",
+    "'Authorization': b'AWS %s:c2lnbmF0dXJl'",  # SigV2
+    "b'<Credentials><SessionToken>%s</SessionToken>'",  # an STS answer (botocore.parsers)
+    '{"secretAccessKey": "%s"}',  # an SSO answer
+    "aws_secret_access_key = %s",  # a config file line
+])
+def test_every_shape_of_a_logged_credential_is_redacted(shape: str) -> None:
+    value = secrets.token_urlsafe(24)  # never remembered: found by its name only
+    clean = redact.scrub(shape % value)
+    assert value not in clean and redact.REDACTED in clean
+    assert redact.scrub(clean) == clean
+
+
+def test_names_alone_and_listing_tokens_are_left_alone() -> None:
+    text = ("SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=abc\n"
+            "<NextContinuationToken>1ZAbc9</NextContinuationToken> upload_id=Zx9")
+    assert redact.scrub(text) == text
