@@ -26,7 +26,7 @@ import threading
 from typing import Any, Callable
 from urllib.parse import quote
 
-__all__ = ["NAMESPACES", "install", "remember", "scrub"]
+__all__ = ["NAMESPACES", "REDACTED", "install", "remember", "scrub"]
 
 #: top-level logger names whose records are scrubbed: the wire's libraries, and ours
 NAMESPACES = frozenset({"botocore", "aiobotocore", "boto3", "s3transfer", "s3fs", "fsspec",
