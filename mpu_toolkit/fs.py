@@ -35,7 +35,7 @@ from ._engine.fileupload import FileUploadResult, upload_bytes, upload_local_fil
 from ._engine.servercopy import CopyResult, ServerCopy
 from ._engine.conditions import warn_exclusive_race
 from ._engine.upload import S3Upload
-from ._s3 import retry, roundtrips
+from ._s3 import redact, retry, roundtrips
 from ._s3.client import S3Client
 from ._s3.errormap import map_error, missing_bucket, missing_path
 from ._s3.providers import GENERIC, provider_named
@@ -117,6 +117,8 @@ class MPUFileSystem(S3FileSystem):
         config = self.provider.config_kwargs(kwargs.pop("config_kwargs", None),
                                              connections=self.write_options.concurrency + 4)
         super().__init__(*args, config_kwargs=config, **kwargs)
+        redact.remember(self.key, self.secret, self.token, *(self.client_kwargs.get(name) for name
+                        in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")))
         self._client = S3Client(self)
 
     # -- the wire: one retry policy under s3fs's requests too ---------------------------------
