@@ -126,20 +126,20 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
     root = _root(url, storage_options)
     keys = _partition_columns(ddf, partition_on)
     size = S3_LIMITS.check_part_size(parse_size(part_size, "part_size"))
-    kind = format_named(format)
-    _refuse_unfit(kind, row_group_size=row_group_size is not None,
+    fmt = format_named(format)
+    _refuse_unfit(fmt, row_group_size=row_group_size is not None,
                   write_metadata_file=write_metadata_file)
     if row_group_size is not None:
         options = {**options, "row_group_size": row_group_size}
-    own, writer_options = format_options(kind, options, "to_dataset", _NAMED)
+    own, writer_options = format_options(fmt, options, "to_dataset", _NAMED)
     data = ddf.drop(columns=list(keys)) if keys else ddf  # the files hold the other columns
-    file_encoding = kind.files(frame_job(
+    file_encoding = fmt.files(frame_job(
         data, own, compression="infer" if compression == "auto" else compression,
         encoding=encoding, footers=write_metadata_file))
     WriteOptions.from_kwargs(**writer_options)  # refused here, not on every worker
-    try_on_meta(lambda meta: file_encoding.encode(meta, io.BytesIO()), data._meta, kind,
+    try_on_meta(lambda meta: file_encoding.encode(meta, io.BytesIO()), data._meta, fmt,
                 "to_dataset")
-    return root, DatasetSpec(root.url, file_encoding, kind.extensions[0] + file_encoding.suffix,
+    return root, DatasetSpec(root.url, file_encoding, fmt.extensions[0] + file_encoding.suffix,
                              keys, size, dict(storage_options or {}), writer_options)
 
 

@@ -103,11 +103,11 @@ def _encoder(ddf: Any, url: str, format: str | None, compression: Compression,
             "partition_on: to_single_object writes ONE object, which cannot be partitioned; "
             "for a directory of files per value use to_dataset(ddf, 'mpu://bucket/prefix/', "
             "partition_on=[...])")
-    kind = format_named(format) if format is not None else format_of(url)
-    own, writer_options = format_options(kind, options, "to_single_object", _NAMED)
-    encoder = kind.pieces(frame_job(ddf, own, compression=compression, encoding=encoding,
+    fmt = format_named(format) if format is not None else format_of(url)
+    own, writer_options = format_options(fmt, options, "to_single_object", _NAMED)
+    encoder = fmt.pieces(frame_job(ddf, own, compression=compression, encoding=encoding,
                                     url=url))
-    try_on_meta(lambda meta: encoder.encode(meta, 0), ddf._meta, kind, "to_single_object")
+    try_on_meta(lambda meta: encoder.encode(meta, 0), ddf._meta, fmt, "to_single_object")
     return encoder, writer_options
 
 

@@ -74,6 +74,18 @@ def content_type(boto: Any, bucket: str, key: str) -> str:
     return boto.head_object(Bucket=bucket, Key=key)["ContentType"]
 
 
+def streamed(format: Format, df: pd.DataFrame, url: str, storage_options: Any) -> Any:
+    """The format's streaming writer (write_parquet ...), given two chunks."""
+    return format.write(iter([df[:500], df[500:]]), url, storage_options=storage_options)
+
+
+def from_partitions(format: Format, df: pd.DataFrame, url: str, storage_options: Any) -> Any:
+    """to_single_object from three partitions, the format told by the URL alone."""
+    dd = pytest.importorskip("dask.dataframe")
+    return to_single_object(dd.from_pandas(df, npartitions=3), url,
+                            storage_options=storage_options)
+
+
 def test_the_records_do_not_overlap() -> None:
     """One format per name and per extension; extensions as ``format_of`` compares them."""
     extensions = [ext for f in FORMATS.values() for ext in f.extensions]
@@ -83,27 +95,14 @@ def test_the_records_do_not_overlap() -> None:
     assert all(f.options and "/" in f.content_type for f in FORMATS.values())
 
 
+@pytest.mark.parametrize("write", [streamed, from_partitions])
 @pytest.mark.parametrize("format, ending", ENDINGS)
-def test_the_streaming_writer_round_trips_by_extension(boto, bucket, key, storage_options,
-                                                       format, ending):
+def test_every_extension_round_trips_with_the_records_content_type(
+        boto, bucket, key, storage_options, format, ending, write):
     name = f"{key}{ending}"
     assert format_of(f"mpu://{bucket}/{name}") is format
     df = frame()
-    result = format.write(iter([df[:500], df[500:]]), f"mpu://{bucket}/{name}",
-                          storage_options=storage_options)
-    assert result.rows == len(df)
-    assert_same(read_back(format, body(boto, bucket, name), name), df)
-    assert content_type(boto, bucket, name) == format.content_type
-
-
-@pytest.mark.parametrize("format, ending", ENDINGS)
-def test_to_single_object_round_trips_by_extension(boto, bucket, key, storage_options, format,
-                                                   ending):
-    dd = pytest.importorskip("dask.dataframe")
-    name = f"{key}{ending}"
-    df = frame()
-    result = to_single_object(dd.from_pandas(df, npartitions=3), f"mpu://{bucket}/{name}",
-                              storage_options=storage_options)
+    result = write(format, df, f"mpu://{bucket}/{name}", storage_options)
     assert result.rows == len(df)
     assert_same(read_back(format, body(boto, bucket, name), name), df)
     assert content_type(boto, bucket, name) == format.content_type
