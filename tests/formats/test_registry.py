@@ -74,16 +74,27 @@ def content_type(boto: Any, bucket: str, key: str) -> str:
     return boto.head_object(Bucket=bucket, Key=key)["ContentType"]
 
 
-def streamed(format: Format, df: pd.DataFrame, url: str, storage_options: Any) -> Any:
+def streamed(format: Format, df: pd.DataFrame, url: str, storage_options: Any,
+             **options: Any) -> Any:
     """The format's streaming writer (write_parquet ...), given two chunks."""
-    return format.write(iter([df[:500], df[500:]]), url, storage_options=storage_options)
+    return format.write(iter([df[:500], df[500:]]), url, storage_options=storage_options,
+                        **options)
 
 
-def from_partitions(format: Format, df: pd.DataFrame, url: str, storage_options: Any) -> Any:
+def from_partitions(format: Format, df: pd.DataFrame, url: str, storage_options: Any,
+                    **options: Any) -> Any:
     """to_single_object from three partitions, the format told by the URL alone."""
     dd = pytest.importorskip("dask.dataframe")
     return to_single_object(dd.from_pandas(df, npartitions=3), url,
-                            storage_options=storage_options)
+                            storage_options=storage_options, **options)
+
+
+def as_dataset(format: Format, df: pd.DataFrame, url: str, storage_options: Any,
+               **options: Any) -> Any:
+    """to_dataset of three partitions under the prefix ``url``, by the format's name."""
+    dd = pytest.importorskip("dask.dataframe")
+    return to_dataset(dd.from_pandas(df, npartitions=3), url, format=format.name,
+                      storage_options=storage_options, **options)
 
 
 def test_the_records_do_not_overlap() -> None:
@@ -111,17 +122,26 @@ def test_every_extension_round_trips_with_the_records_content_type(
 @pytest.mark.parametrize("format, codec", CODEC_CASES)
 def test_to_dataset_names_its_files_by_the_record(boto, bucket, key, storage_options, format,
                                                   codec):
-    dd = pytest.importorskip("dask.dataframe")
     df = frame()
-    result = to_dataset(dd.from_pandas(df, npartitions=3), f"mpu://{bucket}/{key}/",
-                        format=format.name, compression=codec or "auto",
-                        storage_options=storage_options)
+    result = as_dataset(format, df, f"mpu://{bucket}/{key}/", storage_options,
+                        compression=codec or "auto")
     ending = format.extensions[0] + (CODECS[codec][0] if codec else "")
     assert [k.rsplit("/", 1)[-1] for k in result.keys] == [f"part.{i}{ending}" for i in range(3)]
     assert all(format_of(k) is format for k in result.keys)
     parts = [read_back(format, body(boto, bucket, k), k) for k in result.keys]
     assert_same(pd.concat(parts), df)
     assert {content_type(boto, bucket, k) for k in result.keys} == {format.content_type}
+
+
+@pytest.mark.parametrize("write", [streamed, from_partitions, as_dataset])
+@pytest.mark.parametrize("format", FORMATS.values(), ids=FORMATS)
+def test_a_misspelt_option_of_the_record_is_suggested_before_any_upload(
+        boto, bucket, key, storage_options, format, write):
+    option = max(sorted(format.options), key=len)  # a long one: no other name is closer
+    url = f"mpu://{bucket}/{key}/" + ("" if write is as_dataset else f"x{format.extensions[0]}")
+    with pytest.raises(ConfigurationError, match=f"did you mean {option!r}"):
+        write(format, frame(10), url, storage_options, **{option[:-1]: None})
+    assert incomplete_uploads(boto, bucket, key) == []
 
 
 @pytest.mark.parametrize("format", FORMATS.values(), ids=FORMATS)
