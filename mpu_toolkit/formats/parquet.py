@@ -13,19 +13,25 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+import pandas as pd
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ConfigurationError
-from .frames import Frames, arrow_tables
+from .frames import Frames, arrow_tables, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .parquet_pieces import ParquetSettings, parquet_pieces
 from ..progress import ProgressCallback
+from .record import Format, FrameJob
 from .rowgroups import RowGroupSize, rebatch
 
-__all__ = ["write_parquet", "stream_parquet", "PARQUET_OPTIONS"]
+__all__ = ["write_parquet", "stream_parquet", "PARQUET_OPTIONS", "ParquetFiles",
+           "metadata_file", "PARQUET"]
 
 #: ``pq.ParquetWriter``'s own keywords (compression_level, use_dictionary, ...)
 PARQUET_OPTIONS = frozenset(inspect.signature(pq.ParquetWriter.__init__).parameters) - {
@@ -53,7 +59,7 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
         options, PARQUET_OPTIONS, "write_parquet",
         named=("schema", "row_group_size", "compression", "preserve_index", "progress"))
     size = RowGroupSize.parse(row_group_size)
-    writer_options.setdefault("content_type", "application/vnd.apache.parquet")
+    writer_options.setdefault("content_type", PARQUET.content_type)
     with FrameUpload(url, storage_options=storage_options, progress=progress,
                      writer_options=writer_options) as upload:
         upload.row_groups = 0
@@ -90,3 +96,59 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
         if on_row_group is not None:
             on_row_group(group.num_rows)
     writer.close()
+
+
+@dataclass(frozen=True)
+class ParquetFiles:
+    """A dataset's Parquet files, one schema for all (so that they form one dataset, and
+    their footers one ``_metadata``); each file through :func:`stream_parquet`."""
+
+    settings: ParquetSettings
+    footers: bool  #: collect each file's footer, for ``_metadata``
+    suffix: str = ""
+
+    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> Any:
+        collected: list[Any] = []
+        options: dict[str, Any] = dict(self.settings.writer_options)
+        if self.footers:
+            options["metadata_collector"] = collected  # a ParquetWriter keyword
+        stream_parquet(row_chunks(frame), file, schema=self.settings.schema,
+                       row_group_size=self.settings.row_group_size,
+                       compression=self.settings.compression,
+                       preserve_index=self.settings.preserve_index, **options)
+        return collected[0] if collected else None
+
+
+def parquet_files(job: FrameJob) -> ParquetFiles:
+    """A dataset's files (the record's ``files``)."""
+    return ParquetFiles(ParquetSettings.of(job), job.footers)
+
+
+def metadata_file(footers: Sequence[tuple[str, Any]]) -> bytes:
+    """Parquet's ``_metadata``: every file's row groups, with paths relative to the dataset,
+    from each file's ``(name, footer)`` in the order given."""
+    merged = None
+    for name, footer in footers:
+        footer.set_file_path(name)
+        if merged is None:
+            merged = footer
+            continue
+        try:
+            merged.append_row_groups(footer)
+        except RuntimeError as exc:
+            raise ConfigurationError(f"{name} has another schema than the files before "
+                                     f"it ({exc}): pass schema= to give every file one schema,"
+                                     " or write_metadata_file=False") from exc
+    if merged is None:
+        raise ConfigurationError("no file was written (every partition was empty), so "
+                                 "there is no _metadata to write: pass "
+                                 "write_metadata_file=False")
+    out = pa.BufferOutputStream()
+    merged.write_metadata_file(out)
+    return cast(bytes, out.getvalue().to_pybytes())
+
+
+PARQUET = Format(
+    "parquet", (".parquet", ".parq", ".pq"), "application/vnd.apache.parquet",
+    PARQUET_OPTIONS | {"schema", "row_group_size", "preserve_index"},
+    write=write_parquet, pieces=parquet_pieces, files=parquet_files, summary=metadata_file)
