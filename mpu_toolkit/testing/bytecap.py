@@ -2,8 +2,8 @@
 
 :class:`ByteCap` wraps moto's WSGI application. A request that adds bytes — PutObject,
 UploadPart, CopyObject, UploadPartCopy — is refused with a 400 ``EntityTooLarge`` naming the cap
-when the bytes held (objects, every version, and the parts of incomplete uploads, counted in
-moto's backend) plus the requests already admitted plus its own would pass the cap. Nothing of
+when the bytes held (objects, every version, and upload parts, counted in moto's backend) plus
+the requests already admitted plus its own would pass the cap. Nothing of
 a refused request is stored; deletes and aborts, which free bytes, are never refused.
 """
 
@@ -30,15 +30,17 @@ def _buckets() -> list[Any]:
 
 
 def held_bytes() -> int:
-    """Bytes held by every object version and incomplete upload part of moto's S3."""
+    """Bytes held by moto's S3: every object version, and every upload's parts (incomplete
+    ones, and those moto keeps beside a completed object unless they were released)."""
     from moto.s3.models import FakeKey
-    held = 0
+    held, uploads = 0, {}
     for bucket in _buckets():
         for _, versions in bucket.keys.iterlists():
-            held += sum(v.size for v in versions if isinstance(v, FakeKey))
-        for upload in list(bucket.multiparts.values()):
-            held += sum(part.size for part in list(upload.parts.values()))
-    return held
+            objects = [v for v in versions if isinstance(v, FakeKey)]
+            held += sum(v.size for v in objects)
+            uploads.update((id(v.multipart), v.multipart) for v in objects if v.multipart)
+        uploads.update((id(u), u) for u in list(bucket.multiparts.values()))
+    return held + sum(part.size for u in uploads.values() for part in list(u.parts.values()))
 
 
 def _object_size(bucket_name: str, key: str) -> int:

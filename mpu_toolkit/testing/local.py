@@ -44,7 +44,7 @@ class LocalS3:
 
     def __init__(self, port: int | None = None, startup_timeout: float = 30.0, *,
                  max_bytes: int | None = None, spool_in: str | os.PathLike[str] | None = None,
-                 cap_name: str = "LocalS3(max_bytes=)") -> None:
+                 cap_name: str = "max_bytes") -> None:
         self.port = port or ports.free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self.max_bytes = max_bytes
