@@ -33,7 +33,7 @@ def held_bytes() -> int:
     """Bytes held by moto's S3: every object version, and every upload's parts (incomplete
     ones, and those moto keeps beside a completed object unless they were released)."""
     from moto.s3.models import FakeKey
-    held, uploads = 0, {}
+    held, uploads = 0, dict[int, Any]()
     for bucket in _buckets():
         for _, versions in bucket.keys.iterlists():
             objects = [v for v in versions if isinstance(v, FakeKey)]
