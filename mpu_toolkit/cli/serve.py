@@ -48,6 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cap = parse_size(args.max_bytes, "--max-bytes") if args.max_bytes else None
     server = LocalS3(port=args.port, max_bytes=cap, spool_in=args.data,
                      cap_name="mpu serve --max-bytes")
+    serving = False  # until the restore is done, a stop must not save (it would lose data)
     with stop_signals():
         try:
             server.start()
@@ -58,11 +59,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 if bucket not in restored:
                     fs.mkdir(bucket)
             _announce(server, sorted(b.rstrip("/") for b in fs.ls("", refresh=True)), args)
+            serving = True
             code = wait_for_death(server)
             print(obituary(pid, code, server.log_tail(), args.data), file=sys.stderr)
             return EXIT_FAILED
         except (KeyboardInterrupt, Stopped) as stop:
-            if args.data and server.returncode is None and server.spool is not None:
+            if args.data and serving and server.returncode is None:
                 saved = snapshot.save(MPUFileSystem(**server.storage_options,
                                                     skip_instance_cache=True), args.data)
                 print(f"saved {counted(saved, 'object')} into {args.data}", file=sys.stderr)

@@ -33,7 +33,7 @@ def stop_signals() -> Iterator[None]:
     def stop(signum: int, _frame: Any) -> None:
         for s in STOP_SIGNALS:  # one is enough: the clean-up must not be cut short
             signal.signal(s, signal.SIG_IGN)
-        raise Stopped(signal.Signals(signum).name)
+        raise Stopped(_signal_name(signum))
 
     before = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
     try:
@@ -41,6 +41,13 @@ def stop_signals() -> Iterator[None]:
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def wait_for_death(server: LocalS3) -> int:
@@ -53,12 +60,12 @@ def wait_for_death(server: LocalS3) -> int:
 def obituary(pid: int | None, code: int, log_tail: str, data: str | None) -> str:
     """What to tell the user when the server process ended by itself."""
     what = f"mpu serve: its S3 server (pid {pid})"
-    if code == -signal.SIGKILL:
+    if code == -getattr(signal, "SIGKILL", 9):
         text = (f"{what} was killed by SIGKILL, most likely by the kernel's out-of-memory "
                 "killer (see `dmesg` or `journalctl -k`). Start it again with --max-bytes SIZE "
                 "to refuse writes past a cap, and --data DIR to keep the bytes on DIR's disk")
     elif code < 0:
-        text = f"{what} was killed by {signal.Signals(-code).name}"
+        text = f"{what} was killed by {_signal_name(-code)}"
     else:
         text = f"{what} exited with code {code}" + (f":\n{log_tail}" if log_tail else "")
     lost = "the objects it held are lost" + (f" ({data} holds those of the last save)"
