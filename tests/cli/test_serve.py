@@ -105,10 +105,15 @@ def serve() -> Iterator[type[Serve]]:
             started.append(self)
 
     yield Tracked
-    for s in started:  # whatever a failed test left running
-        for pid in (s.process.pid, s.server_pid):
-            if pid and running(pid):
-                os.kill(pid, signal.SIGKILL)
+    for s in started:  # whatever a test left running: stopped as a user would, else killed
+        if s.process.poll() is None:
+            s.process.terminate()
+            try:
+                s.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                s.process.kill()
+        if s.server_pid and running(s.server_pid):
+            os.kill(s.server_pid, signal.SIGKILL)
         s.process.wait(timeout=30)
 
 
