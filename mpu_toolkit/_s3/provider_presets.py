@@ -205,8 +205,8 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         addressing="path", lifecycle=False,
         if_none_match_put=True, if_none_match_complete=True, if_match=True,
         quirks=("UploadPart and Complete after an abort answer 500, not NoSuchUpload",
-                "ListMultipartUploads ignores its paging and Delimiter; every upload started "
-                "in 2010",
+                "ListMultipartUploads ignores its paging and Delimiter; plain moto dates every "
+                "upload in 2010 (mpu serve and LocalS3 give the real date)",
                 "checksums are echoed, never validated",
                 "If-Match on CompleteMultipartUpload is ignored, and so is "
                 "x-amz-copy-source-if-match on UploadPartCopy",
