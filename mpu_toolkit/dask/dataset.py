@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence, cast
 
 import pandas as pd
 import pyarrow as pa
+from typing_extensions import Unpack
 
 from .._engine.blocking import add_note
 from .._plan.sizing import S3_LIMITS, MiB, counted, parse_size
@@ -38,6 +39,7 @@ from ..model import SCHEMES, ObjectRef
 from ..options import WriteOptions
 from .cluster import distributed_client
 from .job_commit import JobCommitter
+from .keywords import DatasetOptions
 from .pending import (DatasetSpec, FileEncoding, JobStopped, ParquetEncoding, PendingFile,
                       StopSignal, TaskFailed, TextEncoding, metadata_file, write_partition,
                       write_partition_settled)
@@ -74,7 +76,7 @@ def to_dataset(ddf: Any, url: str, *, format: str = "parquet",
                write_metadata_file: bool = False, retries: int | None = None,
                part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
                compression: str | None = "auto", encoding: str = "utf-8",
-               **options: Any) -> DatasetResult:
+               **options: Unpack[DatasetOptions]) -> DatasetResult:
     """Write ``ddf`` as a dataset of files under the prefix ``url``, all or nothing.
 
     ``format``: ``"parquet"`` (one schema for every file, from the frame's meta or
@@ -128,7 +130,8 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
          format: str = "parquet", partition_on: str | Sequence[str] | None = None,
          part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
          compression: str | None = "auto", encoding: str = "utf-8",
-         write_metadata_file: bool = False, **options: Any) -> tuple[ObjectRef, DatasetSpec]:
+         write_metadata_file: bool = False,
+         **options: Unpack[DatasetOptions]) -> tuple[ObjectRef, DatasetSpec]:
     """The dataset's root and the tasks' spec; every argument is checked here, and the
     encoder tried on the frame's (empty) meta, so that bad input fails before any upload."""
     if not (hasattr(ddf, "to_delayed") and hasattr(ddf, "_meta")):

@@ -16,6 +16,8 @@ import logging
 import time
 from typing import Any, Iterator, Mapping
 
+from typing_extensions import Unpack
+
 from .._engine.blocking import add_note
 from .._plan.assembly import Assembler, layout_piece
 from .._plan.sizing import S3_LIMITS, MiB, parse_size
@@ -27,6 +29,7 @@ from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
 from .cluster import distributed_client
 from .encoders import encoder_for
+from .keywords import SingleObjectOptions
 from .pieces import PieceEncoder
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ _CLIENT_PARTS_IN_FLIGHT = 2
 def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None,
                      compression: Compression = "infer", encoding: str = "utf-8",
                      format: str | None = None, part_size: int | str = 8 * MiB,
-                     **options: Any) -> FrameWriteResult:
+                     **options: Unpack[SingleObjectOptions]) -> FrameWriteResult:
     """Write every partition of ``ddf``, in order, as ONE object at ``url``.
 
     ``format``: ``"parquet"``, ``"csv"`` or ``"jsonl"`` (default: from the extension, e.g.

@@ -18,10 +18,12 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
 from .frames import Frames, arrow_tables
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .keywords import ParquetKeywords, ParquetWriteOptions
 from ..progress import ProgressCallback
 from .rowgroups import RowGroupSize, rebatch
 
@@ -36,7 +38,7 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
                   schema: pa.Schema | None = None, row_group_size: int | str = "128MiB",
                   compression: str | None = "snappy", preserve_index: bool | None = None,
                   progress: bool | ProgressCallback | None = None,
-                  **options: Any) -> FrameWriteResult:
+                  **options: Unpack[ParquetWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one Parquet object to ``url`` (``mpu://``, ``s3://``, ``bucket/key``).
 
     ``frames``: a DataFrame, pyarrow Table or RecordBatch, a RecordBatchReader, or an iterable
@@ -46,8 +48,10 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
     refused. ``preserve_index`` as in ``DataFrame.to_parquet``. ``progress``: ``True`` for a
     bar, or a callable receiving :class:`~mpu_toolkit.ProgressEvent` (with ``rows``).
     Other ``options``: ``pq.ParquetWriter`` keywords (``compression_level``,
-    ``use_dictionary`` ...) and writer options (``part_size``, ``concurrency``, ``metadata``
-    ...). On any exception the upload is aborted and nothing is published.
+    ``use_dictionary``, ``write_statistics`` ...) and writer options (``part_size``,
+    ``concurrency``, ``max_memory``, ``checksum``, ``exclusive``, ``metadata``,
+    ``storage_class``, ``ServerSideEncryption`` ...: see :func:`~mpu_toolkit.open_writer`).
+    On any exception the upload is aborted and nothing is published.
     """
     parquet_options, writer_options = split_options(
         options, PARQUET_OPTIONS, "write_parquet",
@@ -70,7 +74,7 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
                    row_group_size: int | str | RowGroupSize = "128MiB",
                    compression: str | None = "snappy", preserve_index: bool | None = None,
                    on_row_group: Callable[[int], None] | None = None,
-                   **parquet_options: Any) -> None:
+                   **parquet_options: Unpack[ParquetKeywords]) -> None:
     """Encode ``frames`` as Parquet into any writable ``file``, one row group at a time.
 
     The file is written, never closed. After an exception its content is incomplete and must

@@ -17,10 +17,12 @@ from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
+from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
 from .frames import Frames, dataframes
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .keywords import CsvWriteOptions, JsonlWriteOptions
 from ..progress import ProgressCallback
 
 __all__ = ["write_csv", "write_jsonl", "renderer", "encode_chunk", "codec_for",
@@ -41,12 +43,13 @@ _NAMED = ("compression", "encoding", "progress")  # the writers' own parameters
 def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
               compression: Compression = "infer", encoding: str = "utf-8",
               progress: bool | ProgressCallback | None = None,
-              **options: Any) -> FrameWriteResult:
+              **options: Unpack[CsvWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one CSV object to ``url``; the header comes from the first chunk.
 
     ``options``: ``DataFrame.to_csv`` keywords (``sep``, ``index``, ``header``,
     ``date_format``, ``na_rep`` ...; pandas' defaults) and writer options (``part_size``,
-    ``metadata`` ...). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
+    ``concurrency``, ``checksum``, ``exclusive``, ``metadata``, ``storage_class`` ...: see
+    :func:`~mpu_toolkit.open_writer`). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
     or ``"infer"`` from the extension (``.gz``, ``.zst``). On any exception the upload is
     aborted and nothing is published.
     """
@@ -58,7 +61,7 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
 def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
                 compression: Compression = "infer", encoding: str = "utf-8",
                 progress: bool | ProgressCallback | None = None,
-                **options: Any) -> FrameWriteResult:
+                **options: Unpack[JsonlWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as JSON Lines (one object per row) to ``url``.
 
     Rows are rendered as ``DataFrame.to_json(orient="records", lines=True)`` does;
