@@ -1,9 +1,9 @@
 """Upload a local file as concurrent parts, or resume an interrupted upload of it.
 
-The file's size is known, so parts are equal (:func:`~mpu_toolkit.sizing.for_known_size`)
+The file's size is known, so parts are equal (:func:`~mpu_toolkit._plan.sizing.for_known_size`)
 and read straight from disk into at most ``concurrency`` reused buffers (fewer if
 ``max_memory`` cannot hold that many parts). To resume, the stored parts (ListParts) are
-laid over the file (:mod:`~mpu_toolkit.resumeplan`) and each
+laid over the file (:mod:`~mpu_toolkit._plan.resumeplan`) and each
 candidate is kept only if its ETag is the MD5 of the local bytes at its place; missing,
 mismatched (the file changed) and unverifiable parts are sent again, so old and new bytes
 are never mixed. A failed upload started with ``resume=True`` keeps its parts for the next

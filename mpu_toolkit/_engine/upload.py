@@ -23,10 +23,10 @@ from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_match
                                multipart_etag)
 from .._s3.client import S3Client
 from .._s3.retry import Attempts
-from ..errors import ConfigurationError, IntegrityError, TransientS3Error
+from ..errors import ConfigurationError, IntegrityError, TransientS3Error, add_note
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
-from .blocking import add_note, run_blocking, settle
+from .blocking import run_blocking, settle
 from .conditions import ensure_absent, ensure_unchanged
 from .gather import bounded_gather
 

@@ -8,7 +8,7 @@ and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any f
 way (producer, part, complete) aborts instead, so a truncated object is never published.
 
 The writer knows nothing of S3: the sink interface (submit a part / complete / put the whole
-object / abort) is implemented by :class:`mpu_toolkit.upload.S3Upload` and, in the tests, by
+object / abort) is implemented by :class:`.upload.S3Upload` and, in the tests, by
 an instrumented fake that checks the chunking exactly.
 """
 
@@ -22,11 +22,10 @@ import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Callable, Literal, Sequence
 
-from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
+from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError, add_note
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
 from . import shutdown
-from .blocking import add_note
 from .buffers import BufferPool
 from .sink import UploadSink
 from .._plan.sizing import PartSizer, counted

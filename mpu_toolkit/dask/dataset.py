@@ -27,9 +27,8 @@ import pandas as pd
 import pyarrow as pa
 from typing_extensions import Unpack
 
-from .._engine.blocking import add_note
 from .._plan.sizing import S3_LIMITS, MiB, counted, parse_size
-from ..errors import ConfigurationError, MPUError, ObjectExists
+from ..errors import ConfigurationError, MPUError, ObjectExists, add_note
 from ..formats.frameupload import split_options
 from ..formats.parquet import PARQUET_OPTIONS
 from ..formats.rowgroups import RowGroupSize

@@ -18,10 +18,9 @@ from typing import Any, Iterator, Mapping
 
 from typing_extensions import Unpack
 
-from .._engine.blocking import add_note
 from .._plan.assembly import Assembler, layout_piece
 from .._plan.sizing import S3_LIMITS, MiB, parse_size
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, add_note
 from ..api import start_upload
 from ..formats.frameupload import FrameWriteResult
 from ..formats.text import Compression

@@ -1,7 +1,7 @@
 """Parquet streamed into a multipart upload, one row group at a time, with bounded memory.
 
-Chunks (see :mod:`mpu_toolkit.frames`) are converted to Arrow, conformed to one schema,
-regrouped into row groups of a target size (:mod:`mpu_toolkit.rowgroups`) and encoded by
+Chunks (see :mod:`mpu_toolkit.formats.frames`) are converted to Arrow, conformed to one schema,
+regrouped into row groups of a target size (:mod:`mpu_toolkit.formats.rowgroups`) and encoded by
 pyarrow's ``ParquetWriter`` straight into the upload. Memory holds the row group being
 built plus the upload's parts in flight, however large the stream. Any exception, from the
 producer, the conversion or the upload, aborts: no object and no parts are left, not even

@@ -1,6 +1,6 @@
 """CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
 
-Each chunk (see :mod:`mpu_toolkit.frames`) is rendered by pandas (``to_csv``; ``to_json(
+Each chunk (see :mod:`mpu_toolkit.formats.frames`) is rendered by pandas (``to_csv``; ``to_json(
 orient="records", lines=True)``), encoded, compressed on the fly into one gzip member or one
 zstd frame, and written to the upload; only one chunk's text is held at a time. The CSV
 header is written once, from the first chunk. As with Parquet, any exception aborts the
