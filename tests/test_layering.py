@@ -14,7 +14,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "mpu_toolkit"
 #: rooms, bottom to top (the same table as ARCHITECTURE.md). A module may import its own room
 #: and any room of a lower layer; rooms of one layer are independent of each other.
 LAYERS: list[set[str]] = [
-    {"errors", "model"},             # the records every layer shares
+    {"errors", "model", "hints"},    # the records every layer shares; the commands hints name
     {"_plan"},                       # pure planners: sizes, digests, layouts
     {"_s3"},                         # the wire: requests, retries, error mapping
     {"progress"},                    # progress events and displays

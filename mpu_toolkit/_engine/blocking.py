@@ -20,6 +20,7 @@ import inspect
 import threading
 from typing import Any, Awaitable, Coroutine, TypeVar
 
+from .. import hints
 from ..errors import add_note
 
 __all__ = ["run_blocking", "settle", "make_interruptible"]
@@ -74,8 +75,8 @@ def _wait_for_cleanup(finished: threading.Event, interrupt: BaseException) -> No
             pass
     except BaseException:
         add_note(interrupt, "interrupted again while cleaning up: stopped waiting, so an "
-                            "incomplete upload may be left; `mpu uploads` lists them and "
-                            "`mpu abort` removes them")
+                            f"incomplete upload may be left; `{hints.list_uploads()}` lists "
+                            f"them and `{hints.abort()}` removes them")
 
 
 async def settle(request: Awaitable[T]) -> T:

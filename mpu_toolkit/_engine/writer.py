@@ -22,6 +22,7 @@ import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Callable, Literal, Sequence
 
+from .. import hints
 from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError, add_note
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
@@ -335,8 +336,8 @@ class MultipartWriter(io.BufferedIOBase):
             except BaseException as abort_error:  # the first error is the one to report
                 self._tell(error, logging.ERROR, (
                     f"{self.url}: abort after {error!r} failed too ({abort_error!r}): "
-                    f"incomplete upload {self.upload_id} is left; abort it later with `mpu "
-                    f"abort {self.url} --upload-id {self.upload_id} --force`, or let a "
+                    f"incomplete upload {self.upload_id} is left; abort it later with "
+                    f"`{hints.abort(self.url, self.upload_id, young=True)}`, or let a "
                     "lifecycle rule"))
             else:
                 kept = self._keep_parts and self.upload_id is not None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .. import hints
+
 __all__ = ["PRESETS"]
 
 _READ = " (read 2026-11-30)"
@@ -37,7 +39,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         quirks=("Complete may answer 200 OK with an error body: botocore raises it, retried as "
                 "transient",
                 "incomplete uploads are billed until aborted: set an abort rule "
-                "(mpu lifecycle --set-days)"),
+                f"(`{hints.lifecycle()}`)"),
         sources=("https://docs.aws.amazon.com/general/latest/gr/s3.html" + _READ,
                  "https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html" + _READ,
                  "https://docs.aws.amazon.com/AmazonS3/latest/userguide/"

@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Any
 
+from .. import hints
 from ..errors import ConfigurationError, EndpointUnreachable
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class LocalS3:
                 probe.bind(("127.0.0.1", self.port))
             except OSError:
                 raise ConfigurationError(f"127.0.0.1:{self.port} is in use: choose another "
-                                         "port (mpu serve --port N)") from None
+                                         f"port ({hints.serve()})") from None
         env = {**os.environ, "AWS_ACCESS_KEY_ID": LOCAL_KEY,
                "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET, "AWS_DEFAULT_REGION": "us-east-1"}
         self._process = subprocess.Popen(
