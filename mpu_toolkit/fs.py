@@ -29,6 +29,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from aiobotocore.session import AioSession
 from s3fs import S3FileSystem
 from s3fs.utils import FileExpired
+from typing_extensions import Unpack
 
 from ._engine.blocking import make_interruptible, run_blocking
 from ._engine.fileupload import FileUploadResult, upload_bytes, upload_local_file
@@ -42,7 +43,8 @@ from ._s3.providers import GENERIC, provider_named
 from .errors import ConfigurationError, InvalidName, MPUError
 from .model import SCHEMES, ObjectInfo, ObjectRef, PartInfo
 from ._plan.sizing import S3_LIMITS, PartLimits
-from .options import COPY_PART_SIZE, CopyOptions, WriteOptions, closest
+from .options import (COPY_PART_SIZE, CopyOptions, CopyOptionsDict, OpenWriterOptions,
+                      WriteOptions, WriteOptionsDict, closest)
 from .progress import ProgressEvent, make_progress
 from ._engine.writefile import MPUWriteFile
 
@@ -179,7 +181,7 @@ class MPUFileSystem(S3FileSystem):
         return ObjectRef(bucket, key, version, scheme if scheme in SCHEMES else "mpu")
 
     def open_writer(self, path: str, *, autocommit: bool = True,
-                    **options: Any) -> MPUWriteFile:
+                    **options: Unpack[OpenWriterOptions]) -> MPUWriteFile:
         """A streaming writer for ``path`` with these options over the filesystem's defaults.
 
         ``exclusive=True``: fail with ObjectExists (a ``FileExistsError``) if the key is
@@ -292,7 +294,8 @@ class MPUFileSystem(S3FileSystem):
         self.invalidate_cache(path)
         return result
 
-    def compose(self, paths: Sequence[str], path: str, **kwargs: Any) -> CopyResult:
+    def compose(self, paths: Sequence[str], path: str,
+                **kwargs: Unpack[CopyOptionsDict]) -> CopyResult:
         """Concatenate objects ``paths`` (in order) into ``path`` on the server; only the
         pieces under 5 MiB that cannot be parts of their own go through this client."""
         return run_blocking(self.loop, self._compose(list(paths), path, **kwargs))
@@ -354,7 +357,8 @@ class MPUFileSystem(S3FileSystem):
         return result
 
     def upload_file(self, lpath: str | os.PathLike[str], rpath: str, *, resume: bool = False,
-                    upload_id: str | None = None, **options: Any) -> FileUploadResult:
+                    upload_id: str | None = None,
+                    **options: Unpack[WriteOptionsDict]) -> FileUploadResult:
         """Upload one local file (see :func:`mpu_toolkit.upload_file`)."""
         return run_blocking(self.loop, self._upload_file(os.fspath(lpath), rpath,
                                                          resume=resume, upload_id=upload_id,

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
-from ._engine.blocking import add_note, run_blocking
+from ._engine.blocking import run_blocking
 from ._engine.gather import bounded_gather
 from ._engine.upload import S3Upload
 from ._plan.integrity import md5_of_etag
 from ._s3.client import S3Client
+from .errors import add_note
 from .fs import MPUFileSystem, filesystem
 from .model import ObjectInfo, ObjectRef, PartInfo
 from .options import WriteOptions

@@ -8,7 +8,7 @@ and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any f
 way (producer, part, complete) aborts instead, so a truncated object is never published.
 
 The writer knows nothing of S3: the sink interface (submit a part / complete / put the whole
-object / abort) is implemented by :class:`mpu_toolkit.upload.S3Upload` and, in the tests, by
+object / abort) is implemented by :class:`.upload.S3Upload` and, in the tests, by
 an instrumented fake that checks the chunking exactly.
 """
 
@@ -22,11 +22,11 @@ import weakref
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Callable, Literal, Sequence
 
-from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
+from .. import hints
+from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError, add_note
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
 from . import shutdown
-from .blocking import add_note
 from .buffers import BufferPool
 from .sink import UploadSink
 from .._plan.sizing import PartSizer, counted
@@ -336,8 +336,8 @@ class MultipartWriter(io.BufferedIOBase):
             except BaseException as abort_error:  # the first error is the one to report
                 self._tell(error, logging.ERROR, (
                     f"{self.url}: abort after {error!r} failed too ({abort_error!r}): "
-                    f"incomplete upload {self.upload_id} is left; abort it later with `mpu "
-                    f"abort {self.url} --upload-id {self.upload_id} --force`, or let a "
+                    f"incomplete upload {self.upload_id} is left; abort it later with "
+                    f"`{hints.abort(self.url, self.upload_id, young=True)}`, or let a "
                     "lifecycle rule"))
             else:
                 kept = self._keep_parts and self.upload_id is not None

@@ -22,9 +22,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from .._engine.blocking import add_note
+from typing_extensions import Unpack
+
 from .._plan.sizing import S3_LIMITS, MiB, counted, parse_size
-from ..errors import ConfigurationError, ObjectExists
+from ..errors import ConfigurationError, ObjectExists, add_note
 from ..formats.record import Format
 from ..formats.registry import format_named, names_a_file
 from ..fs import filesystem
@@ -33,6 +34,7 @@ from ..options import WriteOptions
 from .cluster import distributed_client
 from .job_commit import JobCommitter
 from .frame_job import format_options, frame_job, try_on_meta
+from .keywords import DatasetOptions
 from .pending import (DatasetSpec, JobStopped, PendingFile, StopSignal, TaskFailed,
                       write_partition, write_partition_settled)
 
@@ -63,7 +65,7 @@ def to_dataset(ddf: Any, url: str, *, format: str = "parquet",
                write_metadata_file: bool = False, retries: int | None = None,
                part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
                compression: str | None = "auto", encoding: str = "utf-8",
-               **options: Any) -> DatasetResult:
+               **options: Unpack[DatasetOptions]) -> DatasetResult:
     """Write ``ddf`` as a dataset of files under the prefix ``url``, all or nothing.
 
     ``format``: ``"parquet"`` (one schema for every file, from the frame's meta or
@@ -117,7 +119,8 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
          format: str = "parquet", partition_on: str | Sequence[str] | None = None,
          part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
          compression: str | None = "auto", encoding: str = "utf-8",
-         write_metadata_file: bool = False, **options: Any) -> tuple[ObjectRef, DatasetSpec]:
+         write_metadata_file: bool = False,
+         **options: Unpack[DatasetOptions]) -> tuple[ObjectRef, DatasetSpec]:
     """The dataset's root and the tasks' spec; every argument is checked here, and the
     encoder tried on the frame's (empty) meta, so that bad input fails before any upload."""
     if not (hasattr(ddf, "to_delayed") and hasattr(ddf, "_meta")):
@@ -129,9 +132,10 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
     fmt = format_named(format)
     _refuse_unfit(fmt, row_group_size=row_group_size is not None,
                   write_metadata_file=write_metadata_file)
+    given: dict[str, Any] = dict(options)
     if row_group_size is not None:
-        options = {**options, "row_group_size": row_group_size}
-    own, writer_options = format_options(fmt, options, "to_dataset", _NAMED)
+        given["row_group_size"] = row_group_size
+    own, writer_options = format_options(fmt, given, "to_dataset", _NAMED)
     data = ddf.drop(columns=list(keys)) if keys else ddf  # the files hold the other columns
     file_encoding = fmt.files(frame_job(
         data, own, compression="infer" if compression == "auto" else compression,

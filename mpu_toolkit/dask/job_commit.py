@@ -23,12 +23,13 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from .._engine.blocking import add_note, run_blocking
+from .._engine.blocking import run_blocking
 from .._engine.gather import bounded_gather
 from .._engine.upload import S3Upload
 from .._plan.integrity import md5_of_etag
 from .._plan.sizing import counted
 from .._s3.client import S3Client
+from ..errors import add_note
 from ..fs import MPUFileSystem
 from ..model import ObjectRef, location
 from .pending import PendingFile

@@ -20,9 +20,8 @@ from typing import Any, BinaryIO, Iterator, Mapping, Sequence, cast
 
 import pandas as pd
 
-from .._engine.blocking import add_note
 from ..api import start_upload
-from ..errors import ConfigurationError, MPUError
+from ..errors import ConfigurationError, MPUError, add_note
 from ..formats.frameupload import Valve
 from ..formats.record import FileEncoding
 from ..handle import PartsInFlight, UploadHandle

@@ -16,10 +16,11 @@ import logging
 import time
 from typing import Any, Iterator, Mapping
 
-from .._engine.blocking import add_note
+from typing_extensions import Unpack
+
 from .._plan.assembly import Assembler, layout_piece
 from .._plan.sizing import S3_LIMITS, MiB, parse_size
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, add_note
 from ..api import start_upload
 from ..formats.compression import Compression
 from ..formats.frameupload import FrameWriteResult
@@ -29,6 +30,7 @@ from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
 from .cluster import distributed_client
 from .frame_job import format_options, frame_job, try_on_meta
+from .keywords import SingleObjectOptions
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ _NAMED = ("storage_options", "compression", "encoding", "format", "part_size")
 def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None,
                      compression: Compression = "infer", encoding: str = "utf-8",
                      format: str | None = None, part_size: int | str = 8 * MiB,
-                     **options: Any) -> FrameWriteResult:
+                     **options: Unpack[SingleObjectOptions]) -> FrameWriteResult:
     """Write every partition of ``ddf``, in order, as ONE object at ``url``.
 
     ``format``: ``"parquet"``, ``"csv"`` or ``"jsonl"`` (default: from the extension, e.g.

@@ -1,7 +1,7 @@
 """Parquet streamed into a multipart upload, one row group at a time, with bounded memory.
 
-Chunks (see :mod:`mpu_toolkit.frames`) are converted to Arrow, conformed to one schema,
-regrouped into row groups of a target size (:mod:`mpu_toolkit.rowgroups`) and encoded by
+Chunks (see :mod:`mpu_toolkit.formats.frames`) are converted to Arrow, conformed to one schema,
+regrouped into row groups of a target size (:mod:`mpu_toolkit.formats.rowgroups`) and encoded by
 pyarrow's ``ParquetWriter`` straight into the upload. Memory holds the row group being
 built plus the upload's parts in flight, however large the stream. Any exception, from the
 producer, the conversion or the upload, aborts: no object and no parts are left, not even
@@ -21,11 +21,13 @@ import pandas as pd
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
 from .frames import Frames, arrow_tables, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
 from .parquet_pieces import ParquetSettings, parquet_pieces
+from .keywords import ParquetKeywords, ParquetWriteOptions
 from ..progress import ProgressCallback
 from .record import Format, FrameJob
 from .rowgroups import RowGroupSize, rebatch
@@ -42,7 +44,7 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
                   schema: pa.Schema | None = None, row_group_size: int | str = "128MiB",
                   compression: str | None = "snappy", preserve_index: bool | None = None,
                   progress: bool | ProgressCallback | None = None,
-                  **options: Any) -> FrameWriteResult:
+                  **options: Unpack[ParquetWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one Parquet object to ``url`` (``mpu://``, ``s3://``, ``bucket/key``).
 
     ``frames``: a DataFrame, pyarrow Table or RecordBatch, a RecordBatchReader, or an iterable
@@ -52,8 +54,10 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
     refused. ``preserve_index`` as in ``DataFrame.to_parquet``. ``progress``: ``True`` for a
     bar, or a callable receiving :class:`~mpu_toolkit.ProgressEvent` (with ``rows``).
     Other ``options``: ``pq.ParquetWriter`` keywords (``compression_level``,
-    ``use_dictionary`` ...) and writer options (``part_size``, ``concurrency``, ``metadata``
-    ...). On any exception the upload is aborted and nothing is published.
+    ``use_dictionary``, ``write_statistics`` ...) and writer options (``part_size``,
+    ``concurrency``, ``max_memory``, ``checksum``, ``exclusive``, ``metadata``,
+    ``storage_class``, ``ServerSideEncryption`` ...: see :func:`~mpu_toolkit.open_writer`).
+    On any exception the upload is aborted and nothing is published.
     """
     parquet_options, writer_options = split_options(
         options, PARQUET_OPTIONS, "write_parquet",
@@ -76,7 +80,7 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
                    row_group_size: int | str | RowGroupSize = "128MiB",
                    compression: str | None = "snappy", preserve_index: bool | None = None,
                    on_row_group: Callable[[int], None] | None = None,
-                   **parquet_options: Any) -> None:
+                   **parquet_options: Unpack[ParquetKeywords]) -> None:
     """Encode ``frames`` as Parquet into any writable ``file``, one row group at a time.
 
     The file is written, never closed. After an exception its content is incomplete and must

@@ -1,6 +1,6 @@
 """CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
 
-Each chunk (see :mod:`mpu_toolkit.frames`) is rendered by pandas (``to_csv``; ``to_json(
+Each chunk (see :mod:`mpu_toolkit.formats.frames`) is rendered by pandas (``to_csv``; ``to_json(
 orient="records", lines=True)``), encoded, compressed on the fly into one gzip member or one
 zstd frame, and written to the upload; only one chunk's text is held at a time. The CSV
 header is written once, from the first chunk. As with Parquet, any exception aborts the
@@ -19,11 +19,13 @@ from typing import Any, BinaryIO, Literal, Protocol, cast
 
 import pandas as pd
 import pyarrow as pa
+from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
 from .compression import Compression, codec_for, suffix
 from .frames import Frames, dataframes, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .keywords import CsvWriteOptions, JsonlWriteOptions
 from ..progress import ProgressCallback
 from .record import EncodedPiece, Format, FrameJob
 
@@ -41,12 +43,13 @@ _NAMED = ("compression", "encoding", "progress")  # the writers' own parameters
 def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
               compression: Compression = "infer", encoding: str = "utf-8",
               progress: bool | ProgressCallback | None = None,
-              **options: Any) -> FrameWriteResult:
+              **options: Unpack[CsvWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one CSV object to ``url``; the header comes from the first chunk.
 
     ``options``: ``DataFrame.to_csv`` keywords (``sep``, ``index``, ``header``,
     ``date_format``, ``na_rep`` ...; pandas' defaults) and writer options (``part_size``,
-    ``metadata`` ...). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
+    ``concurrency``, ``checksum``, ``exclusive``, ``metadata``, ``storage_class`` ...: see
+    :func:`~mpu_toolkit.open_writer`). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
     or ``"infer"`` from the extension (``.gz``, ``.zst``). On any exception the upload is
     aborted and nothing is published.
     """
@@ -58,7 +61,7 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
 def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
                 compression: Compression = "infer", encoding: str = "utf-8",
                 progress: bool | ProgressCallback | None = None,
-                **options: Any) -> FrameWriteResult:
+                **options: Unpack[JsonlWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as JSON Lines (one object per row) to ``url``.
 
     Rows are rendered as ``DataFrame.to_json(orient="records", lines=True)`` does;

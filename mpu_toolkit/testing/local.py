@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from .. import hints
 from ..errors import ConfigurationError, EndpointUnreachable
 from . import ports, spool
 
@@ -79,7 +80,7 @@ class LocalS3:
             held = ports.holder(self.port)
             raise ConfigurationError(f"127.0.0.1:{self.port} is in use"
                                      + (f" by {held}" if held else "")
-                                     + ": stop it, or choose another port (mpu serve --port N)")
+                                     + f": stop it, or choose another port ({hints.serve('N')})")
         try:
             self._spawn()
             self._wait_until_listening()
