@@ -35,7 +35,6 @@ from ..formats.rowgroups import RowGroupSize
 from ..formats.text import CONTENT_TYPES, Kind, codec_for, renderer, text_options
 from ..fs import filesystem
 from ..model import SCHEMES, ObjectRef
-from ..options import WriteOptions
 from .cluster import distributed_client
 from .job_commit import JobCommitter
 from .pending import (DatasetSpec, FileEncoding, JobStopped, ParquetEncoding, PendingFile,
@@ -151,7 +150,8 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
                                               options)
     else:
         raise ConfigurationError(f"format={format!r}: use 'parquet', 'csv' or 'jsonl'")
-    WriteOptions.from_kwargs(**writer_options)  # refused here, not on every worker
+    # refused here, not on every worker (over the storage options' writer options)
+    filesystem(storage_options).write_options.updated(**writer_options)
     _try_on_meta(file_encoding, meta, format)
     return root, DatasetSpec(root.url, file_encoding, keys, size, dict(storage_options or {}),
                              writer_options)
