@@ -116,14 +116,14 @@ class MPUFileSystem(S3FileSystem):
         if self.provider.equal_parts:
             options.setdefault("part_size_policy", "equal")
         block = kwargs.pop("block_size", None)  # fsspec's name: see the class docstring
-        self._block_parts: dict[str, int] = {}  # a block_size the part limits refuse
+        self._refused_block: dict[str, int] = {}  # a block_size the part limits refuse
         if block is not None:
             block = parse_size(block, "block_size")
             kwargs.setdefault("default_block_size", min(max(block, 0), MAX_READ_BLOCK) or None)
             if limits.min_part <= block <= limits.max_part:
                 options.setdefault("part_size", block)
             elif "part_size" not in options:  # refused by every write, as fs.open(...) does
-                self._block_parts = {"part_size": block}
+                self._refused_block = {"block_size": block}
         self.write_options = WriteOptions.from_kwargs(**options)
         config = self.provider.config_kwargs(kwargs.pop("config_kwargs", None),
                                              connections=self.write_options.concurrency + 4)
@@ -197,9 +197,9 @@ class MPUFileSystem(S3FileSystem):
 
     def _options_for(self, **options: Any) -> WriteOptions:
         """``options`` over the filesystem's writer options, validated."""
-        if not (options or self._block_parts):
+        if not (options or self._refused_block):
             return self.write_options
-        return self.write_options.updated(**{**self._block_parts, **options})
+        return self.write_options.updated(**{**self._refused_block, **options})
 
     def open_writer(self, path: str, *, autocommit: bool = True,
                     **options: Any) -> MPUWriteFile:

@@ -77,3 +77,12 @@ def test_part_size_given_too_wins_over_a_refused_block(storage_options, bucket, 
     so = {**storage_options, "part_size": 6 * MiB}
     f = write_via_fsspec(so, f"mpu://{bucket}/{key}", 1 * MiB, b"y" * (7 * MiB))
     assert [p.size for p in f.parts] == [6 * MiB, 1 * MiB]
+
+
+def test_a_write_given_its_own_size_is_not_refused_for_the_filesystems_block(
+        storage_options, bucket, key):
+    fs = MPUFileSystem(**storage_options, block_size=1 * MiB, skip_instance_cache=True)
+    for given in ({"part_size": 5 * MiB}, {"block_size": 5 * MiB}):
+        with fs.open_writer(f"mpu://{bucket}/{key}", **given) as f:
+            f.write(b"z" * (6 * MiB))
+        assert [p.size for p in f.parts] == [5 * MiB, 1 * MiB]
