@@ -29,14 +29,12 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from ._engine.blocking import run_blocking
 from ._engine.fileupload import FileUploadResult
 from ._engine.servercopy import CopyResult
-from ._engine.upload import S3Upload
 from ._engine.writer import MultipartWriter
-from ._s3.client import S3Client
 from ._s3.errormap import map_error
 from .errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey, ObjectExists
 from .fs import MPUFileSystem, filesystem
 from .handle import UploadHandle
-from .options import CopyKeywords, OpenWriterOptions, WriteOptions, WriteOptionsDict
+from .options import CopyKeywords, OpenWriterOptions, WriteOptionsDict
 from .progress import ProgressCallback, ProgressEvent, make_progress
 
 __all__ = ["open_writer", "copy", "compose", "upload_file", "download", "start_upload",
@@ -118,13 +116,12 @@ def start_upload(url: str, *, storage_options: Mapping[str, Any] | None = None,
     """CreateMultipartUpload for ``url`` now; ``options`` are writer options (``metadata``,
     ``content_type``, ``checksum``, ``max_attempts``, ``storage_class`` ...) and request
     parameters (``ServerSideEncryption``, ``Tagging`` ...) as in :func:`open_writer`,
-    validated here and used by every process that receives the
-    :class:`~mpu_toolkit.UploadHandle`."""
+    over those of ``storage_options``, validated here and used by every process that
+    receives the :class:`~mpu_toolkit.UploadHandle`."""
     fs = filesystem(storage_options)
-    ref = fs.object_ref(url, write=True)
-    opts = WriteOptions.from_kwargs(**options)  # refuse bad options before any request
-    upload_id = run_blocking(fs.loop, S3Upload(S3Client(fs), fs.loop, ref, opts).start())
-    return UploadHandle(ref.url, upload_id, dict(storage_options or {}), dict(options))
+    upload = fs.multipart_upload(url, **options)  # bad options are refused before a request
+    upload_id = run_blocking(fs.loop, upload.start())
+    return UploadHandle(upload.url, upload_id, dict(storage_options or {}), dict(options))
 
 
 @dataclass(frozen=True)

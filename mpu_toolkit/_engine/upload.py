@@ -23,6 +23,7 @@ from .._plan.copyplan import copy_ranges
 from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
                                multipart_etag)
 from .._s3.client import S3Client
+from .._s3.providers import Provider
 from .._s3.retry import Attempts
 from ..errors import ConfigurationError, IntegrityError, TransientS3Error, add_note
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
@@ -63,6 +64,19 @@ class S3Upload:
     @property
     def url(self) -> str:
         return self.ref.url
+
+    @property
+    def options(self) -> WriteOptions:
+        """The resolved writer options this upload runs with."""
+        return self._options
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def provider(self) -> Provider:
+        return self._client.provider
 
     @property
     def upload_id(self) -> str | None:
@@ -183,6 +197,11 @@ class S3Upload:
         if digest.md5 is not None:
             self._md5s[number] = digest.md5
         return part
+
+    async def stored_parts(self) -> list[PartInfo]:
+        """The parts the server holds for this (started or attached) upload: ListParts."""
+        assert self._upload_id is not None, "stored_parts() before the upload exists"
+        return await self._client.list_parts(self.ref, self._upload_id)
 
     async def copy_part(self, number: int, source: ObjectInfo,
                         byte_range: tuple[int, int]) -> PartInfo:

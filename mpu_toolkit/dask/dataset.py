@@ -30,7 +30,6 @@ from ..formats.record import Format
 from ..formats.registry import format_named, names_a_file
 from ..fs import filesystem
 from ..model import SCHEMES, ObjectRef
-from ..options import WriteOptions
 from .cluster import distributed_client
 from .job_commit import JobCommitter
 from .frame_job import format_options, frame_job, try_on_meta
@@ -140,7 +139,8 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
     file_encoding = fmt.files(frame_job(
         data, own, compression="infer" if compression == "auto" else compression,
         encoding=encoding, footers=write_metadata_file))
-    WriteOptions.from_kwargs(**writer_options)  # refused here, not on every worker
+    # refused here, not on every worker (over the storage options' writer options)
+    filesystem(storage_options).write_options.updated(**writer_options)
     try_on_meta(lambda meta: file_encoding.encode(meta, io.BytesIO()), data._meta, fmt,
                 "to_dataset")
     return root, DatasetSpec(root.url, file_encoding, fmt.extensions[0] + file_encoding.suffix,
