@@ -18,7 +18,7 @@ from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
 from ._engine.blocking import add_note, run_blocking
 from ._engine.gather import bounded_gather
-from ._engine.part_pump import PartPump
+from ._engine.part_pump import Data, PartPump
 from ._engine.upload import S3Upload
 from ._plan.integrity import md5_of_etag
 from ._s3.client import S3Client
@@ -110,7 +110,7 @@ class UploadHandle:
         return self._run(fs, S3Client(fs).list_parts(self.ref, self.upload_id))
 
 
-class PartsInFlight(PartPump):
+class PartsInFlight(PartPump[Data]):
     """Parts of one upload sent in the background from this process, at most ``limit`` at a
     time, so that the producer keeps encoding while they travel: the engine's
     :class:`~mpu_toolkit._engine.part_pump.PartPump` (``put_part`` / ``finish`` / ``abort``)

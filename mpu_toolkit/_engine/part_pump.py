@@ -16,7 +16,7 @@ on other threads.
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, Generic, Iterable, Sequence, TypeVar, Union
 
 from ..model import PartInfo
 from .buffers import BufferPool
@@ -24,15 +24,16 @@ from .buffers import BufferPool
 __all__ = ["PartPump", "Data", "Submit"]
 
 Data = Union[bytes, bytearray, memoryview]
+D = TypeVar("D", bound=Data)
 #: starts uploading part ``number`` and returns at once; ``data`` stays untouched until done
-Submit = Callable[[int, Data], "Future[PartInfo]"]
+Submit = Callable[[int, D], "Future[PartInfo]"]
 
 
-class PartPump:
+class PartPump(Generic[D]):
     """At most ``limit`` parts in flight through ``submit``; the parts ``done`` (given ones
     first, e.g. an append's copy of the object) and those ``in_flight``, by number."""
 
-    def __init__(self, submit: Submit, limit: int, *, buffers: BufferPool | None = None,
+    def __init__(self, submit: Submit[D], limit: int, *, buffers: BufferPool | None = None,
                  on_settled: Callable[["Future[PartInfo]"], object] | None = None,
                  done: Sequence[PartInfo] = ()) -> None:
         if limit < 1:
@@ -43,10 +44,10 @@ class PartPump:
         self._on_settled = on_settled
         self.done: dict[int, PartInfo] = {p.number: p for p in done}
         #: number → (future, the data or buffer it holds until it is done)
-        self.in_flight: dict[int, tuple[Future[PartInfo], Data]] = {}
+        self.in_flight: dict[int, tuple[Future[PartInfo], D | bytearray]] = {}
         self.sent = 0  #: parts handed to ``submit``, counted before ``on_settled`` can run
 
-    def put_part(self, number: int, data: Data, buffer: bytearray | None = None) -> None:
+    def put_part(self, number: int, data: D, buffer: bytearray | None = None) -> None:
         """Send part ``number`` once fewer than ``limit`` are in flight. ``buffer`` (default:
         ``data``) is what ``data`` lives in: given back to the pool when the part is done."""
         self.wait_for_capacity(self.limit - 1)
@@ -56,7 +57,7 @@ class PartPump:
         if self._on_settled is not None:
             future.add_done_callback(self._on_settled)
 
-    def put_parts(self, items: Iterable[tuple[int, Data]]) -> None:
+    def put_parts(self, items: Iterable[tuple[int, D]]) -> None:
         for number, data in items:
             self.put_part(number, data)
 

@@ -4,8 +4,9 @@
 to the :class:`UploadSink` (which uploads it in the background) through a :mod:`.part_pump`.
 Two waits are the backpressure: a part is handed over once fewer than ``concurrency`` are in
 flight, and a new buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`): the same
-bound for 1 GiB and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any failure on the
-way (producer, part, complete) aborts instead, so a truncated object is never published.
+bound for 1 GiB and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any
+failure on the way (producer, part, complete) aborts instead, so a truncated object is never
+published.
 
 The writer knows nothing of S3: the sink interface (submit a part / complete / put the whole
 object / abort) is implemented by :class:`mpu_toolkit.upload.S3Upload` and, in the tests, by
@@ -246,8 +247,9 @@ class MultipartWriter(io.BufferedIOBase):
         return self._error
 
     def __repr__(self) -> str:
+        pump = self._pump
         return (f"<MultipartWriter {self.url} {self._state} written={self._written} "
-                f"parts={len(self._pump.done)}+{len(self._pump.in_flight)} upload_id={self.upload_id}>")
+                f"parts={len(pump.done)}+{len(pump.in_flight)} upload_id={self.upload_id}>")
 
     def __reduce__(self) -> Any:
         raise TypeError(f"a MultipartWriter ({self.url}) cannot be pickled: it holds an open "
