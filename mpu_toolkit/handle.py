@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections import deque
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
 from ._engine.blocking import run_blocking
 from ._engine.gather import bounded_gather
+from ._engine.part_pump import Data, PartPump
 from ._engine.upload import S3Upload
 from ._plan.integrity import md5_of_etag
 from .errors import add_note
@@ -121,36 +121,12 @@ class UploadHandle:
         return self._run(fs, upload.stored_parts())
 
 
-class PartsInFlight:
-    """Parts of one upload sent in the background, at most ``limit`` at a time, so that the
-    producer keeps encoding while they travel (object_store's ``put_part`` /
-    ``wait_for_capacity``). Memory: ``limit`` parts."""
+class PartsInFlight(PartPump[Data]):
+    """Parts of one upload sent in the background from this process, at most ``limit`` at a
+    time, so that the producer keeps encoding while they travel: the engine's
+    :class:`~mpu_toolkit._engine.part_pump.PartPump` (``put_part`` / ``finish`` / ``abort``)
+    over :meth:`UploadHandle.submit_part`. Memory: ``limit`` parts."""
 
     def __init__(self, handle: UploadHandle, limit: int = 4) -> None:
+        super().__init__(handle.submit_part, limit)
         self.handle = handle
-        self._limit = limit
-        self._running: deque[Future[PartInfo]] = deque()
-        self._done: list[PartInfo] = []
-
-    def put(self, number: int, data: bytes | bytearray | memoryview) -> None:
-        """Send part ``number``, after waiting for room (raises a failed part's error)."""
-        while len(self._running) >= self._limit:
-            self._done.append(self._running.popleft().result())
-        self._running.append(self.handle.submit_part(number, data))
-
-    def put_all(self, items: Sequence[tuple[int, bytes | bytearray | memoryview]]) -> None:
-        for number, data in items:
-            self.put(number, data)
-
-    def results(self) -> list[PartInfo]:
-        """Every part's info, in number order, once all have been sent."""
-        while self._running:
-            self._done.append(self._running.popleft().result())
-        return sorted(self._done, key=lambda p: p.number)
-
-    def cancel(self) -> None:
-        """Stop the parts still travelling, and wait until they have stopped."""
-        for future in self._running:
-            future.cancel()
-        wait(list(self._running))
-        self._running.clear()

@@ -152,14 +152,14 @@ class PartSink:
         if self._buffer or not self._sent:
             self._send()
         assert self.handle is not None and self._sending is not None
-        self.parts = self._sending.results()
+        self.parts = self._sending.finish()
         return self.handle, self.parts
 
     def abort(self) -> str | None:
         """Abort the upload, if it started; what happened (None if nothing was started)."""
         self._buffer = bytearray()
         if self._sending is not None:
-            self._sending.cancel()
+            self._sending.abort()
         return self.handle.abort() if self.handle is not None else None
 
     def _send(self) -> None:
@@ -169,7 +169,7 @@ class PartSink:
                                        **self._spec.writer_options)
             self._sending = PartsInFlight(self.handle, _PARTS_IN_FLIGHT)
         self._sent += 1
-        self._sending.put(self._sent, self._buffer)  # not touched again: a new one follows
+        self._sending.put_part(self._sent, self._buffer)  # not touched again: a new one follows
         self._buffer = bytearray()
 
 

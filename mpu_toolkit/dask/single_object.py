@@ -82,13 +82,13 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
         for index, (kept, uploaded, count, meta) in enumerate(_in_order(tasks)):
             rows += count
             metas.append(meta)
-            sending.put_all(list(assembler.add(index, kept, uploaded)))
-        sending.put_all(list(assembler.add(pieces, encoder.trailer(metas), [])))
-        sending.put_all(list(assembler.finish()))
-        sent = sending.results()
+            sending.put_parts(list(assembler.add(index, kept, uploaded)))
+        sending.put_parts(list(assembler.add(pieces, encoder.trailer(metas), [])))
+        sending.put_parts(list(assembler.finish()))
+        sent = sending.finish()
         info = handle.complete(assembler.parts + sent)
     except BaseException as error:
-        sending.cancel()
+        sending.abort()
         add_note(error, handle.abort())
         raise
     parts = len(assembler.parts) + len(sent)
