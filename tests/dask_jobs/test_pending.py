@@ -12,15 +12,16 @@ from helpers import incomplete_uploads
 
 from mpu_toolkit._plan.sizing import MiB
 from mpu_toolkit.dask import pending
-from mpu_toolkit.dask.pending import DatasetSpec, JobStopped, PartSink, StopSignal, TextEncoding
+from mpu_toolkit.dask.pending import DatasetSpec, JobStopped, PartSink, StopSignal
+from mpu_toolkit.formats.text import TextFiles
 
 PART = 5 * MiB
 
 
 def spec(storage_options: dict[str, Any], url: str) -> DatasetSpec:
-    encoding = TextEncoding(render=lambda frame: b"", codec=None, encoding="utf-8",
-                            extension=".csv")
-    return DatasetSpec(url=url.rsplit("/", 1)[0], encoding=encoding, partition_on=(),
+    encoding = TextFiles(render=lambda frame: b"", codec=None, encoding="utf-8")
+    return DatasetSpec(url=url.rsplit("/", 1)[0], encoding=encoding, extension=".csv",
+                       partition_on=(),
                        part_size=PART, storage_options=storage_options, writer_options={})
 
 
