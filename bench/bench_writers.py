@@ -123,7 +123,7 @@ def _smart_open_run(client: Any, spec: dict[str, Any], producer: Any) -> dict[st
 # -- boto3 upload_fileobj ------------------------------------------------------------------------
 def _boto3_run(client: Any, spec: dict[str, Any], producer: Any) -> dict[str, Any]:
     from boto3.s3.transfer import TransferConfig
-    from bench_worker import ProducerStream
+    from bench_producer import ProducerStream
 
     config = TransferConfig()  # the default upload_fileobj uses
     client.upload_fileobj(ProducerStream(producer), spec["bucket"], spec["object_key"],

@@ -52,14 +52,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from bench_common import add_server_args, parse_size, settle  # noqa: E402
-from bench_common import environment as common_environment  # noqa: E402
 from bench_report import fmt_size, method_rows, save_report, text_table  # noqa: E402
 from bench_writers import BOTO_CHECKSUMS_OFF, _storage_options  # noqa: E402
+from dask_common import (dask_frame, environment, pandas_frame, partition_bounds,  # noqa: E402
+                         warm_worker)
 from stream_bench import Server  # noqa: E402  (bucket for the run, boto3 client, cleanup)
 
 MiB = 1024 * 1024
 DEFAULT_ROWS = 5_800_000   # ~400 MB of CSV at ~69 bytes a row
-CATEGORIES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 # name -> (group, label, settings note)
 METHODS: dict[str, tuple[str, str, str]] = {
@@ -118,43 +118,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-# -- the data (identical on the workers and here) -------------------------------------------
-def make_partition(i: int, start: int, n: int) -> Any:
-    """Partition ``i``: rows ``start .. start+n-1``, deterministic (default_rng(seed=i))."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed=i)
-    cats = np.array(CATEGORIES, dtype=object)
-    t0 = np.datetime64("2024-01-01T00:00:00", "ms")
-    return pd.DataFrame({
-        "id": rng.integers(0, 10 ** 12, n, dtype=np.int64),
-        "value": rng.normal(100.0, 25.0, n),
-        "category": cats[rng.integers(0, len(cats), n)],
-        "ts": t0 + rng.integers(0, 366 * 86400 * 1000, n).astype("timedelta64[ms]"),
-    }, index=pd.RangeIndex(start, start + n))
-
-
-def partition_bounds(rows: int, pieces: int) -> list[tuple[int, int, int]]:
-    """(seed, start, rows) per partition, as even as integers allow."""
-    edges = [rows * i // pieces for i in range(pieces + 1)]
-    return [(i, edges[i], edges[i + 1] - edges[i]) for i in range(pieces)]
-
-
-def dask_frame(bounds: list[tuple[int, int, int]]) -> Any:
-    import dask.dataframe as dd
-
-    seeds, starts, counts = zip(*bounds)
-    return dd.from_map(make_partition, list(seeds), list(starts), list(counts),
-                       meta=make_partition(0, 0, 0), enforce_metadata=False)
-
-
-def pandas_frame(bounds: list[tuple[int, int, int]]) -> Any:
-    import pandas as pd
-
-    return pd.concat([make_partition(*b) for b in bounds])
-
-
 class _Digest(io.TextIOBase):
     """A text sink for ``df.to_csv``: the MD5 and length of what ``df.to_csv().encode()``
     returns, without holding the text."""
@@ -180,18 +143,6 @@ def reference(df: Any) -> tuple[str, int]:
 
 
 # -- workers ---------------------------------------------------------------------------------
-def _warm_worker(so: dict[str, Any]) -> str:
-    """Import what the tasks use and connect the (fsspec-cached) MPUFileSystem, untimed."""
-    import pandas as pd
-
-    import mpu_toolkit.dask.single_object  # noqa: F401
-    from mpu_toolkit import MPUFileSystem
-
-    MPUFileSystem(**so).connect()
-    pd.DataFrame({"a": [1.5], "t": [pd.Timestamp(0)]}).to_csv()
-    return "ok"
-
-
 def _worker_dtypes(ddf: Any) -> str:
     return ", ".join(f"{k} {v}" for k, v in ddf.partitions[0].head(1, compute=True)
                      .dtypes.astype(str).items())
@@ -380,11 +331,6 @@ LEGEND = (
     "its ETag. The S3 server runs in its own process (moto) or elsewhere (RGW).")
 
 
-def environment() -> dict[str, Any]:
-    return common_environment(("dask", "distributed", "pandas", "numpy", "pyarrow", "s3fs",
-                               "fsspec", "aiobotocore", "botocore", "moto"))
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["parquet"]:
@@ -439,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                dashboard_address=None, host="127.0.0.1")
         client = Client(cluster)
-        client.run(_warm_worker, so)
+        client.run(warm_worker, so)
         frames["dask"] = dask_frame(bounds)
         frames["persisted"] = frames["dask"].persist()
         wait(frames["persisted"])

@@ -47,7 +47,7 @@ sys.path.insert(0, HERE)
 from bench_common import add_server_args, settle  # noqa: E402
 from bench_report import fmt_size, method_rows, save_report, text_table  # noqa: E402
 from bench_writers import BOTO_CHECKSUMS_OFF, _storage_options  # noqa: E402
-from dask_bench import _warm_worker, dask_frame, environment, partition_bounds  # noqa: E402
+from dask_common import dask_frame, environment, partition_bounds, warm_worker  # noqa: E402
 from stream_bench import Server  # noqa: E402
 
 MiB = 1024 * 1024
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                dashboard_address=None, host="127.0.0.1")
         client = Client(cluster)
-        client.run(_warm_worker, so)
+        client.run(warm_worker, so)
         ddf = dask_frame(partition_bounds(args.rows, args.partitions))
         expected = {"rows": args.rows, "id_sum": int(ddf["id"].sum().compute())}
         calls = build_calls(server, so, ddf)

@@ -23,19 +23,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
+from typing_extensions import Unpack
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 
 from ._engine.blocking import run_blocking
 from ._engine.fileupload import FileUploadResult
 from ._engine.servercopy import CopyResult
-from ._engine.upload import S3Upload
 from ._engine.writer import MultipartWriter
-from ._s3.client import S3Client
 from ._s3.errormap import map_error
 from .errors import ConfigurationError, IntegrityError, MPUError, NoSuchKey, ObjectExists
 from .fs import MPUFileSystem, filesystem
 from .handle import UploadHandle
-from .options import WriteOptions
+from .options import CopyKeywords, OpenWriterOptions, WriteOptionsDict
 from .progress import ProgressCallback, ProgressEvent, make_progress
 
 __all__ = ["open_writer", "copy", "compose", "upload_file", "download", "start_upload",
@@ -44,12 +43,16 @@ __all__ = ["open_writer", "copy", "compose", "upload_file", "download", "start_u
 
 def open_writer(url: str, *, storage_options: Mapping[str, Any] | None = None,
                 autocommit: bool = True, fs: MPUFileSystem | None = None,
-                **options: Any) -> MultipartWriter:
+                **options: Unpack[OpenWriterOptions]) -> MultipartWriter:
     """Open a streaming multipart writer for ``url`` (``mpu://``, ``s3://`` or ``bucket/key``).
 
     ``storage_options`` are s3fs's (``endpoint_url``, ``key``, ``secret`` ...); ``options``
-    are :class:`~mpu_toolkit.WriteOptions` fields (``part_size``, ``concurrency``, ``size``,
-    ``checksum``, ``keep_parts_on_error``, ``metadata``, ``content_type``, ``progress`` ...).
+    are :class:`~mpu_toolkit.WriteOptions` fields — ``part_size``, ``part_size_policy``,
+    ``size``, ``concurrency``, ``max_memory``, ``checksum``, ``keep_parts_on_error``,
+    ``verify``, ``exclusive``, ``max_attempts``, ``metadata``, ``content_type``,
+    ``storage_class``, ``progress`` — and CreateMultipartUpload parameters
+    (``ServerSideEncryption``, ``ACL``, ``CacheControl``, ``Tagging`` ...); ``append=True``
+    writes after the existing object's bytes.
 
     >>> with open_writer("mpu://bucket/big.bin", storage_options=so) as f:  # doctest: +SKIP
     ...     for chunk in source:
@@ -61,11 +64,12 @@ def open_writer(url: str, *, storage_options: Mapping[str, Any] | None = None,
 def copy(source: str, dest: str, *, storage_options: Mapping[str, Any] | None = None,
          metadata: Mapping[str, str] | None = None, content_type: str | None = None,
          copy_cutoff: int | str = "auto", part_size: int | str | None = None,
-         fs: MPUFileSystem | None = None, **options: Any) -> CopyResult:
+         fs: MPUFileSystem | None = None, **options: Unpack[CopyKeywords]) -> CopyResult:
     """Copy one object on the server, keeping its metadata unless ``metadata`` /
     ``content_type`` replace them. Objects above ``copy_cutoff`` are copied as concurrent
     UploadPartCopy ranges of ``part_size`` (default 64 MiB); ``options`` are writer options
-    (``concurrency``, ``storage_class``, ``progress`` ...)."""
+    (``concurrency``, ``max_attempts``, ``storage_class``, ``exclusive``, ``verify``,
+    ``progress`` ...) and CreateMultipartUpload parameters (``ServerSideEncryption`` ...)."""
     filesystem_ = filesystem(storage_options, fs)
     return run_blocking(filesystem_.loop, filesystem_._cp_file(
         source, dest, metadata=metadata, content_type=content_type, copy_cutoff=copy_cutoff,
@@ -76,9 +80,10 @@ def compose(sources: Sequence[str], dest: str, *,
             storage_options: Mapping[str, Any] | None = None,
             metadata: Mapping[str, str] | None = None, content_type: str | None = None,
             part_size: int | str | None = None, fs: MPUFileSystem | None = None,
-            **options: Any) -> CopyResult:
+            **options: Unpack[CopyKeywords]) -> CopyResult:
     """Concatenate ``sources`` in order into ``dest``, byte-exact, on the server where the
-    part rules allow (pieces under 5 MiB are downloaded and uploaded with a neighbour)."""
+    part rules allow (pieces under 5 MiB are downloaded and uploaded with a neighbour).
+    ``options``: writer options and request parameters, as in :func:`copy`."""
     if isinstance(sources, str):
         raise TypeError("compose() takes a list of source URLs, not one string")
     return filesystem(storage_options, fs).compose(
@@ -89,29 +94,34 @@ def compose(sources: Sequence[str], dest: str, *,
 def upload_file(path: str | os.PathLike[str], dest: str, *, resume: bool = False,
                 upload_id: str | None = None,
                 storage_options: Mapping[str, Any] | None = None,
-                fs: MPUFileSystem | None = None, **options: Any) -> FileUploadResult:
+                fs: MPUFileSystem | None = None,
+                **options: Unpack[WriteOptionsDict]) -> FileUploadResult:
     """Upload a local file in concurrent, MD5-checked parts.
 
     ``resume=True`` continues the key's interrupted upload (or ``upload_id``): stored parts
     are kept only when their ETag is the MD5 of the local bytes at their place; the rest
     are sent, so only what is missing or changed travels. If no upload is found a new one
     starts; if this one fails too (or is interrupted), its parts are kept for the next
-    ``resume``, and the exception's notes name the upload.
+    ``resume``, and the exception's notes name the upload. ``options``: writer options
+    (``part_size``, ``concurrency``, ``checksum``, ``exclusive``, ``metadata``,
+    ``content_type``, ``storage_class``, ``progress`` ...) and request parameters, as in
+    :func:`open_writer`.
     """
     return filesystem(storage_options, fs).upload_file(path, dest, resume=resume,
                                                        upload_id=upload_id, **options)
 
 
 def start_upload(url: str, *, storage_options: Mapping[str, Any] | None = None,
-                 **options: Any) -> UploadHandle:
-    """CreateMultipartUpload for ``url`` now; ``options`` are writer options (metadata,
-    content_type, checksum, max_attempts ...), validated here and used by every process
-    that receives the :class:`~mpu_toolkit.UploadHandle`."""
+                 **options: Unpack[WriteOptionsDict]) -> UploadHandle:
+    """CreateMultipartUpload for ``url`` now; ``options`` are writer options (``metadata``,
+    ``content_type``, ``checksum``, ``max_attempts``, ``storage_class`` ...) and request
+    parameters (``ServerSideEncryption``, ``Tagging`` ...) as in :func:`open_writer`,
+    over those of ``storage_options``, validated here and used by every process that
+    receives the :class:`~mpu_toolkit.UploadHandle`."""
     fs = filesystem(storage_options)
-    ref = fs.object_ref(url, write=True)
-    opts = WriteOptions.from_kwargs(**options)  # refuse bad options before any request
-    upload_id = run_blocking(fs.loop, S3Upload(S3Client(fs), fs.loop, ref, opts).start())
-    return UploadHandle(ref.url, upload_id, dict(storage_options or {}), dict(options))
+    upload = fs.multipart_upload(url, **options)  # bad options are refused before a request
+    upload_id = run_blocking(fs.loop, upload.start())
+    return UploadHandle(upload.url, upload_id, dict(storage_options or {}), dict(options))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ __all__ = [
     "IntegrityError",
     "UploadAborted",
     "UploadNotClean",
+    "add_note",
 ]
 
 
@@ -169,3 +170,14 @@ class SourceChanged(S3Error):
 class ObjectExists(S3Error, FileExistsError):
     """An exclusive write (mode ``"xb"``, ``exclusive=True``, ``--no-clobber``) found the key
     taken: nothing was published over it, and the upload was aborted."""
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)`` on Python 3.11+, the same attribute before."""
+    notes = getattr(error, "__notes__", None)
+    if notes is not None and note in notes:
+        return
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        error.__notes__ = [*(notes or []), note]  # type: ignore[attr-defined]

@@ -29,21 +29,22 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from aiobotocore.session import AioSession
 from s3fs import S3FileSystem
 from s3fs.utils import FileExpired
+from typing_extensions import Unpack
 
 from ._engine.blocking import make_interruptible, run_blocking
 from ._engine.fileupload import FileUploadResult, upload_bytes, upload_local_file
 from ._engine.servercopy import CopyResult, ServerCopy
-from ._engine.conditions import warn_exclusive_race
 from ._engine.upload import S3Upload
-from ._s3 import retry, roundtrips
+from ._s3 import redact, retry, roundtrips
 from ._s3.client import S3Client
 from ._s3.errormap import map_error, missing_bucket, missing_path
 from ._s3.providers import GENERIC, provider_named
 from .errors import ConfigurationError, InvalidName, MPUError
-from .model import SCHEMES, ObjectInfo, ObjectRef, PartInfo
-from ._plan.sizing import S3_LIMITS, PartLimits
-from .options import COPY_PART_SIZE, CopyOptions, WriteOptions, closest
-from .progress import ProgressEvent, make_progress
+from .model import SCHEMES, ObjectInfo, ObjectRef
+from ._plan.sizing import S3_LIMITS, PartLimits, parse_size
+from .options import (DEFAULT_MAX_MEMORY, CopyOptions, CopyOptionsDict, OpenWriterOptions,
+                      WriteOptions, WriteOptionsDict, closest)
+from .progress import feeding_callback
 from ._engine.writefile import MPUWriteFile
 
 __all__ = ["MPUFileSystem", "filesystem"]
@@ -51,6 +52,9 @@ __all__ = ["MPUFileSystem", "filesystem"]
 _WRITE_OPTION_NAMES = frozenset(f.name for f in fields(WriteOptions)) - {"size", "limits"}
 _WRITE_MODES: dict[str, dict[str, bool]] = {"wb": {}, "xb": {"exclusive": True},
                                              "ab": {"append": True}}
+#: the read-ahead a ``block_size`` storage option may ask for, at most (the writer's default
+#: memory budget): a write's part size is not a sane read buffer past that
+MAX_READ_BLOCK = DEFAULT_MAX_MEMORY
 _READ_ONLY_OPEN_ARGS = ("cache_type", "fill_cache", "cache_options", "requester_pays")
 #: what s3fs takes (its own arguments, fsspec's listing cache, aiobotocore's session)
 _S3FS_OPTIONS = (frozenset(inspect.signature(S3FileSystem.__init__).parameters)
@@ -92,6 +96,11 @@ class MPUFileSystem(S3FileSystem):
     ``"yandex"``: it fills the endpoint, region, addressing style, checksum mode and part
     rules that the other options leave out (``account_id`` fills R2's endpoint); the preset
     is ``fs.provider``.
+
+    fsspec's ``block_size`` (``fsspec.open(url, "wb", block_size=B)`` passes it here) is the
+    part size of every write, as in ``fs.open(path, "wb", block_size=B)``: outside the part
+    limits each write refuses it (``part_size``, if given too, wins). Reads read ahead ``B``
+    bytes but at most ``MAX_READ_BLOCK`` (128 MiB; ``0``: s3fs's default).
     """
 
     protocol = ("mpu", "s3", "s3a")
@@ -108,15 +117,21 @@ class MPUFileSystem(S3FileSystem):
             options["limits"] = limits
         if self.provider.equal_parts:
             options.setdefault("part_size_policy", "equal")
-        block_size = kwargs.pop("block_size", None)  # fsspec's name: reads, and parts if it can
-        if block_size is not None:
-            kwargs.setdefault("default_block_size", block_size)
-            if limits.min_part <= block_size <= limits.max_part:
-                options.setdefault("part_size", block_size)
+        block = kwargs.pop("block_size", None)  # fsspec's name: see the class docstring
+        self._refused_block: dict[str, int] = {}  # a block_size the part limits refuse
+        if block is not None:
+            block = parse_size(block, "block_size")
+            kwargs.setdefault("default_block_size", min(max(block, 0), MAX_READ_BLOCK) or None)
+            if limits.min_part <= block <= limits.max_part:
+                options.setdefault("part_size", block)
+            elif "part_size" not in options:  # refused by every write, as fs.open(...) does
+                self._refused_block = {"block_size": block}
         self.write_options = WriteOptions.from_kwargs(**options)
         config = self.provider.config_kwargs(kwargs.pop("config_kwargs", None),
                                              connections=self.write_options.concurrency + 4)
         super().__init__(*args, config_kwargs=config, **kwargs)
+        redact.remember(self.key, self.secret, self.token, *(self.client_kwargs.get(name) for name
+                        in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")))
         self._client = S3Client(self)
 
     # -- the wire: one retry policy under s3fs's requests too ---------------------------------
@@ -176,42 +191,37 @@ class MPUFileSystem(S3FileSystem):
         scheme = path.partition("://")[0].lower() if "://" in path else "mpu"
         return ObjectRef(bucket, key, version, scheme if scheme in SCHEMES else "mpu")
 
+    def multipart_upload(self, target: str | ObjectRef,
+                         **options: Unpack[WriteOptionsDict]) -> S3Upload:
+        """The one way into the engine for an upload of ``target``: ``options`` resolved
+        once over the filesystem's writer options (``storage_options``), on this
+        filesystem's client. Nothing is sent yet: the upload starts with its first part
+        (or :meth:`S3Upload.start`), or continues one (:meth:`S3Upload.attach`)."""
+        ref = target if isinstance(target, ObjectRef) else self.object_ref(target, write=True)
+        return S3Upload(self._client, self.loop, ref, self._options_for(**options))
+
+    def _options_for(self, **options: Any) -> WriteOptions:
+        """``options`` over the filesystem's writer options, validated."""
+        if not (options or self._refused_block):
+            return self.write_options
+        return self.write_options.updated(**{**self._refused_block, **options})
+
     def open_writer(self, path: str, *, autocommit: bool = True,
-                    **options: Any) -> MPUWriteFile:
+                    **options: Unpack[OpenWriterOptions]) -> MPUWriteFile:
         """A streaming writer for ``path`` with these options over the filesystem's defaults.
 
         ``exclusive=True``: fail with ObjectExists (a ``FileExistsError``) if the key is
         taken, now or when publishing; ``append=True``: the new bytes follow the existing
         object's (see :meth:`_open` mode ``"ab"``)."""
         ref = self.object_ref(path, write=True)
-        append = options.pop("append", False)
-        opts = self.write_options.updated(**options) if options else self.write_options
-        existing = (run_blocking(self.loop, self._client.head_if_exists(ref)) if append
-                    else None)
+        given: dict[str, Any] = dict(options)
+        existing = (run_blocking(self.loop, self._client.head_if_exists(ref))
+                    if given.pop("append", False) else None)
         if existing is not None:
-            opts = opts.updated(**_kept_attributes(existing, options))
-        upload = S3Upload(self._client, self.loop, ref, opts)
-        prefix: list[PartInfo] = []
-        head = b""
-        if opts.exclusive:
-            warn_exclusive_race(self.provider)
-            run_blocking(self.loop, upload.check_key_free())
-        if existing is not None:
-            prefix, head = run_blocking(self.loop, upload.copy_prefix(
-                existing, COPY_PART_SIZE, opts.concurrency))
-
-        def invalidate(_: ObjectInfo) -> None:
-            self.invalidate_cache(f"{ref.bucket}/{ref.key}")
-
-        writer = MPUWriteFile(
-            upload, opts.sizer(), url=ref.url, concurrency=opts.concurrency,
-            max_memory=opts.memory_limit,
-            keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
-            size=opts.size, progress=make_progress(opts.progress, ref.url, opts.size),
-            on_commit=invalidate, prefix=prefix, fs=self)
-        if head:
-            writer.write(head)
-        return writer
+            given = {**_kept_attributes(existing, given), **given}
+        return MPUWriteFile.open(self.multipart_upload(ref, **given), append_to=existing,
+                                 autocommit=autocommit, fs=self, on_commit=lambda _: (
+                                     self.invalidate_cache(f"{ref.bucket}/{ref.key}")))
 
     def open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
         """fsspec's ``open``; a writer keeps the scheme of the URL (``s3://`` given to
@@ -290,7 +300,8 @@ class MPUFileSystem(S3FileSystem):
         self.invalidate_cache(path)
         return result
 
-    def compose(self, paths: Sequence[str], path: str, **kwargs: Any) -> CopyResult:
+    def compose(self, paths: Sequence[str], path: str,
+                **kwargs: Unpack[CopyOptionsDict]) -> CopyResult:
         """Concatenate objects ``paths`` (in order) into ``path`` on the server; only the
         pieces under 5 MiB that cannot be parts of their own go through this client."""
         return run_blocking(self.loop, self._compose(list(paths), path, **kwargs))
@@ -304,7 +315,7 @@ class MPUFileSystem(S3FileSystem):
         if mode == "create":
             kwargs["exclusive"] = True
         view = memoryview(data).cast("B")
-        opts = self.write_options.updated(
+        opts = self._options_for(
             size=len(view), **({"part_size": chunksize} if chunksize else {}),
             **({"concurrency": max_concurrency} if max_concurrency else {}), **kwargs)
         try:
@@ -334,7 +345,7 @@ class MPUFileSystem(S3FileSystem):
             kwargs["content_type"] = mimetypes.guess_type(lpath)[0]
         if callback is not DEFAULT_CALLBACK and "progress" not in kwargs:
             callback.set_size(os.path.getsize(lpath))
-            kwargs["progress"] = _callback_progress(callback)
+            kwargs["progress"] = feeding_callback(callback)
         result = await self._upload_file(lpath, rpath, resume=resume, upload_id=upload_id,
                                          **kwargs)
         while rpath:
@@ -344,15 +355,16 @@ class MPUFileSystem(S3FileSystem):
 
     async def _upload_file(self, lpath: str, rpath: str, *, resume: bool = False,
                            upload_id: str | None = None, **options: Any) -> FileUploadResult:
-        opts = self.write_options.updated(**options) if options else self.write_options
         result = await upload_local_file(self._client, self.loop, lpath,
-                                         self.object_ref(rpath, write=True), opts,
-                                         resume=resume, upload_id=upload_id)
+                                         self.object_ref(rpath, write=True),
+                                         self._options_for(**options), resume=resume,
+                                         upload_id=upload_id)
         self.invalidate_cache(rpath)
         return result
 
     def upload_file(self, lpath: str | os.PathLike[str], rpath: str, *, resume: bool = False,
-                    upload_id: str | None = None, **options: Any) -> FileUploadResult:
+                    upload_id: str | None = None,
+                    **options: Unpack[WriteOptionsDict]) -> FileUploadResult:
         """Upload one local file (see :func:`mpu_toolkit.upload_file`)."""
         return run_blocking(self.loop, self._upload_file(os.fspath(lpath), rpath,
                                                          resume=resume, upload_id=upload_id,
@@ -375,19 +387,6 @@ def _kept_attributes(existing: ObjectInfo, given: Mapping[str, Any]) -> dict[str
     kept: dict[str, Any] = {"metadata": dict(existing.metadata),
                             "content_type": existing.content_type, **existing.headers}
     return {k: v for k, v in kept.items() if k not in given and v}
-
-
-def _callback_progress(callback: Callback) -> Any:
-    """fsspec's callback protocol (``set_size`` / ``relative_update``) fed from events."""
-    seen = {"bytes": 0}
-
-    def on_event(event: ProgressEvent) -> None:
-        if event.total is not None:
-            callback.set_size(event.total)
-        callback.relative_update(event.bytes_uploaded - seen["bytes"])
-        seen["bytes"] = event.bytes_uploaded
-
-    return on_event
 
 
 # fsspec's blocking wrappers let a KeyboardInterrupt reach the caller while the coroutine runs

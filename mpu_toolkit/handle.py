@@ -11,24 +11,26 @@ so a retried task that sends the same numbers again is harmless.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from concurrent.futures import Future, wait
+import os
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
-from ._engine.blocking import add_note, run_blocking
+from ._engine.blocking import run_blocking
 from ._engine.gather import bounded_gather
+from ._engine.part_pump import Data, PartPump
 from ._engine.upload import S3Upload
 from ._plan.integrity import md5_of_etag
-from ._s3.client import S3Client
+from .errors import add_note
 from .fs import MPUFileSystem, filesystem
 from .model import ObjectInfo, ObjectRef, PartInfo
-from .options import WriteOptions
 
 __all__ = ["UploadHandle", "PartsInFlight"]
 
 T = TypeVar("T")
+_BUILDING = threading.Lock()  #: one build of a handle's upload per process
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,22 @@ class UploadHandle:
         return self.ref.key
 
     def _upload(self) -> tuple[MPUFileSystem, S3Upload]:
-        fs = filesystem(self.storage_options)  # one per process (fsspec's cache)
-        upload = S3Upload(S3Client(fs), fs.loop, self.ref,
-                          WriteOptions.from_kwargs(**dict(self.options)))
-        return fs, upload
+        """This process's filesystem and upload of the handle, built once and kept for every
+        later part: one client, the options resolved once over the writer options of
+        ``storage_options``. Kept beside the fields (not compared, not pickled), so a process
+        that unpickles the handle (or a forked child) builds its own."""
+        with _BUILDING:
+            kept = self.__dict__.get("_kept")
+            if kept is None or kept[0] != os.getpid():
+                fs = filesystem(self.storage_options)  # one per process (fsspec's cache)
+                upload = fs.multipart_upload(self.ref, **self.options)
+                upload.attach(self.upload_id)
+                kept = (os.getpid(), fs, upload)
+                object.__setattr__(self, "_kept", kept)
+        return kept[1], kept[2]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_kept"}
 
     def _run(self, fs: MPUFileSystem, coro: Coroutine[Any, Any, T]) -> T:
         return run_blocking(fs.loop, coro)
@@ -69,7 +83,6 @@ class UploadHandle:
                      concurrency: int = 4) -> list[PartInfo]:
         """Upload several ``(number, data)`` parts at once (at most ``concurrency``)."""
         fs, upload = self._upload()
-        upload.attach(self.upload_id)
         jobs = [partial(upload.send_part, n, d) for n, d in items]
         try:
             return self._run(fs, bounded_gather(jobs, concurrency))
@@ -84,7 +97,6 @@ class UploadHandle:
         """Start uploading part ``number`` in the background and return at once: a future of
         its :class:`PartInfo`. ``data`` must stay unchanged until the future is done."""
         fs, upload = self._upload()
-        upload.attach(self.upload_id)
         return asyncio.run_coroutine_threadsafe(upload.send_part(number, data), fs.loop)
 
     def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo:
@@ -101,45 +113,20 @@ class UploadHandle:
         """Abort, repeating until no part is left (parts in flight may land late); returns
         what happened."""
         fs, upload = self._upload()
-        upload.attach(self.upload_id)
         return self._run(fs, upload.cancel())
 
     def parts(self) -> list[PartInfo]:
         """The parts stored so far (ListParts)."""
-        fs, _ = self._upload()
-        return self._run(fs, S3Client(fs).list_parts(self.ref, self.upload_id))
+        fs, upload = self._upload()
+        return self._run(fs, upload.stored_parts())
 
 
-class PartsInFlight:
-    """Parts of one upload sent in the background, at most ``limit`` at a time, so that the
-    producer keeps encoding while they travel (object_store's ``put_part`` /
-    ``wait_for_capacity``). Memory: ``limit`` parts."""
+class PartsInFlight(PartPump[Data]):
+    """Parts of one upload sent in the background from this process, at most ``limit`` at a
+    time, so that the producer keeps encoding while they travel: the engine's
+    :class:`~mpu_toolkit._engine.part_pump.PartPump` (``put_part`` / ``finish`` / ``abort``)
+    over :meth:`UploadHandle.submit_part`. Memory: ``limit`` parts."""
 
     def __init__(self, handle: UploadHandle, limit: int = 4) -> None:
+        super().__init__(handle.submit_part, limit)
         self.handle = handle
-        self._limit = limit
-        self._running: deque[Future[PartInfo]] = deque()
-        self._done: list[PartInfo] = []
-
-    def put(self, number: int, data: bytes | bytearray | memoryview) -> None:
-        """Send part ``number``, after waiting for room (raises a failed part's error)."""
-        while len(self._running) >= self._limit:
-            self._done.append(self._running.popleft().result())
-        self._running.append(self.handle.submit_part(number, data))
-
-    def put_all(self, items: Sequence[tuple[int, bytes | bytearray | memoryview]]) -> None:
-        for number, data in items:
-            self.put(number, data)
-
-    def results(self) -> list[PartInfo]:
-        """Every part's info, in number order, once all have been sent."""
-        while self._running:
-            self._done.append(self._running.popleft().result())
-        return sorted(self._done, key=lambda p: p.number)
-
-    def cancel(self) -> None:
-        """Stop the parts still travelling, and wait until they have stopped."""
-        for future in self._running:
-            future.cancel()
-        wait(list(self._running))
-        self._running.clear()

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Collection, Literal, Mapping
+
+from typing_extensions import TypedDict
 
 from .errors import ConfigurationError
 from .model import ObjectAttributes, ObjectInfo
@@ -21,7 +24,8 @@ from .progress import ProgressOption, check_option
 from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits,
                            PartSizer, for_known_size, format_size, parse_size)
 
-__all__ = ["WriteOptions", "CopyOptions", "DEFAULT_MAX_MEMORY"]
+__all__ = ["WriteOptions", "CopyOptions", "DEFAULT_MAX_MEMORY", "WriteOptionsDict",
+           "OpenWriterOptions", "CopyOptionsDict", "S3RequestParameters"]
 
 DEFAULT_MAX_MEMORY = 128 * MiB  #: the writer's part buffers, in flight and filling
 
@@ -151,6 +155,80 @@ class WriteOptions:
         if extra:
             kwargs["extra"] = extra
         return replace(base, **kwargs) if base else cls(**kwargs)
+
+
+# -- the same options as typed keywords: what IDEs, mypy and Jupyter's signature help show ----
+
+#: CreateMultipartUpload's request parameters (botocore's S3 model minus Bucket and Key), given
+#: to the new object as they are; tests/test_options.py keeps this list in sync with botocore
+S3RequestParameters = TypedDict("S3RequestParameters", {
+    "ACL": str, "CacheControl": str, "ContentDisposition": str, "ContentEncoding": str,
+    "ContentLanguage": str, "ContentType": str, "Expires": datetime | str,
+    "GrantFullControl": str, "GrantRead": str, "GrantReadACP": str, "GrantWriteACP": str,
+    "Metadata": Mapping[str, str], "ServerSideEncryption": str, "StorageClass": str,
+    "WebsiteRedirectLocation": str, "SSECustomerAlgorithm": str, "SSECustomerKey": str,
+    "SSECustomerKeyMD5": str, "SSEKMSKeyId": str, "SSEKMSEncryptionContext": str,
+    "BucketKeyEnabled": bool, "RequestPayer": str, "Tagging": str, "ObjectLockMode": str,
+    "ObjectLockRetainUntilDate": datetime | str, "ObjectLockLegalHoldStatus": str,
+    "ObjectLockEventHold": str, "ObjectLockEventHoldDurationDays": int,
+    "ObjectLockEventHoldDurationYears": int, "ExpectedBucketOwner": str,
+    "ChecksumAlgorithm": str, "ChecksumType": str}, total=False)
+
+
+class WriterKeywords(S3RequestParameters, total=False):
+    """The writer options of every write but those a function names itself (``part_size``,
+    ``metadata``, ``content_type``, ``progress``); see :class:`WriteOptions`."""
+
+    part_size_policy: Literal["growing", "equal"]
+    size: int | str | None
+    concurrency: int
+    max_memory: int | str | None
+    checksum: ChecksumMode | str | bool | None
+    keep_parts_on_error: bool
+    verify: bool
+    exclusive: bool
+    max_attempts: int
+    storage_class: str | None
+    block_size: int | str  #: fsspec's name for ``part_size``
+
+
+class AttributeKeywords(TypedDict, total=False):
+    metadata: Mapping[str, str]
+    content_type: str | None
+
+
+class PartSizeKeywords(TypedDict, total=False):
+    part_size: int | str
+
+
+class ProgressKeywords(TypedDict, total=False):
+    progress: ProgressOption
+
+
+class WriteOptionsDict(WriterKeywords, AttributeKeywords, PartSizeKeywords, ProgressKeywords,
+                       total=False):
+    """Every writer option as a keyword: ``**options: Unpack[WriteOptionsDict]``."""
+
+
+class OpenWriterOptions(WriteOptionsDict, total=False):
+    """``open_writer``'s keywords: the writer options, and ``append`` (the new bytes follow
+    the existing object's, in one upload that replaces it whole)."""
+
+    append: bool
+
+
+class CopyKeywords(WriterKeywords, ProgressKeywords, total=False):
+    """The writer options of ``copy`` and ``compose``, which name ``part_size``,
+    ``metadata`` and ``content_type`` themselves (see :class:`CopyOptions`)."""
+
+
+class CopyOptionsDict(CopyKeywords, total=False):
+    """Every option of a copy or compose as a keyword (``MPUFileSystem.compose``)."""
+
+    part_size: int | str | None
+    copy_cutoff: int | str
+    metadata: Mapping[str, str] | None
+    content_type: str | None
 
 
 @lru_cache(maxsize=1)

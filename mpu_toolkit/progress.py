@@ -30,7 +30,7 @@ from typing import Any, Callable, Literal, Union
 from ._plan.sizing import counted, format_size
 from .errors import ConfigurationError
 
-__all__ = ["ProgressEvent", "ProgressCallback", "ProgressOption", "deliver", "TqdmProgress",
+__all__ = ["feeding_callback", "ProgressEvent", "ProgressCallback", "ProgressOption", "deliver", "TqdmProgress",
            "make_progress", "check_option", "in_kernel", "DISPLAYS"]
 
 log = logging.getLogger(__name__)
@@ -178,3 +178,17 @@ class Clock:
 
     def __call__(self) -> float:
         return time.monotonic() - self._start
+
+
+def feeding_callback(callback: Any) -> ProgressCallback:
+    """Events fed to an fsspec ``Callback`` (``set_size`` / ``relative_update``), for
+    ``put_file(..., callback=)``."""
+    seen = {"bytes": 0}
+
+    def on_event(event: ProgressEvent) -> None:
+        if event.total is not None:
+            callback.set_size(event.total)
+        callback.relative_update(event.bytes_uploaded - seen["bytes"])
+        seen["bytes"] = event.bytes_uploaded
+
+    return on_event

@@ -25,9 +25,9 @@ def test_parts_in_flight_sends_in_the_background_and_completes(storage_options, 
     handle = start_upload(f"mpu://{bucket}/{key}", storage_options=storage_options)
     sending = PartsInFlight(handle, limit=2)
     for number in (3, 1, 2, 4):
-        sending.put(number, block(number))
-        assert len(sending._running) <= 2  # waits for room: at most `limit` travel
-    parts = sending.results()
+        sending.put_part(number, block(number))
+        assert len(sending.in_flight) <= 2  # waits for room: at most `limit` travel
+    parts = sending.finish()
     assert [p.number for p in parts] == [1, 2, 3, 4]
     handle.complete(parts)
     body = boto.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -46,10 +46,32 @@ def test_a_failed_part_is_raised_and_cancel_then_abort_leaves_nothing(storage_op
                                                                      bucket, key):
     handle = start_upload(f"mpu://{bucket}/{key}", storage_options=storage_options)
     sending = PartsInFlight(handle, limit=4)
-    sending.put(1, block(1))
-    sending.put(10_001, b"x")  # refused: part numbers go to 10,000
+    sending.put_part(1, block(1))
+    sending.put_part(10_001, b"x")  # refused: part numbers go to 10,000
     with pytest.raises((MPUError, ValueError)):
-        sending.results()
-    sending.cancel()
+        sending.finish()
+    sending.abort()
     handle.abort()
     assert incomplete_uploads(boto, bucket, key) == []
+
+
+def test_a_handle_resolves_its_options_once_per_process_and_keeps_them(storage_options,
+                                                                       bucket, key, boto):
+    import pickle
+
+    from mpu_toolkit._plan.integrity import ChecksumMode
+
+    so = {**storage_options, "max_attempts": 2, "concurrency": 3}
+    handle = start_upload(f"mpu://{bucket}/{key}", storage_options=so, checksum="none")
+    parts = handle.upload_parts([(1, block(1))]) + [handle.submit_part(2, b"end").result(60)]
+    fs, upload = handle._upload()
+    assert handle._upload()[1] is upload  # one upload and client for every part
+    # the handle's options over the writer options of its storage options
+    assert (upload.options.max_attempts, upload.options.concurrency,
+            upload.options.checksum) == (2, 3, ChecksumMode.NONE)
+    clone = pickle.loads(pickle.dumps(handle))  # what a worker receives
+    assert clone == handle and "_kept" not in clone.__dict__
+    assert clone._upload()[1] is not upload and clone._upload()[1].options == upload.options
+    assert [p.number for p in clone.parts()] == [1, 2]
+    clone.complete(parts)
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == block(1) + b"end"

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import ast
 import pathlib
+from typing import Mapping, TypeVar
 
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "mpu_toolkit"
+T = TypeVar("T")
 
 #: rooms, bottom to top (the same table as ARCHITECTURE.md). A module may import its own room
 #: and any room of a lower layer; rooms of one layer are independent of each other.
 LAYERS: list[set[str]] = [
-    {"errors", "model"},             # the records every layer shares
+    {"errors", "model", "hints"},    # the records every layer shares; the commands hints name
     {"_plan"},                       # pure planners: sizes, digests, layouts
     {"_s3"},                         # the wire: requests, retries, error mapping
     {"progress"},                    # progress events and displays
@@ -93,22 +95,83 @@ def test_imports_point_down_the_layers(module: str) -> None:
                        "ARCHITECTURE.md")
 
 
+def circle(graph: Mapping[T, set[T]]) -> list[T] | None:
+    """A path of imports that comes back to its start, if ``graph`` has one."""
+    done: set[T] = set()
+
+    def visit(node: T, path: list[T]) -> list[T] | None:
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return None
+        for target in sorted(graph[node], key=str):
+            found = visit(target, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    for node in sorted(graph, key=str):
+        found = visit(node, [])
+        if found:
+            return found
+    return None
+
+
 def test_no_import_circles() -> None:
     graph = {m: {t for t in imports(p) if t in MODULES} for m, p in MODULES.items()}
-    done: set[str] = set()
+    found = circle(graph)
+    assert not found, "import circle: " + " → ".join(found or [])
 
-    def visit(module: str, path: list[str]) -> None:
-        if module in path:
-            raise AssertionError("import circle: " + " → ".join(path[path.index(module):]
-                                                               + [module]))
-        if module in done:
-            return
-        for target in sorted(graph[module]):
-            visit(target, [*path, module])
-        done.add(module)
 
-    for module in sorted(graph):
-        visit(module, [])
+# -- the whole repository: bench/ and tests/ import their neighbours by name (sys.path) --------
+REPOSITORY = PACKAGE.parent
+SKIPPED = {".git", ".venv", "build", "dist", "node_modules", "__pycache__"}
+
+
+def repository_files() -> list[pathlib.Path]:
+    return sorted(p for p in REPOSITORY.rglob("*.py")
+                  if not SKIPPED & set(p.relative_to(REPOSITORY).parts[:-1])
+                  and not p.relative_to(REPOSITORY).parts[0].startswith("."))
+
+
+def script_imports(path: pathlib.Path) -> set[pathlib.Path]:
+    """The repository's files that ``path`` imports, anywhere in it (functions included): the
+    package's modules, and a script's or test's neighbours, which it finds on ``sys.path``
+    (its own folder, tests/ where conftest.py is, the repository)."""
+    if PACKAGE in path.parents:
+        return {MODULES_BY_NAME[m] for m in imports(path) if m in MODULES_BY_NAME}
+    found: set[pathlib.Path] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            for folder in (path.parent, REPOSITORY / "tests", REPOSITORY):
+                base = folder / name.replace(".", "/")
+                found |= {c for c in (base.with_suffix(".py"), base / "__init__.py")
+                          if c.exists() and c != path}
+    return found
+
+
+MODULES_BY_NAME = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def test_no_import_circles_anywhere_in_the_repository() -> None:
+    """bench/'s scripts and tests/' helpers too: a circle there is as hard to follow."""
+    graph = {p: script_imports(p) for p in repository_files()}
+    assert any("bench" in p.parts for p in graph) and any("tests" in p.parts for p in graph)
+    found = circle(graph)
+    assert not found, "import circle: " + " → ".join(
+        str(p.relative_to(REPOSITORY)) for p in found or [])
+
+
+def test_the_repository_check_catches_a_circle_between_scripts() -> None:
+    assert circle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert circle({"a": {"b"}, "b": set()}) is None
 
 
 def test_the_rule_catches_an_upward_import_and_a_sideways_one() -> None:

@@ -8,7 +8,9 @@ import pytest
 
 from mpu_toolkit.errors import ConfigurationError
 from mpu_toolkit._plan.integrity import ChecksumMode
-from mpu_toolkit.options import WriteOptions
+from mpu_toolkit.options import (CopyOptions, CopyOptionsDict, OpenWriterOptions,
+                                 S3RequestParameters, WriteOptions, WriteOptionsDict,
+                                 _create_parameters)
 from mpu_toolkit._s3.retry import RetryPolicy
 from mpu_toolkit._plan.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB, PartLimits, TiB,
                                 capacity)
@@ -177,3 +179,26 @@ def test_retry_policy_and_frozen() -> None:
 def test_concurrency_must_not_be_a_bool():
     with pytest.raises(ConfigurationError, match="concurrency"):
         WriteOptions(concurrency=True)
+
+
+def test_the_typed_keywords_cover_createmultipartupload() -> None:
+    """S3RequestParameters is written out for the type checkers; it must name every request
+    parameter botocore's model gives CreateMultipartUpload (a new botocore may add some)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("s3")
+    members = set(model.operation_model("CreateMultipartUpload").input_shape.members)
+    assert members - {"Bucket", "Key"} <= set(S3RequestParameters.__optional_keys__)
+    assert not set(S3RequestParameters.__required_keys__)
+
+
+def test_the_typed_keywords_are_the_writer_options() -> None:
+    """WriteOptionsDict: every user-facing WriteOptions field, fsspec's block_size and the
+    request parameters, each accepted by from_kwargs; CopyOptionsDict adds copy's own."""
+    own = {f.name for f in dataclasses.fields(WriteOptions)} - {"limits", "extra"}
+    keys = set(WriteOptionsDict.__optional_keys__)
+    assert keys == own | {"block_size"} | set(S3RequestParameters.__optional_keys__)
+    assert keys - own - {"block_size"} <= set(_create_parameters())  # none refused at run time
+    assert set(OpenWriterOptions.__optional_keys__) == keys | {"append"}
+    copy_own = {f.name for f in dataclasses.fields(CopyOptions)} - {"write"}
+    assert set(CopyOptionsDict.__optional_keys__) == keys | copy_own

@@ -20,21 +20,13 @@ import inspect
 import threading
 from typing import Any, Awaitable, Coroutine, TypeVar
 
-__all__ = ["run_blocking", "settle", "add_note", "make_interruptible"]
+from .. import hints
+from ..errors import add_note
+
+__all__ = ["run_blocking", "settle", "make_interruptible"]
 
 T = TypeVar("T")
 _POLL = 0.5  # seconds between checks while waiting (a wait is interruptible anyway)
-
-
-def add_note(error: BaseException, note: str) -> None:
-    """``error.add_note(note)`` on Python 3.11+, the same attribute before."""
-    notes = getattr(error, "__notes__", None)
-    if notes is not None and note in notes:
-        return
-    if hasattr(error, "add_note"):
-        error.add_note(note)
-    else:  # pragma: no cover - Python 3.10
-        error.__notes__ = [*(notes or []), note]  # type: ignore[attr-defined]
 
 
 def run_blocking(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
@@ -83,8 +75,8 @@ def _wait_for_cleanup(finished: threading.Event, interrupt: BaseException) -> No
             pass
     except BaseException:
         add_note(interrupt, "interrupted again while cleaning up: stopped waiting, so an "
-                            "incomplete upload may be left; `mpu uploads` lists them and "
-                            "`mpu abort` removes them")
+                            f"incomplete upload may be left; `{hints.list_uploads()}` lists "
+                            f"them and `{hints.abort()}` removes them")
 
 
 async def settle(request: Awaitable[T]) -> T:

@@ -1,9 +1,9 @@
 """Upload a local file as concurrent parts, or resume an interrupted upload of it.
 
-The file's size is known, so parts are equal (:func:`~mpu_toolkit.sizing.for_known_size`)
+The file's size is known, so parts are equal (:func:`~mpu_toolkit._plan.sizing.for_known_size`)
 and read straight from disk into at most ``concurrency`` reused buffers (fewer if
 ``max_memory`` cannot hold that many parts). To resume, the stored parts (ListParts) are
-laid over the file (:mod:`~mpu_toolkit.resumeplan`) and each
+laid over the file (:mod:`~mpu_toolkit._plan.resumeplan`) and each
 candidate is kept only if its ETag is the MD5 of the local bytes at its place; missing,
 mismatched (the file changed) and unverifiable parts are sent again, so old and new bytes
 are never mixed. A failed upload started with ``resume=True`` keeps its parts for the next
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from .. import hints
 from .._plan.integrity import etag_matches
 from .._plan.resumeplan import ResumeStep, plan_resume
 from .._plan.sizing import counted, for_known_size
@@ -144,8 +145,10 @@ async def _find_upload(client: S3Client, dest: ObjectRef) -> str | None:
     if len(found) > 1:
         ids = ", ".join(u.upload_id for u in found)
         raise ConfigurationError(f"{dest.url} has {len(found)} incomplete uploads ({ids}): "
-                                 "pass upload_id= (mpu put --upload-id) to choose one, and "
-                                 "abort the others with `mpu abort`")
+                                 "pass upload_id= (`"
+                                 f"{hints.resume_put('FILE', dest.url, 'ID')}`) to choose "
+                                 f"one, and abort the others with "
+                                 f"`{hints.abort(dest.url, 'ID')}`")
     if not found:
         log.info("%s: no incomplete upload to resume; starting a new one", dest.url)
     return found[0].upload_id if found else None

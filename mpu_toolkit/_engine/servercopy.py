@@ -25,10 +25,10 @@ from .._plan.copyplan import PlannedPart, Segment, copy_ranges, plan_compose
 from .._s3.client import S3Client
 from .._s3.retry import Attempts
 from ..errors import (ConfigurationError, IntegrityError, MPUError, NoSuchKey, SourceChanged,
-                      TooManyPartsError)
+                      TooManyPartsError, add_note)
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import CopyOptions
-from .blocking import add_note, settle
+from .blocking import settle
 from .gather import bounded_gather
 from .transfer import PartJob, PlannedTransfer
 from .conditions import ensure_absent

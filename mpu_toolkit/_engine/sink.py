@@ -1,7 +1,7 @@
 """The interface between the streaming writer and where its parts go.
 
-:class:`~mpu_toolkit.writer.MultipartWriter` only buffers, numbers and throttles parts; an
-``UploadSink`` stores them. :class:`~mpu_toolkit.upload.S3Upload` is the S3 one; the tests
+:class:`~mpu_toolkit.MultipartWriter` only buffers, numbers and throttles parts; an
+``UploadSink`` stores them. :class:`.upload.S3Upload` is the S3 one; the tests
 use an instrumented fake to check the writer's chunking exactly (as Rust object_store tests
 its ``WriteMultipart``).
 """

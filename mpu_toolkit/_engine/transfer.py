@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable, Callable, Sequence
 
+from ..errors import add_note
 from ..model import ObjectInfo, PartInfo
 from ..options import WriteOptions
 from ..progress import Clock, ProgressCallback, ProgressEvent, State, deliver, make_progress
-from .blocking import add_note
 from .gather import bounded_gather
 from .upload import S3Upload
 

@@ -18,15 +18,17 @@ from functools import partial
 from dataclasses import replace
 from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
+from .. import hints
 from .._plan.copyplan import copy_ranges
 from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
                                multipart_etag)
 from .._s3.client import S3Client
+from .._s3.providers import Provider
 from .._s3.retry import Attempts
-from ..errors import ConfigurationError, IntegrityError, TransientS3Error
+from ..errors import ConfigurationError, IntegrityError, TransientS3Error, add_note
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo
 from ..options import WriteOptions
-from .blocking import add_note, run_blocking, settle
+from .blocking import run_blocking, settle
 from .conditions import ensure_absent, ensure_unchanged
 from .gather import bounded_gather
 
@@ -62,6 +64,19 @@ class S3Upload:
     @property
     def url(self) -> str:
         return self.ref.url
+
+    @property
+    def options(self) -> WriteOptions:
+        """The resolved writer options this upload runs with."""
+        return self._options
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def provider(self) -> Provider:
+        return self._client.provider
 
     @property
     def upload_id(self) -> str | None:
@@ -163,9 +178,9 @@ class S3Upload:
         if others:
             log.warning("%s: CreateMultipartUpload was retried after its answer was lost; "
                         "it may have left incomplete upload(s) %s that no one will finish. If "
-                        "no other writer uses this key, abort them (mpu abort %s --upload-id "
-                        "ID --force) or let a lifecycle rule do it", self.url,
-                        ", ".join(others), self.url)
+                        "no other writer uses this key, abort them (`%s`) or let a lifecycle "
+                        "rule do it", self.url, ", ".join(others),
+                        hints.abort(self.url, "ID", young=True))
 
     async def _digest(self, data: bytes | bytearray | memoryview) -> PartDigest:
         if self._mode is ChecksumMode.MD5:
@@ -182,6 +197,11 @@ class S3Upload:
         if digest.md5 is not None:
             self._md5s[number] = digest.md5
         return part
+
+    async def stored_parts(self) -> list[PartInfo]:
+        """The parts the server holds for this (started or attached) upload: ListParts."""
+        assert self._upload_id is not None, "stored_parts() before the upload exists"
+        return await self._client.list_parts(self.ref, self._upload_id)
 
     async def copy_part(self, number: int, source: ObjectInfo,
                         byte_range: tuple[int, int]) -> PartInfo:
@@ -354,10 +374,10 @@ class S3Upload:
         if keep_parts:
             upload_id, file = self._upload_id, source or "FILE"
             return (f"{self.url}: incomplete upload kept for resuming: upload_id={upload_id}; "
-                    f"finish it from a local copy of the bytes with `mpu put --resume "
-                    f"--upload-id {upload_id} {file} {self.url}` (or upload_file({file!r}, "
-                    f"'{self.url}', resume=True)), or drop it with `mpu abort {self.url} "
-                    f"--upload-id {upload_id} --force`")
+                    "finish it from a local copy of the bytes with "
+                    f"`{hints.resume_put(file, self.url, upload_id)}` (or upload_file("
+                    f"{file!r}, '{self.url}', resume=True)), or drop it with "
+                    f"`{hints.abort(self.url, upload_id, young=True)}`")
         await self._client.abort_until_clean(self.ref, self._upload_id)
         log.info("%s: aborted upload %s", self.url, self._upload_id)
         return f"{self.url}: upload {self._upload_id} aborted, nothing published"

@@ -3,14 +3,20 @@ for writing (``version_id``, ``etag``, ``blocksize``, ``setxattr``, ``fs``).
 
 The engine's :class:`~mpu_toolkit.MultipartWriter` knows parts, not filesystems; this thin
 subclass is what ``fs.open(path, "wb"/"xb"/"ab")`` returns, so code written against
-``s3fs.S3File`` keeps working on ``mpu://``.
+``s3fs.S3File`` keeps working on ``mpu://``. :meth:`MPUWriteFile.open` builds it from an
+:class:`~.upload.S3Upload` and the options resolved into it: part sizes, concurrency, memory,
+progress, exclusive and append all come from there, nothing is passed around them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
-from ..model import ObjectRef
+from ..model import ObjectInfo, ObjectRef, PartInfo
+from ..options import COPY_PART_SIZE
+from ..progress import make_progress
+from .blocking import run_blocking
+from .conditions import warn_exclusive_race
 from .upload import S3Upload
 from .writer import MultipartWriter
 
@@ -20,10 +26,36 @@ __all__ = ["MPUWriteFile"]
 class MPUWriteFile(MultipartWriter):
     """A :class:`MultipartWriter` with s3fs's write-mode file attributes."""
 
-    def __init__(self, upload: S3Upload, *args: Any, fs: Any = None, **kwargs: Any) -> None:
-        super().__init__(upload, *args, **kwargs)
+    def __init__(self, upload: S3Upload, *, autocommit: bool = True,
+                 on_commit: Callable[[ObjectInfo], None] | None = None,
+                 prefix: Sequence[PartInfo] = (), fs: Any = None) -> None:
+        opts = upload.options
+        super().__init__(upload, opts.sizer(), url=upload.url, concurrency=opts.concurrency,
+                         max_memory=opts.memory_limit,
+                         keep_parts_on_error=opts.keep_parts_on_error, autocommit=autocommit,
+                         size=opts.size, progress=make_progress(opts.progress, upload.url,
+                                                                opts.size),
+                         on_commit=on_commit, prefix=prefix)
         self._upload = upload
         self.fs = fs
+
+    @classmethod
+    def open(cls, upload: S3Upload, *, append_to: ObjectInfo | None = None,
+             autocommit: bool = True, on_commit: Callable[[ObjectInfo], None] | None = None,
+             fs: Any = None) -> "MPUWriteFile":
+        """A writer into ``upload``. Exclusive: the key is checked free first (before a byte
+        is taken). ``append_to`` (the object being appended to): its bytes come first, as
+        parts copied on the server, or, under the 5 MiB a part needs, written first."""
+        opts, loop = upload.options, upload.loop
+        if opts.exclusive:
+            warn_exclusive_race(upload.provider)
+            run_blocking(loop, upload.check_key_free())
+        prefix, head = run_blocking(loop, upload.copy_prefix(
+            append_to, COPY_PART_SIZE, opts.concurrency)) if append_to else ([], b"")
+        writer = cls(upload, autocommit=autocommit, on_commit=on_commit, prefix=prefix, fs=fs)
+        if head:
+            writer.write(head)
+        return writer
 
     @property
     def bucket(self) -> str:

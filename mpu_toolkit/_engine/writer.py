@@ -1,14 +1,15 @@
 """The streaming writer: bytes in, numbered parts out, bounded memory, never a partial object.
 
 ``write()`` copies into the current part buffer; a full buffer becomes a numbered part handed
-to the :class:`UploadSink` (which uploads it in the background). Two waits are the
-backpressure: a part is handed over once fewer than ``concurrency`` are in flight, and a new
-buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`): the same bound for 1 GiB
-and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any failure on the
-way (producer, part, complete) aborts instead, so a truncated object is never published.
+to the :class:`UploadSink` (which uploads it in the background) through a :mod:`.part_pump`.
+Two waits are the backpressure: a part is handed over once fewer than ``concurrency`` are in
+flight, and a new buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`): the same
+bound for 1 GiB and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any
+failure on the way (producer, part, complete) aborts instead, so a truncated object is never
+published.
 
 The writer knows nothing of S3: the sink interface (submit a part / complete / put the whole
-object / abort) is implemented by :class:`mpu_toolkit.upload.S3Upload` and, in the tests, by
+object / abort) is implemented by :class:`.upload.S3Upload` and, in the tests, by
 an instrumented fake that checks the chunking exactly.
 """
 
@@ -19,15 +20,16 @@ import logging
 import sys
 import threading
 import weakref
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from typing import Any, Callable, Literal, Sequence
 
-from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError
+from .. import hints
+from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError, add_note
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
 from . import shutdown
-from .blocking import add_note
 from .buffers import BufferPool
+from .part_pump import PartPump
 from .sink import UploadSink
 from .._plan.sizing import PartSizer, counted
 
@@ -55,7 +57,6 @@ class MultipartWriter(io.BufferedIOBase):
         super().__init__()
         self._sink = sink
         self._sizer = sizer
-        self._concurrency = concurrency
         self._buffers = BufferPool(max_memory)
         self._keep_parts = keep_parts_on_error
         self.autocommit = autocommit
@@ -66,11 +67,11 @@ class MultipartWriter(io.BufferedIOBase):
         self.url = self.path = url
         self._clock = Clock()
         # ``prefix``: parts already in the upload (an append's copy of the object): 1..n
-        self._done: dict[int, PartInfo] = {p.number: p for p in prefix}
-        self._next_number = len(self._done) + 1
+        self._pump = PartPump(sink.submit_part, concurrency, buffers=self._buffers,
+                              on_settled=_on_part_done(weakref.ref(self)), done=prefix)
+        self._next_number = len(prefix) + 1
         self._buffer = bytearray()  # allocated when the part's first byte arrives
         self._fill = 0
-        self._in_flight: dict[int, tuple[Future[PartInfo], bytearray]] = {}
         self._written = sum(p.size for p in prefix)
         # updated by part done-callbacks on the I/O thread:
         self._counter_lock = threading.Lock()
@@ -179,7 +180,7 @@ class MultipartWriter(io.BufferedIOBase):
                 with self._counter_lock:
                     self._uploaded = len(self._buffer)
             else:
-                parts = [self._done[n] for n in sorted(self._done)]
+                parts = self._pump.finish()
                 sent = sum(p.size for p in parts)
                 if sent != self._written:
                     raise IntegrityError(f"{self.url}: parts hold {sent:,} bytes but "
@@ -195,7 +196,7 @@ class MultipartWriter(io.BufferedIOBase):
             self._on_commit(result)
         self._emit()
         log.info("%s completed: %s in %s, ETag %s", self.url, counted(self._written, "byte"),
-                 counted(max(len(self._done), 1), "part"), result.etag)
+                 counted(max(len(self._pump.done), 1), "part"), result.etag)
         return result
 
     def abort(self, reason: str = "aborted by the caller") -> None:
@@ -217,11 +218,7 @@ class MultipartWriter(io.BufferedIOBase):
     def parts(self) -> list[PartInfo]:
         """Parts handed to the upload so far, in number order; those still uploading have
         no ETag yet (``""``)."""
-        known = dict(self._done)
-        for n, (future, buffer) in self._in_flight.items():
-            ok = future.done() and not future.cancelled() and future.exception() is None
-            known[n] = future.result() if ok else PartInfo(n, len(buffer), "")
-        return [known[n] for n in sorted(known)]
+        return self._pump.snapshot()
 
     @property
     def bytes_written(self) -> int:
@@ -239,7 +236,7 @@ class MultipartWriter(io.BufferedIOBase):
     @property
     def parts_in_flight(self) -> int:
         return 0 if self.closed and self._state != "closed" else (
-            self._next_number - 1 - self._parts_settled)
+            self._pump.sent - self._parts_settled)
 
     @property
     def state(self) -> State:
@@ -250,8 +247,9 @@ class MultipartWriter(io.BufferedIOBase):
         return self._error
 
     def __repr__(self) -> str:
+        pump = self._pump
         return (f"<MultipartWriter {self.url} {self._state} written={self._written} "
-                f"parts={len(self._done)}+{len(self._in_flight)} upload_id={self.upload_id}>")
+                f"parts={len(pump.done)}+{len(pump.in_flight)} upload_id={self.upload_id}>")
 
     def __reduce__(self) -> Any:
         raise TypeError(f"a MultipartWriter ({self.url}) cannot be pickled: it holds an open "
@@ -268,39 +266,15 @@ class MultipartWriter(io.BufferedIOBase):
         return WriterClosedError(f"{self.url} is {self._state}{why}; open a new writer")
 
     def _send_buffer(self) -> None:
-        number = self._next_number
-        self._wait_for_capacity(self._concurrency - 1)
         buffer = self._buffer
         data = buffer if self._fill == len(buffer) else memoryview(buffer)[:self._fill]
-        future = self._sink.submit_part(number, data)
-        self._in_flight[number] = (future, buffer)
-        future.add_done_callback(_on_part_done(weakref.ref(self)))
+        self._pump.put_part(self._next_number, data, buffer)
         self._next_number += 1
         self._buffer, self._fill = bytearray(), 0
 
-    def _wait_for_capacity(self, max_in_flight: int) -> None:
-        """Block until at most ``max_in_flight`` parts are in flight; raise a part's error."""
-        self._harvest()
-        while len(self._in_flight) > max_in_flight:
-            self._wait_for_a_part()
-
-    def _wait_for_a_part(self) -> None:
-        wait([f for f, _ in self._in_flight.values()], return_when=FIRST_COMPLETED)
-        self._harvest()
-
-    def _harvest(self) -> None:
-        for number, (future, buffer) in list(self._in_flight.items()):
-            if future.done():
-                del self._in_flight[number]
-                self._done[number] = future.result()  # raises the part's error
-                self._buffers.give_back(buffer)  # the sink is done with it
-
     def _new_buffer(self) -> bytearray:
         """The next part's buffer, once ``max_memory`` has room for it."""
-        self._harvest()
-        return self._buffers.take(self._sizer.part_size(self._next_number),
-                                  busy=lambda: bool(self._in_flight),
-                                  wait_for_one=self._wait_for_a_part)
+        return self._pump.take_buffer(self._sizer.part_size(self._next_number))
 
     def _release_buffers(self) -> None:
         self._buffer = bytearray()
@@ -310,7 +284,7 @@ class MultipartWriter(io.BufferedIOBase):
         try:
             if self._fill and self._next_number > 1:
                 self._send_buffer()
-            self._wait_for_capacity(0)
+            self._pump.finish()
         except BaseException as exc:
             self._fail(exc)
         self._state = "closed"
@@ -329,15 +303,15 @@ class MultipartWriter(io.BufferedIOBase):
             ended: State = "aborted" if isinstance(error, UploadAborted) else "failed"
             # decided before the abort, so events from parts settling meanwhile say the same
             self._state = "kept" if self._keep_parts else ended
-            self._in_flight.clear()
+            self._pump.forget()
             self._release_buffers()
             try:
                 outcome = self._sink.abort(keep_parts=self._keep_parts)
             except BaseException as abort_error:  # the first error is the one to report
                 self._tell(error, logging.ERROR, (
                     f"{self.url}: abort after {error!r} failed too ({abort_error!r}): "
-                    f"incomplete upload {self.upload_id} is left; abort it later with `mpu "
-                    f"abort {self.url} --upload-id {self.upload_id} --force`, or let a "
+                    f"incomplete upload {self.upload_id} is left; abort it later with "
+                    f"`{hints.abort(self.url, self.upload_id, young=True)}`, or let a "
                     "lifecycle rule"))
             else:
                 kept = self._keep_parts and self.upload_id is not None

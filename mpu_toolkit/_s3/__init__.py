@@ -6,4 +6,4 @@ Every request goes through one retry policy; every failure becomes one of
 
 from . import redact
 
-redact.install()  # once, at import: botocore's DEBUG request log never shows access key ids
+redact.install()  # once, at import: no log record of the wire's libraries shows a credential

@@ -15,9 +15,11 @@ import asyncio
 import logging
 from typing import Any, AsyncIterator, Mapping, Sequence
 
+from .. import hints
 from .._plan.sizing import S3_LIMITS, counted
 from ..errors import MPUError, NoSuchUpload, UploadNotClean
-from ..model import ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo, UploadParts
+from ..model import (ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo, UploadParts,
+                     location)
 from .objects import ObjectRequests
 from .payload import PartBody
 from .request import check_answer, checksum_args, checksums, copy_source
@@ -151,17 +153,19 @@ class S3Client(ObjectRequests):
                 return True
             except MPUError as exc:  # the abort was done; only its confirmation failed
                 log.warning("%s: upload %s aborted, but ListParts could not confirm that no "
-                            "part landed afterwards (%s); `mpu uploads` shows any left",
-                            ref.url, upload_id, exc)
+                            "part landed afterwards (%s); `%s` shows any left",
+                            ref.url, upload_id, exc, hints.list_uploads(ref.url))
                 return True
             if not left:
                 return True
             log.warning("%s: %s landed after abort #%d of %s; aborting again",
                         ref.url, counted(len(left), "part"), round_, upload_id)
             await asyncio.sleep(0.2 * round_)
+        again = hints.abort(ref.url, upload_id, young=True)
+        rule = hints.lifecycle(location(ref.bucket, scheme=ref.scheme))
         raise UploadNotClean(f"{ref.url}: upload {upload_id} still has parts after "
-                             f"{rounds} aborts; run `mpu abort` again later, or add a "
-                             "lifecycle rule (`mpu lifecycle --set-days 7`)")
+                             f"{rounds} aborts; run `{again}` again later, or add a "
+                             f"lifecycle rule (`{rule}`)")
 
     # 6. complete ---------------------------------------------------------------------------
     async def complete(self, ref: ObjectRef, upload_id: str, parts: Sequence[PartInfo], *,

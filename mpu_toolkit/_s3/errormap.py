@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from .. import hints
 from ..errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                       EntityTooSmall, InvalidName, InvalidPart, InvalidPartOrder, MPUError,
                       NoSuchBucket, NoSuchKey, NoSuchUpload, NotSupportedByServer, ObjectExists,
@@ -43,7 +44,7 @@ _ADVICE = {
     SourceChanged: "the source was replaced while it was being read; run the operation "
     "again once the writer of the source is done",
     NotSupportedByServer: "this S3-compatible server does not implement it; use the "
-    "server's own tools, or clean up with `mpu abort` on a schedule",
+    f"server's own tools, or clean up with `{hints.abort()}` on a schedule",
 }
 
 #: what to do about one error code, where it says more than its class's advice

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .. import hints
+
 __all__ = ["PRESETS"]
 
 _READ = " (read 2026-11-30)"
@@ -37,7 +39,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         quirks=("Complete may answer 200 OK with an error body: botocore raises it, retried as "
                 "transient",
                 "incomplete uploads are billed until aborted: set an abort rule "
-                "(mpu lifecycle --set-days)"),
+                f"(`{hints.lifecycle()}`)"),
         sources=("https://docs.aws.amazon.com/general/latest/gr/s3.html" + _READ,
                  "https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html" + _READ,
                  "https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
@@ -205,8 +207,8 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         addressing="path", lifecycle=False,
         if_none_match_put=True, if_none_match_complete=True, if_match=True,
         quirks=("UploadPart and Complete after an abort answer 500, not NoSuchUpload",
-                "ListMultipartUploads ignores its paging and Delimiter; every upload started "
-                "in 2010",
+                "ListMultipartUploads ignores its paging and Delimiter; plain moto dates every "
+                "upload in 2010 (mpu_toolkit's local server gives the real one)",
                 "checksums are echoed, never validated",
                 "If-Match on CompleteMultipartUpload is ignored, and so is "
                 "x-amz-copy-source-if-match on UploadPartCopy",

@@ -15,45 +15,35 @@ other job writes under the same prefix meanwhile (its uploads would be aborted t
 
 from __future__ import annotations
 
-import codecs
 import io
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, cast
+from typing import Any, Callable, Mapping, Sequence
 
-import pandas as pd
-import pyarrow as pa
+from typing_extensions import Unpack
 
-from .._engine.blocking import add_note
 from .._plan.sizing import S3_LIMITS, MiB, counted, parse_size
-from ..errors import ConfigurationError, MPUError, ObjectExists
-from ..formats.frameupload import split_options
-from ..formats.parquet import PARQUET_OPTIONS
-from ..formats.rowgroups import RowGroupSize
-from ..formats.text import CONTENT_TYPES, Kind, codec_for, renderer, text_options
+from ..errors import ConfigurationError, ObjectExists, add_note
+from ..formats.record import Format
+from ..formats.registry import format_named, names_a_file
 from ..fs import filesystem
 from ..model import SCHEMES, ObjectRef
-from ..options import WriteOptions
 from .cluster import distributed_client
 from .job_commit import JobCommitter
-from .pending import (DatasetSpec, FileEncoding, JobStopped, ParquetEncoding, PendingFile,
-                      StopSignal, TaskFailed, TextEncoding, metadata_file, write_partition,
-                      write_partition_settled)
-from .parquet_pieces import job_schema
+from .frame_job import format_options, frame_job, try_on_meta
+from .keywords import DatasetOptions
+from .pending import (DatasetSpec, JobStopped, PendingFile, StopSignal, TaskFailed,
+                      write_partition, write_partition_settled)
 
 log = logging.getLogger(__name__)
 
 __all__ = ["to_dataset", "DatasetResult", "plan"]
 
-#: ``pq.ParquetWriter``'s own keywords (compression_level, use_dictionary ...), and ours
-_PARQUET_OPTIONS = PARQUET_OPTIONS | {"schema", "preserve_index"}
+#: to_dataset's own parameters, for "did you mean" on a misspelt option
 _NAMED = ("format", "partition_on", "overwrite", "write_metadata_file", "retries", "part_size",
           "row_group_size", "compression", "encoding", "storage_options")
-_FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".jsonl", ".ndjson", ".json", ".gz", ".zst",
-                  ".txt")
-_CODEC_EXTENSIONS = {None: "", "gzip": ".gz", "zstd": ".zst"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,7 @@ def to_dataset(ddf: Any, url: str, *, format: str = "parquet",
                write_metadata_file: bool = False, retries: int | None = None,
                part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
                compression: str | None = "auto", encoding: str = "utf-8",
-               **options: Any) -> DatasetResult:
+               **options: Unpack[DatasetOptions]) -> DatasetResult:
     """Write ``ddf`` as a dataset of files under the prefix ``url``, all or nothing.
 
     ``format``: ``"parquet"`` (one schema for every file, from the frame's meta or
@@ -111,7 +101,7 @@ def to_dataset(ddf: Any, url: str, *, format: str = "parquet",
     try:
         _run_tasks(ddf, spec, StopSignal(uuid.uuid4().hex), retries, files.extend)
         files.sort(key=lambda f: (f.partition, f.name))
-        extra = {"_metadata": metadata_file(files)} if write_metadata_file else {}
+        extra = {"_metadata": _summary(format, files)} if write_metadata_file else {}
     except BaseException as error:
         add_note(error, committer.abort(files, before))
         raise
@@ -128,7 +118,8 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
          format: str = "parquet", partition_on: str | Sequence[str] | None = None,
          part_size: int | str = 8 * MiB, row_group_size: int | str | None = None,
          compression: str | None = "auto", encoding: str = "utf-8",
-         write_metadata_file: bool = False, **options: Any) -> tuple[ObjectRef, DatasetSpec]:
+         write_metadata_file: bool = False,
+         **options: Unpack[DatasetOptions]) -> tuple[ObjectRef, DatasetSpec]:
     """The dataset's root and the tasks' spec; every argument is checked here, and the
     encoder tried on the frame's (empty) meta, so that bad input fails before any upload."""
     if not (hasattr(ddf, "to_delayed") and hasattr(ddf, "_meta")):
@@ -137,24 +128,40 @@ def plan(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None
     root = _root(url, storage_options)
     keys = _partition_columns(ddf, partition_on)
     size = S3_LIMITS.check_part_size(parse_size(part_size, "part_size"))
-    meta = ddf._meta.drop(columns=list(keys))
-    file_encoding: FileEncoding
-    if format == "parquet":
-        file_encoding, writer_options = _parquet(
-            ddf.drop(columns=list(keys)) if keys else ddf, row_group_size, compression,
-            write_metadata_file, options)
-    elif format in ("csv", "jsonl"):
-        if row_group_size is not None or write_metadata_file:
-            raise ConfigurationError(f"format={format!r}: row_group_size and "
-                                     "write_metadata_file are for Parquet; leave them out")
-        file_encoding, writer_options = _text(cast(Kind, format), compression, encoding,
-                                              options)
-    else:
-        raise ConfigurationError(f"format={format!r}: use 'parquet', 'csv' or 'jsonl'")
-    WriteOptions.from_kwargs(**writer_options)  # refused here, not on every worker
-    _try_on_meta(file_encoding, meta, format)
-    return root, DatasetSpec(root.url, file_encoding, keys, size, dict(storage_options or {}),
-                             writer_options)
+    fmt = format_named(format)
+    _refuse_unfit(fmt, row_group_size=row_group_size is not None,
+                  write_metadata_file=write_metadata_file)
+    given: dict[str, Any] = dict(options)
+    if row_group_size is not None:
+        given["row_group_size"] = row_group_size
+    own, writer_options = format_options(fmt, given, "to_dataset", _NAMED)
+    data = ddf.drop(columns=list(keys)) if keys else ddf  # the files hold the other columns
+    file_encoding = fmt.files(frame_job(
+        data, own, compression="infer" if compression == "auto" else compression,
+        encoding=encoding, footers=write_metadata_file))
+    # refused here, not on every worker (over the storage options' writer options)
+    filesystem(storage_options).write_options.updated(**writer_options)
+    try_on_meta(lambda meta: file_encoding.encode(meta, io.BytesIO()), data._meta, fmt,
+                "to_dataset")
+    return root, DatasetSpec(root.url, file_encoding, fmt.extensions[0] + file_encoding.suffix,
+                             keys, size, dict(storage_options or {}), writer_options)
+
+
+def _refuse_unfit(format: Format, **given: bool) -> None:
+    """Refuse to_dataset's parameters that ``format`` has no use for."""
+    fits = {"row_group_size": "row_group_size" in format.options,
+            "write_metadata_file": format.summary is not None}
+    unfit = [name for name, wanted in given.items() if wanted and not fits[name]]
+    if unfit:
+        raise ConfigurationError(f"format={format.name!r} takes no {' and no '.join(unfit)}: "
+                                 f"leave {'it' if len(unfit) == 1 else 'them'} out")
+
+
+def _summary(format: str, files: Sequence[PendingFile]) -> bytes:
+    """The dataset's ``_metadata``, from every file's footer (files in partition order)."""
+    summary = format_named(format).summary
+    assert summary is not None  # plan() refused write_metadata_file otherwise
+    return summary([(f.name, f.footer) for f in files])
 
 
 def _root(url: str, storage_options: Mapping[str, Any] | None) -> ObjectRef:
@@ -164,7 +171,7 @@ def _root(url: str, storage_options: Mapping[str, Any] | None) -> ObjectRef:
         raise ConfigurationError(f"{url!r}: give the dataset a prefix, e.g. "
                                  f"'mpu://{bucket or 'bucket'}/dataset/': to_dataset never "
                                  "writes at the root of a bucket")
-    if key.rsplit("/", 1)[-1].lower().endswith(_FILE_SUFFIXES):
+    if names_a_file(key):
         raise ConfigurationError(f"{url!r} names one file, but to_dataset writes a directory "
                                  "of files (part.0.parquet ...): give a prefix such as "
                                  f"'mpu://{bucket}/{key.rsplit('.', 1)[0]}/'; for ONE object "
@@ -184,48 +191,6 @@ def _partition_columns(ddf: Any, partition_on: str | Sequence[str] | None) -> tu
         raise ConfigurationError("partition_on names every column: the files would hold no "
                                  "data; leave at least one column out of it")
     return keys
-
-
-def _parquet(ddf: Any, row_group_size: int | str | None, compression: str | None,
-             footers: bool, options: Mapping[str, Any]
-             ) -> tuple[ParquetEncoding, dict[str, Any]]:
-    parquet_options, writer_options = split_options(options, _PARQUET_OPTIONS, "to_dataset",
-                                                    _NAMED)
-    preserve_index = parquet_options.pop("preserve_index", None)
-    if preserve_index not in (None, True, False):
-        raise TypeError(f"preserve_index must be None, True or False, not {preserve_index!r}")
-    preserve = preserve_index is not False  # the index is a column, as Dask writes it
-    # one schema for every file (as to_single_object's): the meta, object columns typed
-    # from a sample of the first partition, or schema=
-    schema = job_schema(ddf, preserve, parquet_options.pop("schema", None))
-    writer_options.setdefault("content_type", "application/vnd.apache.parquet")
-    groups = RowGroupSize.parse("128MiB" if row_group_size is None else row_group_size)
-    return ParquetEncoding(schema, groups, "snappy" if compression == "auto" else compression,
-                           preserve, parquet_options, footers), writer_options
-
-
-def _text(kind: Kind, compression: str | None, encoding: str, options: Mapping[str, Any]
-          ) -> tuple[TextEncoding, dict[str, Any]]:
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise ConfigurationError(f"encoding={encoding!r} is not a codec Python knows: use "
-                                 "e.g. 'utf-8'") from None
-    pandas_options, writer_options = text_options(kind, dict(options), "to_dataset")
-    codec = codec_for(None if compression == "auto" else cast(Any, compression), "")
-    writer_options.setdefault("content_type", CONTENT_TYPES[kind])
-    return TextEncoding(renderer(kind, pandas_options), codec, encoding,
-                        f".{kind}{_CODEC_EXTENSIONS[codec]}"), writer_options
-
-
-def _try_on_meta(file_encoding: FileEncoding, meta: pd.DataFrame, format: str) -> None:
-    try:
-        file_encoding.encode(meta, io.BytesIO())
-    except MPUError:
-        raise
-    except (ValueError, TypeError, LookupError, pa.ArrowException) as exc:
-        raise ConfigurationError(f"to_dataset: the frame cannot be written as {format} with "
-                                 f"these options: {exc}") from exc
 
 
 def _run_tasks(ddf: Any, spec: DatasetSpec, stop: StopSignal, retries: int | None,

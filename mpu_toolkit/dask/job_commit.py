@@ -23,12 +23,13 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from .._engine.blocking import add_note, run_blocking
+from .._engine.blocking import run_blocking
 from .._engine.gather import bounded_gather
 from .._engine.upload import S3Upload
 from .._plan.integrity import md5_of_etag
 from .._plan.sizing import counted
 from .._s3.client import S3Client
+from ..errors import add_note
 from ..fs import MPUFileSystem
 from ..model import ObjectRef, location
 from .pending import PendingFile
@@ -123,8 +124,7 @@ class JobCommitter:
                  counted(len(stale) + len(summaries), "object"))
 
     def _upload_of(self, file: PendingFile) -> S3Upload:
-        options = self._fs.write_options.updated(**dict(file.handle.options))
-        upload = S3Upload(self._client, self._fs.loop, file.handle.ref, options)
+        upload = self._fs.multipart_upload(file.handle.ref, **file.handle.options)
         upload.attach(file.handle.upload_id, {p.number: md5 for p in file.parts
                                               if (md5 := md5_of_etag(p.etag)) is not None})
         return upload
@@ -132,10 +132,10 @@ class JobCommitter:
     async def _put(self, name: str, data: bytes, content_type: str,
                    written: list[str]) -> None:
         ref = ObjectRef(self._bucket, self._prefix + name, scheme=self._scheme)
-        options = self._fs.write_options.updated(**{**self._writer_options,
-                                                    "content_type": content_type})
+        upload = self._fs.multipart_upload(ref, **{**self._writer_options,
+                                                   "content_type": content_type})
         written.append(ref.key)  # first: an interrupted PUT may still have stored it
-        await S3Upload(self._client, self._fs.loop, ref, options).put_whole(data)
+        await upload.put_whole(data)
 
     async def _delete(self, key: str) -> None:
         await self._client.delete_object(ObjectRef(self._bucket, key))

@@ -6,7 +6,8 @@ worth, then uploaded; what is left at the end is the last part, which S3 lets be
 than 5 MiB (a small file is one such part). The upload starts with the first part, so an
 encoder that fails early leaves nothing. The task returns one :class:`PendingFile` per file
 (the :class:`~mpu_toolkit.UploadHandle`, its parts, rows, bytes and, for Parquet's
-``_metadata``, the footer); the client completes them all or aborts them all
+``_metadata``, the footer); the format's :class:`~mpu_toolkit.formats.record.FileEncoding`
+writes the bytes; the client completes them all or aborts them all
 (:mod:`.job_commit`). A task that fails aborts its own uploads; one that learns the job has
 failed (:class:`StopSignal`) stops at its next part and does the same.
 """
@@ -15,18 +16,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterator, Mapping, Protocol, Sequence, cast
+from typing import Any, BinaryIO, Iterator, Mapping, Sequence, cast
 
 import pandas as pd
-import pyarrow as pa
 
-from .._engine.blocking import add_note
 from ..api import start_upload
-from ..errors import ConfigurationError, MPUError
+from ..errors import ConfigurationError, MPUError, add_note
 from ..formats.frameupload import Valve
-from ..formats.parquet import stream_parquet
-from ..formats.rowgroups import RowGroupSize
-from ..formats.text import Render, encode_chunk
+from ..formats.record import FileEncoding
 from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
 
@@ -35,69 +32,14 @@ log = logging.getLogger(__name__)
 #: parts of one file travelling while the encoder fills the next
 _PARTS_IN_FLIGHT = 4
 
-__all__ = ["DatasetSpec", "FileEncoding", "ParquetEncoding", "TextEncoding", "PendingFile",
-           "PartSink", "StopSignal", "JobStopped", "TaskFailed", "write_partition",
-           "write_partition_settled", "metadata_file"]
+__all__ = ["DatasetSpec", "PendingFile", "PartSink", "StopSignal", "JobStopped", "TaskFailed",
+           "write_partition", "write_partition_settled"]
 
-#: rows encoded at a time: Arrow copies and rendered text stay small, whatever the partition
-CHUNK_ROWS = 50_000
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  #: the directory of a null value, as Dask names it
 
 
 class JobStopped(MPUError):
     """Another task of the job failed: this one stopped and aborted its uploads."""
-
-
-class FileEncoding(Protocol):
-    """How a frame becomes one file (picklable: it travels with every task)."""
-
-    @property
-    def extension(self) -> str:
-        """The files' name ending: ".parquet", ".csv.gz" ..."""
-        ...
-
-    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> Any:
-        """Write ``frame`` into ``file``; return what ``_metadata`` needs of it (or None)."""
-        ...
-
-
-@dataclass(frozen=True)
-class ParquetEncoding:
-    """Parquet through :func:`~mpu_toolkit.stream_parquet`, with one schema for every file
-    (so that the files form one dataset, and their footers one ``_metadata``)."""
-
-    schema: pa.Schema | None
-    row_group_size: RowGroupSize
-    compression: str | None
-    preserve_index: bool
-    options: Mapping[str, Any]
-    footers: bool  #: collect each file's footer, for ``_metadata``
-    extension: str = ".parquet"
-
-    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> Any:
-        collected: list[Any] = []
-        options: dict[str, Any] = dict(self.options)
-        if self.footers:
-            options["metadata_collector"] = collected  # a ParquetWriter keyword
-        stream_parquet(_chunks(frame), file, schema=self.schema,
-                       row_group_size=self.row_group_size, compression=self.compression,
-                       preserve_index=self.preserve_index, **options)
-        return collected[0] if collected else None
-
-
-@dataclass(frozen=True)
-class TextEncoding:
-    """CSV or JSON Lines as pandas writes them (a CSV header in every file); compressed as
-    one gzip member or zstd frame per chunk, which concatenate into a valid file."""
-
-    render: Render
-    codec: str | None
-    encoding: str
-    extension: str
-
-    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> None:
-        for number, chunk in enumerate(_chunks(frame)):
-            file.write(encode_chunk(chunk, self.render, number == 0, self.codec, self.encoding))
 
 
 @dataclass(frozen=True)
@@ -106,6 +48,7 @@ class DatasetSpec:
 
     url: str                          #: scheme://bucket/prefix, without a trailing slash
     encoding: FileEncoding
+    extension: str                    #: the files' name ending: ".parquet", ".csv.gz" ...
     partition_on: tuple[str, ...]
     part_size: int
     storage_options: Mapping[str, Any]
@@ -209,14 +152,14 @@ class PartSink:
         if self._buffer or not self._sent:
             self._send()
         assert self.handle is not None and self._sending is not None
-        self.parts = self._sending.results()
+        self.parts = self._sending.finish()
         return self.handle, self.parts
 
     def abort(self) -> str | None:
         """Abort the upload, if it started; what happened (None if nothing was started)."""
         self._buffer = bytearray()
         if self._sending is not None:
-            self._sending.cancel()
+            self._sending.abort()
         return self.handle.abort() if self.handle is not None else None
 
     def _send(self) -> None:
@@ -226,7 +169,7 @@ class PartSink:
                                        **self._spec.writer_options)
             self._sending = PartsInFlight(self.handle, _PARTS_IN_FLIGHT)
         self._sent += 1
-        self._sending.put(self._sent, self._buffer)  # not touched again: a new one follows
+        self._sending.put_part(self._sent, self._buffer)  # not touched again: a new one follows
         self._buffer = bytearray()
 
 
@@ -236,8 +179,7 @@ def write_partition(frame: pd.DataFrame, index: int, spec: DatasetSpec,
     On any exception every upload it started is aborted before the exception propagates."""
     files: list[PendingFile] = []
     try:
-        for name, group in _files_of(frame, index, spec.partition_on,
-                                     spec.encoding.extension):
+        for name, group in _files_of(frame, index, spec.partition_on, spec.extension):
             stop.check()
             files.append(_write_file(name, group, index, spec, stop))
         stop.check()
@@ -306,34 +248,3 @@ def _directory(column: str, value: Any) -> str:
         raise ConfigurationError(f"partition_on={column!r}: the value {text!r} cannot name a "
                                  "directory; map it to another value first")
     return f"{column}={text}"
-
-
-def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
-    if len(frame) == 0:
-        yield frame  # an empty file still has a schema, or a CSV header
-    for start in range(0, len(frame), CHUNK_ROWS):
-        yield frame.iloc[start:start + CHUNK_ROWS]
-
-
-def metadata_file(files: Sequence[PendingFile]) -> bytes:
-    """Parquet's ``_metadata``: every file's row groups, with paths relative to the dataset."""
-    merged = None
-    for file in sorted(files, key=lambda f: (f.partition, f.name)):
-        footer = file.footer
-        footer.set_file_path(file.name)
-        if merged is None:
-            merged = footer
-            continue
-        try:
-            merged.append_row_groups(footer)
-        except RuntimeError as exc:
-            raise ConfigurationError(f"{file.name} has another schema than the files before "
-                                     f"it ({exc}): pass schema= to give every file one schema,"
-                                     " or write_metadata_file=False") from exc
-    if merged is None:
-        raise ConfigurationError("no file was written (every partition was empty), so "
-                                 "there is no _metadata to write: pass "
-                                 "write_metadata_file=False")
-    out = pa.BufferOutputStream()
-    merged.write_metadata_file(out)
-    return cast(bytes, out.getvalue().to_pybytes())

@@ -1,9 +1,9 @@
 """One object from every partition of a Dask DataFrame, uploaded by the workers themselves.
 
 The client starts one multipart upload and ships its :class:`~mpu_toolkit.UploadHandle` and
-the format's :class:`~.encoders.PieceEncoder` with each partition's task. A task encodes its
-partition as a self-contained piece (CSV / JSON Lines as pandas writes them), uploads all but
-its first 5 MiB as parts numbered from its partition's own range
+the format's :class:`~mpu_toolkit.formats.record.PieceEncoder` with each partition's task. A
+task encodes its partition as a self-contained piece (CSV / JSON Lines as pandas writes them;
+a Parquet body), uploads all but its first 5 MiB as parts numbered from its partition's own range
 (:mod:`~mpu_toolkit._plan.assembly`), and returns the rest. The client joins what comes back
 in partition order into the remaining parts, appends the encoder's trailer, completes — and
 aborts instead if any task failed. A retried task re-sends the same part numbers, which
@@ -16,19 +16,22 @@ import logging
 import time
 from typing import Any, Iterator, Mapping
 
-from .._engine.blocking import add_note
+from typing_extensions import Unpack
+
 from .._plan.assembly import Assembler, layout_piece
 from .._plan.sizing import S3_LIMITS, MiB, parse_size
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, add_note
 from ..api import start_upload
+from ..formats.compression import Compression
 from ..formats.frameupload import FrameWriteResult
 from ..formats.offthread import off_main_thread
-from ..formats.text import Compression
+from ..formats.record import PieceEncoder
+from ..formats.registry import format_named, format_of
 from ..handle import PartsInFlight, UploadHandle
 from ..model import PartInfo
 from .cluster import distributed_client
-from .encoders import encoder_for
-from .pieces import PieceEncoder
+from .frame_job import format_options, frame_job, try_on_meta
+from .keywords import SingleObjectOptions
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +40,14 @@ __all__ = ["to_single_object"]
 #: parts the client joins from the pieces' heads, travelling while it waits for the next
 #: piece: memory ~ this many parts (each 5 MiB .. part_size)
 _CLIENT_PARTS_IN_FLIGHT = 2
+#: to_single_object's own parameters, for "did you mean" on a misspelt option
+_NAMED = ("storage_options", "compression", "encoding", "format", "part_size")
 
 
 def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] | None = None,
                      compression: Compression = "infer", encoding: str = "utf-8",
                      format: str | None = None, part_size: int | str = 8 * MiB,
-                     **options: Any) -> FrameWriteResult:
+                     **options: Unpack[SingleObjectOptions]) -> FrameWriteResult:
     """Write every partition of ``ddf``, in order, as ONE object at ``url``.
 
     ``format``: ``"parquet"``, ``"csv"`` or ``"jsonl"`` (default: from the extension, e.g.
@@ -68,7 +73,7 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
             "one is the closing piece); repartition to fewer, larger partitions first, e.g. "
             "ddf.repartition(partition_size='256MiB')")
     assembler = Assembler(pieces + 1, size)
-    encoder, writer_options = encoder_for(ddf, url, format, compression, encoding, options)
+    encoder, writer_options = _encoder(ddf, url, format, compression, encoding, options)
     handle = start_upload(url, storage_options=storage_options, **writer_options)
     rows, metas = 0, []
     sending = PartsInFlight(handle, _CLIENT_PARTS_IN_FLIGHT)  # while the next piece comes
@@ -78,18 +83,35 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
         for index, (kept, uploaded, count, meta) in enumerate(_in_order(tasks)):
             rows += count
             metas.append(meta)
-            sending.put_all(list(assembler.add(index, kept, uploaded)))
-        sending.put_all(list(assembler.add(pieces, encoder.trailer(metas), [])))
-        sending.put_all(list(assembler.finish()))
-        sent = sending.results()
+            sending.put_parts(list(assembler.add(index, kept, uploaded)))
+        sending.put_parts(list(assembler.add(pieces, encoder.trailer(metas), [])))
+        sending.put_parts(list(assembler.finish()))
+        sent = sending.finish()
         info = handle.complete(assembler.parts + sent)
     except BaseException as error:
-        sending.cancel()
+        sending.abort()
         add_note(error, handle.abort())
         raise
     parts = len(assembler.parts) + len(sent)
     return FrameWriteResult(handle.url, rows, encoder.row_groups(metas), info.size or 0, parts,
                             info.etag, time.monotonic() - started)
+
+
+def _encoder(ddf: Any, url: str, format: str | None, compression: Compression,
+             encoding: str, options: Mapping[str, Any]) -> tuple[PieceEncoder, dict[str, Any]]:
+    """The encoder of ``url``'s format (or ``format``'s), tried on the frame's meta, and the
+    options that are the writer's."""
+    if "partition_on" in options:
+        raise ConfigurationError(
+            "partition_on: to_single_object writes ONE object, which cannot be partitioned; "
+            "for a directory of files per value use to_dataset(ddf, 'mpu://bucket/prefix/', "
+            "partition_on=[...])")
+    fmt = format_named(format) if format is not None else format_of(url)
+    own, writer_options = format_options(fmt, options, "to_single_object", _NAMED)
+    encoder = fmt.pieces(frame_job(ddf, own, compression=compression, encoding=encoding,
+                                    url=url))
+    try_on_meta(lambda meta: encoder.encode(meta, 0), ddf._meta, fmt, "to_single_object")
+    return encoder, writer_options
 
 
 def _piece_task(partition: Any, index: int, pieces: int, handle: UploadHandle,

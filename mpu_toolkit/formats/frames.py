@@ -19,10 +19,14 @@ import pyarrow as pa
 
 from ..errors import MPUError
 
-__all__ = ["Frames", "SchemaMismatchError", "iter_chunks", "arrow_tables", "dataframes"]
+__all__ = ["Frames", "SchemaMismatchError", "iter_chunks", "arrow_tables", "dataframes",
+           "row_chunks"]
 
 Chunk = Union[pd.DataFrame, pa.Table, pa.RecordBatch]
 Frames = Union[Chunk, pa.RecordBatchReader, Iterable[Chunk]]
+
+#: rows encoded at a time from one frame: Arrow copies and rendered text stay small
+CHUNK_ROWS = 50_000
 
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
                       KeyError, TypeError, ValueError)
@@ -159,3 +163,12 @@ def _same_columns(chunks: Iterator[Chunk]) -> Iterator[pd.DataFrame]:
                     f"{columns}. Give every chunk the same columns")
             df = df[columns]
         yield df
+
+
+def row_chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """``frame`` in slices of :data:`CHUNK_ROWS` rows; an empty frame is one empty slice (an
+    empty file still has a schema, or a CSV header)."""
+    if len(frame) == 0:
+        yield frame
+    for start in range(0, len(frame), CHUNK_ROWS):
+        yield frame.iloc[start:start + CHUNK_ROWS]

@@ -1,6 +1,6 @@
 """One encoded file (Parquet, CSV, JSONL) streamed into one multipart upload, all or nothing.
 
-:class:`FrameUpload` opens the :class:`~mpu_toolkit.writer.MultipartWriter`, hands the
+:class:`FrameUpload` opens the :class:`~mpu_toolkit.MultipartWriter`, hands the
 encoder a file (:class:`Valve`) to write into, counts rows for progress and the result, and
 on any exception — the producer's, the encoder's, or an upload's — aborts: no object, no
 parts left. Encoders such as pyarrow's ``ParquetWriter`` and ``CompressedOutputStream``

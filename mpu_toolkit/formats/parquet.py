@@ -1,7 +1,7 @@
 """Parquet streamed into a multipart upload, one row group at a time, with bounded memory.
 
-Chunks (see :mod:`mpu_toolkit.frames`) are converted to Arrow, conformed to one schema,
-regrouped into row groups of a target size (:mod:`mpu_toolkit.rowgroups`) and encoded by
+Chunks (see :mod:`mpu_toolkit.formats.frames`) are converted to Arrow, conformed to one schema,
+regrouped into row groups of a target size (:mod:`mpu_toolkit.formats.rowgroups`) and encoded by
 pyarrow's ``ParquetWriter`` straight into the upload. Memory holds the row group being
 built plus the upload's parts in flight, however large the stream. Any exception, from the
 producer, the conversion or the upload, aborts: no object and no parts are left, not even
@@ -13,20 +13,28 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+import pandas as pd
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
-from .frames import Frames, arrow_tables, iter_chunks
+from .frames import Frames, arrow_tables, iter_chunks, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .keywords import ParquetKeywords, ParquetWriteOptions
 from .offthread import encode_off_thread
+from .parquet_pieces import ParquetSettings, parquet_pieces
 from ..progress import ProgressCallback
+from .record import Format, FrameJob
 from .rowgroups import RowGroupSize, rebatch
 
-__all__ = ["write_parquet", "stream_parquet", "PARQUET_OPTIONS"]
+__all__ = ["write_parquet", "stream_parquet", "PARQUET_OPTIONS", "ParquetFiles",
+           "metadata_file", "PARQUET"]
 
 #: ``pq.ParquetWriter``'s own keywords (compression_level, use_dictionary, ...)
 PARQUET_OPTIONS = frozenset(inspect.signature(pq.ParquetWriter.__init__).parameters) - {
@@ -37,7 +45,7 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
                   schema: pa.Schema | None = None, row_group_size: int | str = "128MiB",
                   compression: str | None = "snappy", preserve_index: bool | None = None,
                   progress: bool | ProgressCallback | None = None,
-                  **options: Any) -> FrameWriteResult:
+                  **options: Unpack[ParquetWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one Parquet object to ``url`` (``mpu://``, ``s3://``, ``bucket/key``).
 
     ``frames``: a DataFrame, pyarrow Table or RecordBatch, a RecordBatchReader, or an iterable
@@ -47,14 +55,16 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
     refused. ``preserve_index`` as in ``DataFrame.to_parquet``. ``progress``: ``True`` for a
     bar, or a callable receiving :class:`~mpu_toolkit.ProgressEvent` (with ``rows``).
     Other ``options``: ``pq.ParquetWriter`` keywords (``compression_level``,
-    ``use_dictionary`` ...) and writer options (``part_size``, ``concurrency``, ``metadata``
-    ...). On any exception the upload is aborted and nothing is published.
+    ``use_dictionary``, ``write_statistics`` ...) and writer options (``part_size``,
+    ``concurrency``, ``max_memory``, ``checksum``, ``exclusive``, ``metadata``,
+    ``storage_class``, ``ServerSideEncryption`` ...: see :func:`~mpu_toolkit.open_writer`).
+    On any exception the upload is aborted and nothing is published.
     """
     parquet_options, writer_options = split_options(
         options, PARQUET_OPTIONS, "write_parquet",
         named=("schema", "row_group_size", "compression", "preserve_index", "progress"))
     size = RowGroupSize.parse(row_group_size)
-    writer_options.setdefault("content_type", "application/vnd.apache.parquet")
+    writer_options.setdefault("content_type", PARQUET.content_type)
     with FrameUpload(url, storage_options=storage_options, progress=progress,
                      writer_options=writer_options) as upload:
         upload.row_groups = 0
@@ -71,7 +81,7 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
                    row_group_size: int | str | RowGroupSize = "128MiB",
                    compression: str | None = "snappy", preserve_index: bool | None = None,
                    on_row_group: Callable[[int], None] | None = None,
-                   **parquet_options: Any) -> None:
+                   **parquet_options: Unpack[ParquetKeywords]) -> None:
     """Encode ``frames`` as Parquet into any writable ``file``, one row group at a time.
 
     The file is written, never closed. After an exception its content is incomplete and must
@@ -90,7 +100,7 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
 def _encode(frames: Iterator[Any], file: Any, schema: pa.Schema | None, size: RowGroupSize,
             compression: str | None, preserve_index: bool | None,
             on_row_group: Callable[[int], None] | None,
-            parquet_options: dict[str, Any]) -> None:
+            parquet_options: Mapping[str, Any]) -> None:
     tables = arrow_tables(frames, schema=schema, preserve_index=preserve_index)
     first = next(tables, None)
     if first is None and schema is None:
@@ -103,3 +113,59 @@ def _encode(frames: Iterator[Any], file: Any, schema: pa.Schema | None, size: Ro
         if on_row_group is not None:
             on_row_group(group.num_rows)
     writer.close()
+
+
+@dataclass(frozen=True)
+class ParquetFiles:
+    """A dataset's Parquet files, one schema for all (so that they form one dataset, and
+    their footers one ``_metadata``); each file through :func:`stream_parquet`."""
+
+    settings: ParquetSettings
+    footers: bool  #: collect each file's footer, for ``_metadata``
+    suffix: str = ""
+
+    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> Any:
+        collected: list[Any] = []
+        options: dict[str, Any] = dict(self.settings.writer_options)
+        if self.footers:
+            options["metadata_collector"] = collected  # a ParquetWriter keyword
+        stream_parquet(row_chunks(frame), file, schema=self.settings.schema,
+                       row_group_size=self.settings.row_group_size,
+                       compression=self.settings.compression,
+                       preserve_index=self.settings.preserve_index, **options)
+        return collected[0] if collected else None
+
+
+def parquet_files(job: FrameJob) -> ParquetFiles:
+    """A dataset's files (the record's ``files``)."""
+    return ParquetFiles(ParquetSettings.of(job), job.footers)
+
+
+def metadata_file(footers: Sequence[tuple[str, Any]]) -> bytes:
+    """Parquet's ``_metadata``: every file's row groups, with paths relative to the dataset,
+    from each file's ``(name, footer)`` in the order given."""
+    merged = None
+    for name, footer in footers:
+        footer.set_file_path(name)
+        if merged is None:
+            merged = footer
+            continue
+        try:
+            merged.append_row_groups(footer)
+        except RuntimeError as exc:
+            raise ConfigurationError(f"{name} has another schema than the files before "
+                                     f"it ({exc}): pass schema= to give every file one schema,"
+                                     " or write_metadata_file=False") from exc
+    if merged is None:
+        raise ConfigurationError("no file was written (every partition was empty), so "
+                                 "there is no _metadata to write: pass "
+                                 "write_metadata_file=False")
+    out = pa.BufferOutputStream()
+    merged.write_metadata_file(out)
+    return cast(bytes, out.getvalue().to_pybytes())
+
+
+PARQUET = Format(
+    "parquet", (".parquet", ".parq", ".pq"), "application/vnd.apache.parquet",
+    PARQUET_OPTIONS | {"schema", "row_group_size", "preserve_index"},
+    write=write_parquet, pieces=parquet_pieces, files=parquet_files, summary=metadata_file)

@@ -1,6 +1,6 @@
 """CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
 
-Each chunk (see :mod:`mpu_toolkit.frames`) is rendered by pandas (``to_csv``; ``to_json(
+Each chunk (see :mod:`mpu_toolkit.formats.frames`) is rendered by pandas (``to_csv``; ``to_json(
 orient="records", lines=True)``), encoded, compressed on the fly into one gzip member or one
 zstd frame, and written to the upload; only one chunk's text is held at a time. The CSV
 header is written once, from the first chunk. As with Parquet, any exception aborts the
@@ -12,54 +12,57 @@ from __future__ import annotations
 import codecs
 import inspect
 import zlib
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, BinaryIO, Literal, Protocol, cast
 
 import pandas as pd
 import pyarrow as pa
+from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
-from .frames import Frames, dataframes, iter_chunks
+from .compression import Compression, codec_for, suffix
+from .frames import Frames, dataframes, iter_chunks, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
+from .keywords import CsvWriteOptions, JsonlWriteOptions
 from .offthread import encode_off_thread, off_main_thread
 from ..progress import ProgressCallback
+from .record import EncodedPiece, Format, FrameJob
 
-__all__ = ["write_csv", "write_jsonl", "renderer", "encode_chunk", "codec_for",
-           "text_options"]
-
-Compression = Literal["infer", "gzip", "zstd"] | None
+__all__ = ["write_csv", "write_jsonl", "renderer", "encode_chunk", "TextPieces", "TextFiles",
+           "CSV", "JSONL"]
 
 _NOT_PASSED = {"self", "path_or_buf", "mode", "compression", "storage_options", "encoding",
                "errors"}
 _CSV_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_csv).parameters) - _NOT_PASSED
 _JSONL_OPTIONS = frozenset(inspect.signature(pd.DataFrame.to_json).parameters) - _NOT_PASSED - {
     "orient", "lines", "indent"}
-_EXTENSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
-CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 _NAMED = ("compression", "encoding", "progress")  # the writers' own parameters
 
 
 def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
               compression: Compression = "infer", encoding: str = "utf-8",
               progress: bool | ProgressCallback | None = None,
-              **options: Any) -> FrameWriteResult:
+              **options: Unpack[CsvWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one CSV object to ``url``; the header comes from the first chunk.
 
     ``options``: ``DataFrame.to_csv`` keywords (``sep``, ``index``, ``header``,
     ``date_format``, ``na_rep`` ...; pandas' defaults) and writer options (``part_size``,
-    ``metadata`` ...). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
+    ``concurrency``, ``checksum``, ``exclusive``, ``metadata``, ``storage_class`` ...: see
+    :func:`~mpu_toolkit.open_writer`). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
     or ``"infer"`` from the extension (``.gz``, ``.zst``). On any exception the upload is
     aborted and nothing is published.
     """
     csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv", _NAMED)
-    return _write_text(frames, url, renderer("csv", csv_options), "csv", storage_options,
+    return _write_text(frames, url, renderer("csv", csv_options), CSV, storage_options,
                        compression, encoding, progress, writer_options)
 
 
 def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
                 compression: Compression = "infer", encoding: str = "utf-8",
                 progress: bool | ProgressCallback | None = None,
-                **options: Any) -> FrameWriteResult:
+                **options: Unpack[JsonlWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as JSON Lines (one object per row) to ``url``.
 
     Rows are rendered as ``DataFrame.to_json(orient="records", lines=True)`` does;
@@ -68,7 +71,7 @@ def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] 
     """
     json_options, writer_options = split_options(options, _JSONL_OPTIONS, "write_jsonl",
                                                  _NAMED)
-    return _write_text(frames, url, renderer("jsonl", json_options), "jsonl", storage_options,
+    return _write_text(frames, url, renderer("jsonl", json_options), JSONL, storage_options,
                        compression, encoding, progress, writer_options)
 
 
@@ -84,13 +87,6 @@ def renderer(kind: Kind, options: Mapping[str, Any]) -> Render:
         return lambda df, first: df.to_csv(header=header if first else False, **csv_options)
     return lambda df, first: (df.to_json(orient="records", lines=True, **options)
                               if len(df) else "")
-
-
-def text_options(kind: Kind, options: dict[str, Any], caller: str
-                 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split keywords into pandas' (``to_csv`` / ``to_json``) and the writer's."""
-    return split_options(options, _CSV_OPTIONS if kind == "csv" else _JSONL_OPTIONS, caller,
-                         (*_NAMED, "format", "part_size"))
 
 
 def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
@@ -113,13 +109,13 @@ def _encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | No
 
 
 def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool], str],
-                kind: str, storage_options: Mapping[str, Any] | None,
+                format: Format, storage_options: Mapping[str, Any] | None,
                 compression: Compression, encoding: str,
                 progress: bool | ProgressCallback | None,
                 writer_options: dict[str, Any]) -> FrameWriteResult:
     codec = codec_for(compression, url)
     codecs.lookup(encoding)  # an unknown encoding fails here, before any upload
-    writer_options.setdefault("content_type", CONTENT_TYPES[kind])
+    writer_options.setdefault("content_type", format.content_type)
     chunks = iter_chunks(frames)  # pulled on this thread; rendered off it (.offthread)
 
     def encode(pulled: Iterator[Any], file: Any) -> None:
@@ -134,16 +130,6 @@ def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool],
         encode_off_thread(encode, chunks, upload.file)
     assert upload.result is not None
     return upload.result
-
-
-def codec_for(compression: Compression, url: str) -> str | None:
-    if compression == "infer":
-        name = url.rsplit("/", 1)[-1].lower()
-        return next((c for ext, c in _EXTENSIONS.items() if name.endswith(ext)), None)
-    if compression in (None, "gzip", "zstd"):
-        return compression
-    raise ConfigurationError(f"compression={compression!r}: use 'gzip', 'zstd', None, or "
-                             "'infer' (from the extension: .gz, .zst)")
 
 
 class _Stream(Protocol):
@@ -172,3 +158,68 @@ def _compressor(codec: str | None, file: Any) -> _Stream:
     if codec == "zstd":
         return pa.CompressedOutputStream(file, "zstd")  # one zstd frame; no new dependency
     return file
+
+
+@dataclass(frozen=True)
+class TextPieces:
+    """One CSV / JSON Lines object from many partitions, as pandas writes the concatenated
+    frame (the CSV header in piece 0 only); each piece one gzip member or zstd frame when
+    compressed (they concatenate into a valid file)."""
+
+    render: Render
+    codec: str | None
+    encoding: str
+
+    def encode(self, frame: Any, index: int) -> EncodedPiece:
+        return EncodedPiece(encode_chunk(frame, self.render, index == 0, self.codec,
+                                         self.encoding), len(frame))
+
+    def trailer(self, metas: Sequence[Any]) -> bytes:
+        return b""
+
+    def row_groups(self, metas: Sequence[Any]) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class TextFiles:
+    """A dataset's CSV / JSON Lines files (a CSV header in every file); compressed as one
+    gzip member or zstd frame per chunk of rows, which concatenate into a valid file."""
+
+    render: Render
+    codec: str | None
+    encoding: str
+
+    @property
+    def suffix(self) -> str:
+        return suffix(self.codec)
+
+    def encode(self, frame: pd.DataFrame, file: BinaryIO) -> None:
+        for number, chunk in enumerate(row_chunks(frame)):
+            file.write(encode_chunk(chunk, self.render, number == 0, self.codec, self.encoding))
+
+
+def _text_job(kind: Kind, job: FrameJob) -> tuple[Render, str | None, str]:
+    try:
+        codecs.lookup(job.encoding)
+    except LookupError:
+        raise ConfigurationError(f"encoding={job.encoding!r} is not a codec Python knows: "
+                                 "use e.g. 'utf-8'") from None
+    return (renderer(kind, job.options), codec_for(cast(Compression, job.compression), job.url),
+            job.encoding)
+
+
+def _text_pieces(kind: Kind, job: FrameJob) -> TextPieces:
+    return TextPieces(*_text_job(kind, job))
+
+
+def _text_files(kind: Kind, job: FrameJob) -> TextFiles:
+    return TextFiles(*_text_job(kind, job))
+
+
+CSV = Format("csv", (".csv",), "text/csv", _CSV_OPTIONS, write=write_csv,
+             pieces=partial(_text_pieces, "csv"), files=partial(_text_files, "csv"),
+             compressible=True)
+JSONL = Format("jsonl", (".jsonl", ".ndjson", ".json"), "application/x-ndjson",
+               _JSONL_OPTIONS, write=write_jsonl, pieces=partial(_text_pieces, "jsonl"),
+               files=partial(_text_files, "jsonl"), compressible=True)

@@ -16,8 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..errors import ConfigurationError, MPUError, NoSuchBucket, NoSuchUpload
-from .._engine.blocking import add_note
+from ..errors import ConfigurationError, MPUError, NoSuchBucket, NoSuchUpload, add_note
 from .._engine.gather import bounded_gather
 from .._s3.client import S3Client
 from ..model import ObjectRef, location

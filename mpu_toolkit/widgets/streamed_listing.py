@@ -8,6 +8,7 @@ the listing within ~0.1 s; what was seen stays.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Any, Callable, Sequence
@@ -33,16 +34,16 @@ class StreamedListing:
     def __init__(self, fs: MPUFileSystem, urls: str | Sequence[str] | None,
                  on_change: Callable[[pd.DataFrame, bool], None],
                  on_progress: Callable[[ListingProgress], None],
-                 interval: float = 0.3) -> None:
+                 interval: float = 0.3, clock: Callable[[], float] = time.monotonic) -> None:
         self._fs, self._urls = fs, urls
         self._on_change, self._on_progress = on_change, on_progress
-        self._interval = interval
+        self._interval, self._clock = interval, clock
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._batches: list[pd.DataFrame] = []
         self._sizes: dict[str, tuple[Any, Any, Any]] = {}
         self._gone: set[str] = set()
-        self._shown = 0.0
+        self._shown = -math.inf  # never: the first batch is shown whatever the clock says
 
     def stop(self) -> None:
         self._stop.set()
@@ -99,7 +100,7 @@ class StreamedListing:
         self._on_progress(progress)
 
     def _maybe_show(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._shown >= self._interval:
             self._shown = now
             self._on_change(self.frame(), False)

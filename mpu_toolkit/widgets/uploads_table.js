@@ -13,7 +13,7 @@ const COLUMNS = [ // [store field, header, numeric]
 ];
 const FIELDS = ["bucket", "key", "upload_id", "initiated", "age", "storage_class", "parts",
   "bytes"];
-const UNITS = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
+const UNITS = { s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
 
 function newStore() {
   const store = { n: 0, synced: false, generation: 0, index: new Map(), selected: new Set(),
@@ -28,13 +28,22 @@ function emit(store, what) {
 }
 
 // ---------------------------------------------------------------- formatting
+// As Python's (widgets/html_table.py): both are checked on tests/widgets/format_cases.json.
 function sizeText(n) {
   if (n === null || n === undefined) return "?";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = n, unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
   // as Python's format_size: "3 KiB", "1.5 MiB" (whole numbers without decimals)
-  return `${unit === 0 || Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+  return `${unit === 0 || Number.isInteger(value) ? value : oneDecimal(value)} ${units[unit]}`;
+}
+
+// Python's "{:.1f}": a tie (1.25, exact in binary) rounds to even ("1.2"); toFixed rounds up
+function oneDecimal(value) {
+  const tenths = value * 10;
+  const tie = tenths % 1 === 0.5;
+  return (tie ? (Math.floor(tenths) % 2 === 0 ? Math.floor(tenths) : Math.ceil(tenths)) / 10
+    : value).toFixed(1);
 }
 
 function ageText(seconds) {
@@ -54,7 +63,7 @@ function timeText(ms) {
 
 // ">7d", "<2h", ">=30min", "7d" (at least 7 days); null: no filter; undefined: not valid.
 function parseAge(text) {
-  const m = /^\s*(>=|<=|>|<)?\s*(\d+(?:\.\d+)?)\s*(min|s|m|h|d|w)?\s*$/i.exec(text);
+  const m = /^\s*(>=|<=|>|<)?\s*(\d+(?:\.\d+)?)\s*(min|sec|s|m|h|d|w)?\s*$/i.exec(text);
   if (!text.trim()) return null;
   if (!m) return undefined;
   const limit = parseFloat(m[2]) * UNITS[(m[3] || "s").toLowerCase()];
@@ -430,3 +439,5 @@ function render({ model, el }) {
 }
 
 export default { render };
+// for tests/widgets/format_cases.mjs (node), which checks them against Python's on one table
+export { sizeText, ageText, parseAge };

@@ -305,7 +305,7 @@ def test_a_failed_complete_deletes_what_was_published(local_scheduler, storage_o
     ("{b}", {}, ConfigurationError, "prefix"),
     ("{b}/{k}/", {"part_size": "1MiB"}, ConfigurationError, "part_size"),
     ("{b}/{k}/", {"row_groups_size": 10}, ConfigurationError, "did you mean 'row_group_size'"),
-    ("{b}/{k}/", {"format": "csv", "row_group_size": 10}, ConfigurationError, "for Parquet"),
+    ("{b}/{k}/", {"format": "csv", "row_group_size": 10}, ConfigurationError, "takes no row_"),
     ("{b}/{k}/", {"format": "csv", "compression": "lz4"}, ConfigurationError, "'gzip'"),
     ("{b}/{k}/", {"compression": "nope"}, ConfigurationError, "cannot be written as parquet"),
     ("{b}/{k}/", {"format": "csv", "sep": 12}, ConfigurationError, "cannot be written as csv"),

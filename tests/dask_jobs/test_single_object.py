@@ -211,3 +211,25 @@ def test_writers_refuse_to_travel(fs, bucket, key):
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(f)
     f.discard()
+
+
+@pytest.mark.parametrize("max_attempts", [1, None])
+def test_a_worker_sends_parts_with_the_storage_options_writer_options(
+        max_attempts, client, proxy, storage_options, bucket, key):
+    """The handle is resolved in the worker's process over the storage options' writer
+    options: max_attempts=1 there lets one 503 fail the part; by default it is retried."""
+    so = {**storage_options, "endpoint_url": proxy.endpoint_url,
+          **({"max_attempts": max_attempts} if max_attempts else {})}
+    handle = start_upload(f"mpu://{bucket}/{key}", storage_options=so)
+    proxy.fail("UploadPart", "503", times=1)
+    future = client.submit(_upload_part, handle, 1, 1, pure=False)
+    try:
+        if max_attempts == 1:
+            with pytest.raises(Exception, match="UploadPart .* failed: SlowDown"):
+                future.result()
+        else:
+            assert future.result().number == 1
+    finally:
+        handle.abort()
+    assert proxy.injected == ["UploadPart:503"]
+    assert proxy.seen.count("UploadPart") == (1 if max_attempts == 1 else 2)

@@ -6,10 +6,11 @@ import threading
 import time
 
 import pytest
-from writer_fakes import LIMITS, URL, FakeSink, make_writer, payload
+from writer_fakes import LIMITS, URL, FakeSink, make_writer, payload, wait_until
 
 from mpu_toolkit._plan.sizing import FixedPartSizer
 from mpu_toolkit.errors import TransientS3Error
+from mpu_toolkit.model import PartInfo
 from mpu_toolkit.progress import ProgressEvent
 
 
@@ -19,6 +20,7 @@ def check_monotonic(events: list[ProgressEvent]) -> None:
         assert after.bytes_uploaded >= before.bytes_uploaded
         assert after.parts_done >= before.parts_done
         assert after.elapsed >= before.elapsed
+    assert all(e.parts_in_flight >= 0 for e in events)
 
 
 def test_progress_events(sink: FakeSink) -> None:
@@ -72,6 +74,21 @@ def test_progress_on_failure() -> None:
     assert final.state == "failed"
     assert final.error is not None and "part 2 exploded" in final.error
     assert final.parts_in_flight == 0
+
+
+def test_parts_in_flight_count_only_the_parts_this_writer_sent(tsink: FakeSink) -> None:
+    prefix = [PartInfo(1, 10, '"a"'), PartInfo(2, 10, '"b"')]  # an append's copied head
+    events: list[ProgressEvent] = []
+    w = make_writer(tsink, prefix=prefix, progress=events.append)
+    w.write(payload(25))  # parts 3 and 4 sent, 5 bytes filling
+    wait_until(lambda: len(tsink.submitted) == 2)
+    assert tsink.submitted == [3, 4] and w.parts_in_flight == 2
+    assert [(p.number, p.etag) for p in w.parts] == [(1, '"a"'), (2, '"b"'), (3, ""), (4, "")]
+    tsink.gate.set()
+    wait_until(lambda: w.parts_in_flight == 0)
+    w.abort()
+    check_monotonic(events)
+    assert max(e.parts_in_flight for e in events) == 2
 
 
 def test_parts_finishing_on_many_threads_call_back_one_at_a_time_in_order() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 from mpu_toolkit.testing.faults import FaultProxy
@@ -148,11 +150,12 @@ def test_abort_of_an_upload_completed_meanwhile_reports_gone(fs, boto, bucket, k
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == b"\x01" * 10
 
 
-def test_young_uploads_are_protected_unless_forced(fs, boto, bucket, key, server):
-    if server.is_moto:
-        pytest.skip("moto reports every upload's Initiated as a fixed date in 2010, so "
-                    "every upload looks old; this runs on RGW")
+def test_young_uploads_are_protected_unless_forced(fs, boto, bucket, key):
+    """On every server, moto included (the local server reports real Initiated dates)."""
     upload_id = start(boto, bucket, key, [10])
+    time.sleep(1)
+    [age] = uploads.list(f"mpu://{bucket}/{key}", fs=fs)["age"]
+    assert pd.Timedelta(seconds=0.5) <= age < pd.Timedelta(minutes=5)
     protected = uploads.abort(f"mpu://{bucket}/{key}", fs=fs, min_age="1h")
     assert list(protected["outcome"]) == ["skipped"]
     assert "younger than 1h" in protected["reason"].iloc[0]

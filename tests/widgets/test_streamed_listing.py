@@ -40,11 +40,25 @@ def test_rows_then_sizes_then_gone_make_one_frame_oldest_first():
     assert shown == [(2, False), (3, False), (2, False)]  # told after every batch here
 
 
-def test_the_view_is_told_at_most_every_interval():
+class Clock:
+    """A monotonic clock read by the listing, moved by the test: 5 s after boot."""
+
+    def __init__(self) -> None:
+        self.now = 5.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_view_is_told_at_most_every_interval_even_just_after_boot():
     shown: list[int] = []
+    clock = Clock()
     listing = StreamedListing(None, None, lambda f, final: shown.append(len(f)),
-                              lambda p: None, interval=3600)
+                              lambda p: None, interval=3600, clock=clock)
     for n in range(5):
         listing._rows(rows([f"u{n}"], [n]))
+        clock.now += 1
     assert shown == [1]  # the first batch, then nothing until the interval has passed
-    assert len(listing.frame()) == 5
+    clock.now = 5.0 + 3600
+    listing._rows(rows(["u5"], [5]))
+    assert shown == [1, 6] and len(listing.frame()) == 6

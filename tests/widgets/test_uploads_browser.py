@@ -200,10 +200,7 @@ def test_abort_older_than_days(open_browser, boto, bucket, key):
     assert not alive(boto, bucket, f"{key}/k") and set(browser.result["upload_id"]) == ids
 
 
-def test_min_age_protects_fresh_uploads_unless_forced(open_browser, boto, bucket, key, server):
-    if server.is_moto:
-        pytest.skip("moto reports a fixed 2010 Initiated date, so every upload looks old; "
-                    "runs on RGW")
+def test_min_age_protects_fresh_uploads_unless_forced(open_browser, boto, bucket, key):
     upload_id = start(boto, bucket, f"{key}/live", [10])
     browser = open_browser(min_age="1h")
     browser.table.selection = [upload_id]

@@ -1,0 +1,74 @@
+"""The local server's changes to moto: real upload dates, parts released after Complete, and a
+loud failure if moto's internals change."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any, Iterator
+
+import boto3
+import pytest
+
+from mpu_toolkit import uploads
+from mpu_toolkit.testing import moto_patches
+from mpu_toolkit.testing.local import LocalS3
+
+
+def test_each_upload_carries_the_time_it_was_started(fs, boto, bucket, key):
+    """Listed through mpu_toolkit, two uploads a second apart: each its own real time (to the
+    millisecond), not moto's fixed 2010 date; the default min_age protects them."""
+    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    first = boto.create_multipart_upload(Bucket=bucket, Key=f"{key}/a")["UploadId"]
+    time.sleep(1.1)
+    second = boto.create_multipart_upload(Bucket=bucket, Key=f"{key}/b")["UploadId"]
+    time.sleep(1)
+    listed = uploads.list(f"mpu://{bucket}/{key}/", fs=fs).set_index("upload_id")
+    started = {i: listed.loc[i, "initiated"].to_pydatetime() for i in (first, second)}
+    assert before <= started[first] and started[second] <= datetime.now(timezone.utc)
+    assert started[second] - started[first] >= timedelta(seconds=1)
+    assert all(timedelta(seconds=0.5) <= age < timedelta(minutes=5) for age in listed["age"])
+    kept = uploads.abort(f"mpu://{bucket}/{key}/", fs=fs)  # min_age="1h" by default
+    assert set(kept["outcome"]) == {"skipped"}
+    assert len(uploads.list(f"mpu://{bucket}/{key}/", fs=fs)) == 2
+
+
+@pytest.fixture(scope="module")
+def capped() -> Iterator[Any]:
+    with LocalS3(max_bytes=12 << 20) as s3:
+        so = s3.storage_options
+        client = boto3.client("s3", endpoint_url=so["endpoint_url"], region_name="us-east-1",
+                              aws_access_key_id=so["key"], aws_secret_access_key=so["secret"])
+        client.create_bucket(Bucket="capped")
+        yield client
+
+
+def test_a_completed_upload_holds_its_bytes_once(capped):
+    """10 MiB in two parts, completed, under a 12 MiB cap: the parts are released, so another
+    1.5 MiB still fits (moto alone would hold the 10 MiB twice and refuse it)."""
+    upload = capped.create_multipart_upload(Bucket="capped", Key="joined")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": capped.upload_part(
+        Bucket="capped", Key="joined", UploadId=upload, PartNumber=n,
+        Body=bytes([n]) * (5 << 20))["ETag"]} for n in (1, 2)]
+    capped.complete_multipart_upload(Bucket="capped", Key="joined", UploadId=upload,
+                                     MultipartUpload={"Parts": parts})
+    capped.put_object(Bucket="capped", Key="more", Body=bytes(3 << 19))
+    body = capped.get_object(Bucket="capped", Key="joined")["Body"].read()
+    assert body == bytes([1]) * (5 << 20) + bytes([2]) * (5 << 20)
+    second = capped.get_object(Bucket="capped", Key="joined", PartNumber=2)
+    assert second["ContentLength"] == 5 << 20 and second["PartsCount"] == 2
+
+
+def test_install_fails_loudly_when_moto_lost_what_it_wraps(monkeypatch):
+    from moto.s3.responses import S3Response
+
+    monkeypatch.delattr(S3Response, "list_multipart_uploads")
+    with pytest.raises(RuntimeError, match="moto changed: S3Response.list_multipart_uploads"):
+        moto_patches.install()
+
+
+def test_a_listing_that_no_longer_serializes_fails_loudly():
+    listing = moto_patches._dated_listing(lambda self: (200, {}, "<uploads/>"))
+    with pytest.raises(RuntimeError, match="no longer goes through S3Response.serialized"):
+        listing(SimpleNamespace(serialized=lambda result: result))
