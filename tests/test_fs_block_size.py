@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -66,10 +67,12 @@ def test_a_block_inside_the_limits_is_the_part_size(write, storage_options, buck
     data = os.urandom(11 * MiB)
     f = write(storage_options, f"mpu://{bucket}/{key}", 5 * MiB, data)
     assert [p.size for p in f.parts] == [5 * MiB, 5 * MiB, 1 * MiB]
-    first = boto.head_object(Bucket=bucket, Key=key, PartNumber=1)  # the server's parts
-    last = boto.head_object(Bucket=bucket, Key=key, PartNumber=3)
-    assert (first["PartsCount"], first["ContentLength"]) == (3, 5 * MiB)
-    assert (last["PartsCount"], last["ContentLength"]) == (3, 1 * MiB)
+    # the server's parts: its multipart ETag is the MD5 of the parts' MD5s, and "-3" (HEAD
+    # with PartNumber would be more direct, but Ceph RGW ignores it and answers the object)
+    bounds = [(0, 5 * MiB), (5 * MiB, 10 * MiB), (10 * MiB, 11 * MiB)]
+    digests = b"".join(hashlib.md5(data[a:b]).digest() for a, b in bounds)
+    expected = f'"{hashlib.md5(digests).hexdigest()}-3"'
+    assert boto.head_object(Bucket=bucket, Key=key)["ETag"] == expected
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
 
 

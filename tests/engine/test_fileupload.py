@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -218,5 +219,5 @@ def test_a_writer_keeping_its_parts_says_how_to_resume(fs, bucket, key):
             f.write(os.urandom(PART + 1))
             raise RuntimeError("producer failed")
     notes = " ".join(getattr(info.value, "__notes__", []))
-    assert f"mpu put --resume --upload-id {f.upload_id}" in notes
+    assert f"mpu put --resume --upload-id {shlex.quote(f.upload_id)}" in notes
     # the kept upload is cleaned up by the session's bucket teardown
