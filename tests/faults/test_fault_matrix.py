@@ -21,6 +21,7 @@ import gc
 import hashlib
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -182,7 +183,7 @@ def test_abort_faults_after_the_producer_raised(fault, kind, proxy, storage_opti
         # and the inventory aborts it once the server answers again
         assert [u["UploadId"] for u in left] == [f.upload_id]
         assert "abort after" in caplog.text and f.upload_id in caplog.text
-        assert f"--upload-id {f.upload_id}" in " ".join(info.value.__notes__)
+        assert f"--upload-id {shlex.quote(f.upload_id)}" in " ".join(info.value.__notes__)
         outcome = uploads.abort([(bucket, key, f.upload_id)], storage_options=storage_options,
                                 force=True)
         assert list(outcome["outcome"]) == ["aborted"]

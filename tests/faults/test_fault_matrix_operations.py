@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -164,7 +165,7 @@ def kept_for_resume(cell: Cell) -> None:
     assert [u["UploadId"] for u in incomplete_uploads(cell.boto, cell.bucket, cell.key)] == [
         cell.state["upload_id"]]
     if cell.state["request"] == "UploadPart":
-        assert f"--upload-id {cell.state['upload_id']}" in " ".join(cell.state["notes"])
+        assert f"--upload-id {shlex.quote(cell.state['upload_id'])}" in " ".join(cell.state["notes"])
     cell.boto.abort_multipart_upload(Bucket=cell.bucket, Key=cell.key,
                                      UploadId=cell.state["upload_id"])
 

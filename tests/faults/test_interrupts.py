@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def test_ctrl_c_stops_upload_file(resume, tmp_path, proxy, storage_options, boto
     left = incomplete_uploads(boto, bucket, key)
     if resume:  # kept, and named with the command that finishes it
         [upload] = left
-        assert f"mpu put --resume --upload-id {upload['UploadId']}" in stderr
+        assert f"mpu put --resume --upload-id {shlex.quote(upload['UploadId'])}" in stderr
         boto.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
     else:
         assert left == [] and "aborted, nothing published" in stderr
