@@ -153,9 +153,10 @@ def test_single_object_without_a_distributed_client(storage_options, boto, bucke
 
 
 def test_on_the_synchronous_scheduler_pieces_are_encoded_off_the_main_thread(
-        storage_options, boto, bucket, key):
+        client, storage_options, boto, bucket, key):
     """There the tasks run on the caller's thread, where a Ctrl-C lands: the encoder must not
-    (pandas' JSON encoder crashes when interrupted), so it runs on a worker thread."""
+    (pandas' JSON encoder crashes when interrupted), so it runs on a worker thread. The
+    scheduler asked for wins over the distributed client running beside (``client``)."""
     import dask
 
     rendered: list[str] = []
