@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .._engine.blocking import add_note
+from ..errors import add_note
 from .frameupload import Valve
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ __all__ = ["encode_off_thread", "off_main_thread", "JOIN_WITHIN"]
 R = TypeVar("R")
 T = TypeVar("T")
 JOIN_WITHIN = 10.0  #: seconds a stopped encoder is waited for (it ends at its next request)
+#: small writes (Parquet's page headers ...) are gathered up to this size before the caller
+#: is asked to write them: one hand-over between the threads per MiB, not per write
+BATCH = 1 << 20
 _POLL = 0.5
 _END = object()   # the producer has no more chunks
 _STOP = object()  # the caller stopped the work
@@ -50,6 +53,7 @@ class _Relay:
         self.replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.stopped = threading.Event()
         self.ended = threading.Event()  # the worker has returned or raised
+        self._gathered = bytearray()
 
     def ask(self, kind: str, payload: Any = None) -> Any:
         """On the worker: have the caller do ``kind``; its answer."""
@@ -62,7 +66,23 @@ class _Relay:
         return reply
 
     def write(self, data: Any) -> None:
-        self.ask("write", data)
+        if self.stopped.is_set():
+            raise _Stopped
+        view = memoryview(data).cast("B")
+        if len(self._gathered) + len(view) < BATCH:
+            self._gathered += view
+            return
+        self.flush()
+        if len(view) >= BATCH:
+            self.ask("write", view)  # the caller writes it before answering: no copy
+        else:
+            self._gathered += view
+
+    def flush(self) -> None:
+        """Have the caller write what was gathered."""
+        if self._gathered:
+            gathered, self._gathered = self._gathered, bytearray()
+            self.ask("write", gathered)
 
     def chunks(self) -> Iterator[Any]:
         while (item := self.ask("next")) is not _END:
@@ -78,7 +98,7 @@ def encode_off_thread(work: Callable[[Iterator[T], Any], R], source: Iterable[T]
     """``work(chunks, out)`` run on a worker thread when called from the main thread.
 
     ``chunks`` yields ``source``'s items, each pulled on the caller's thread; ``out.write``
-    has the caller's thread write to ``file``. Off the main thread (where no signal lands),
+    has the caller's thread write to ``file`` (small writes gathered up to :data:`BATCH`). Off the main thread (where no signal lands),
     ``work(iter(source), file)`` is simply called.
     """
     if threading.current_thread() is not threading.main_thread():
@@ -104,7 +124,9 @@ def off_main_thread(function: Callable[..., R], *args: Any) -> R:
 
 def _worker(relay: _Relay, work: Callable[[Iterator[Any], Any], Any], out: Valve) -> None:
     try:
-        outcome: tuple[str, Any] = ("done", work(relay.chunks(), out))
+        result = work(relay.chunks(), out)
+        relay.flush()
+        outcome: tuple[str, Any] = ("done", result)
     except BaseException as error:  # _Stopped included: the caller is not listening then
         outcome = ("error", error)
     finally:

@@ -38,10 +38,12 @@ class Recorder(io.RawIOBase):
     def __init__(self) -> None:
         self.data = bytearray()
         self.threads: set[str] = set()
+        self.writes = 0
 
     def write(self, data: Any) -> int:
         self.threads.add(threading.current_thread().name)
         self.data += bytes(data)
+        self.writes += 1
         return len(data)
 
 
@@ -94,7 +96,7 @@ def test_an_error_anywhere_reaches_the_caller_and_the_encoder_ends(where):
 
     def work(chunks: Iterator[int], out: Any) -> None:
         for n in chunks:
-            out.write(b"x")
+            out.write(b"x" * offthread.BATCH)  # a whole batch: handed to the file at once
             if where == "encoder":
                 raise error
 
@@ -105,9 +107,10 @@ def test_an_error_anywhere_reaches_the_caller_and_the_encoder_ends(where):
 
 def test_ctrl_c_stops_the_encoder_and_nothing_it_writes_afterwards_arrives():
     file, started, released, went_on = Recorder(), threading.Event(), threading.Event(), []
+    before = b"b" * offthread.BATCH
 
     def work(chunks: Iterator[int], out: Any) -> None:
-        out.write(b"before")
+        out.write(before)  # a whole batch: handed to the file at once
         started.set()
         released.wait(10)  # busy "inside C code" while the interrupt lands
         out.write(b"after")  # raises: the caller stopped
@@ -118,7 +121,7 @@ def test_ctrl_c_stops_the_encoder_and_nothing_it_writes_afterwards_arrives():
         encode_off_thread(work, iter(()), file)
     assert released.is_set()  # it waited for the encoder to end before re-raising
     assert time.monotonic() - began < offthread.JOIN_WITHIN
-    assert file.data == b"before" and went_on == []
+    assert file.data == before and went_on == []
 
 
 def test_an_encoder_writing_after_its_end_writes_nowhere():
@@ -151,3 +154,19 @@ def test_an_encoder_busy_past_the_bound_is_left_behind_with_a_warning(monkeypatc
         encode_off_thread(work, iter(()), Recorder())
     assert not done.is_set() and "still busy" in caplog.text
     assert done.wait(10)  # it ends on its own (its output goes nowhere)
+
+
+def test_small_writes_reach_the_file_gathered_in_order_and_whole():
+    """Encoders make many tiny writes (Parquet page headers): they cross to the caller's
+    thread a batch at a time, in order, the rest when the encoder ends."""
+    file = Recorder()
+    pieces = [bytes([n % 251]) * (n % 977 + 1) for n in range(5_000)]
+
+    def work(chunks: Iterator[int], out: Any) -> None:
+        for piece in pieces:
+            out.write(piece)
+        out.write(b"L" * (offthread.BATCH + 3))  # a large write passes whole, after the rest
+
+    encode_off_thread(work, iter(()), file)
+    assert file.data == b"".join(pieces) + b"L" * (offthread.BATCH + 3)
+    assert file.writes < 10  # not one hand-over per write
