@@ -9,8 +9,8 @@ So an encoder called from the main thread runs on a worker thread, where no sign
 while the main thread does everything else: it pulls the producer's chunks, writes the
 encoded bytes to the file (the upload), and waits, interruptibly, in between. On an
 interrupt, or any other exception on the caller's side (the producer's, the upload's), the
-worker is stopped: its next request (a chunk or a write) raises, so it unwinds as soon as the
-C call it is in returns. It is joined for at most :data:`JOIN_WITHIN` seconds, then the
+worker is stopped: its next request (a chunk, or a batch of writes: small writes are gathered
+up to :data:`BATCH`) raises, so it unwinds soon after the C call it is in returns. It is joined for at most :data:`JOIN_WITHIN` seconds, then the
 exception propagates (and the upload's owner aborts it). Its bytes reach the file only
 through the caller, so nothing it encodes afterwards is ever written.
 """

@@ -113,7 +113,7 @@ def test_ctrl_c_stops_the_encoder_and_nothing_it_writes_afterwards_arrives():
         out.write(before)  # a whole batch: handed to the file at once
         started.set()
         released.wait(10)  # busy "inside C code" while the interrupt lands
-        out.write(b"after")  # raises: the caller stopped
+        out.write(b"a" * offthread.BATCH)  # a hand-over: raises, the caller stopped
         went_on.append(True)
 
     began = time.monotonic()
