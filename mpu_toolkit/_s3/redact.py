@@ -39,8 +39,10 @@ _NAMES = ("x-amz-security-token", "x-amz-s3session-token", "x-amz-sso_bearer_tok
           "secretaccesskey", "accesskeyid", "webidentitytoken")
 #: a named credential's value: header (``name: v``), dict repr (``'name': b'v'``), query
 #: string (``name=v&``), XML (``<name>v<``) or JSON (``"name": "v"``); not the ``b`` of a
-#: ``b'<redacted>'`` already scrubbed
-_NAMED = re.compile(r"(?i)((?:%s)(?:['\"]?\s*[:=]\s*b?['\"]?|>))(?!b['\"])[^\s'\"&<,}]+"
+#: ``b'<redacted>'`` already scrubbed, nor a value's own leading ``b``/``B`` (case-sensitive ``b``,
+#: and only before a quote)
+_NAMED = re.compile(r"(?i)((?:%s)(?:['\"]?\s*[:=]\s*(?:(?-i:b)?['\"])?|>))(?!(?-i:b)['\"])"
+                    r"[^\s'\"&<,}]+"
                     % "|".join(map(re.escape, _NAMES)))
 #: the access key id of SigV4's ``Credential=`` (header) or ``X-Amz-Credential=`` (query)
 _CREDENTIAL = re.compile(r"(Credential=)[^/\s'\"&,]+")

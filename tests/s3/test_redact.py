@@ -134,10 +134,11 @@ def test_records_of_other_libraries_are_left_alone(every_log: Capture) -> None:
     '{"secretAccessKey": "%s"}',  # an SSO answer
     "aws_secret_access_key = %s",  # a config file line
 ])
-def test_every_shape_of_a_logged_credential_is_redacted(shape: str) -> None:
-    value = secrets.token_urlsafe(24)  # never remembered: found by its name only
+@pytest.mark.parametrize("first", ["", "b", "B", "x"])  # a value's own leading b is no b'...'
+def test_every_shape_of_a_logged_credential_is_redacted(shape: str, first: str) -> None:
+    value = first + secrets.token_urlsafe(24)  # never remembered: found by its name only
     clean = redact.scrub(shape % value)
-    assert value not in clean and redact.REDACTED in clean
+    assert value not in clean and value[1:] not in clean and redact.REDACTED in clean
     assert redact.scrub(clean) == clean
 
 
