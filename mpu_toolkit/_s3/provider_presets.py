@@ -95,6 +95,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
     dict(
         name="minio", title="MinIO (self-hosted)",
         addressing="path", lifecycle=False, if_none_match_put=True, if_match=True,
+        list_uploads_by_prefix=False,
         quirks=("the AbortIncompleteMultipartUpload lifecycle action is not supported",
                 "ListMultipartUploads needs the exact object name as the prefix",
                 "older servers break with botocore >= 1.36's default checksums"),
@@ -109,6 +110,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         addressing="path", copies_by_reference=True, lifecycle=True,
         # If-None-Match: honoured on PUT, ignored on Complete (measured here on RGW 16)
         if_none_match_put=True, if_none_match_complete=False, if_match=True,
+        copy_source_if_match=False,
         quirks=("ListParts on an aborted upload answers NoSuchKey (mapped to NoSuchUpload)",
                 "Complete on an aborted upload answers 500 'completion already in progress' "
                 "(mapped to NoSuchUpload)",

@@ -72,6 +72,14 @@ class Provider:
     if_none_match_complete: bool | None = None
     #: ``If-Match: <etag>`` is honoured on PutObject
     if_match: bool | None = None
+    #: ``x-amz-copy-source-if-match`` is honoured on UploadPartCopy / CopyObject
+    copy_source_if_match: bool | None = None
+    #: ListMultipartUploads finds uploads by a key prefix (False: only by the exact key, MinIO)
+    list_uploads_by_prefix: bool | None = None
+    #: the fastest integrity mode the store is known to verify, what ``checksum="auto"``
+    #: picks (a :class:`~mpu_toolkit._plan.integrity.ChecksumMode` value); None: unknown, the
+    #: generic default
+    checksum: str | None = None
     console: str | None = None
     pricing: str | None = None
     #: short sentences: what differs from AWS, and how the toolkit copes
