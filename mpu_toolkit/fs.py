@@ -35,7 +35,7 @@ from ._engine.blocking import make_interruptible, run_blocking
 from ._engine.fileupload import FileUploadResult, upload_bytes, upload_local_file
 from ._engine.servercopy import CopyResult, ServerCopy
 from ._engine.upload import S3Upload
-from ._s3 import redact, retry, roundtrips
+from ._s3 import redact, retry, roundtrips, signing
 from ._s3.client import S3Client
 from ._s3.errormap import map_error, missing_bucket, missing_path
 from ._s3.providers import GENERIC, provider_named
@@ -136,15 +136,16 @@ class MPUFileSystem(S3FileSystem):
 
     # -- the wire: one retry policy under s3fs's requests too ---------------------------------
     async def set_session(self, *args: Any, **kwargs: Any) -> Any:
-        client = await super().set_session(*args, **kwargs)
-        retry.install(client, self.write_options.retry_policy())
-        roundtrips.install(client)
-        return client
+        return self._wired(await super().set_session(*args, **kwargs))
 
     async def get_s3(self, bucket: str | None = None) -> Any:
-        client = await super().get_s3(bucket)
+        return self._wired(await super().get_s3(bucket))
+
+    def _wired(self, client: Any) -> Any:
+        """``client`` with mpu_toolkit's retries, round trips and payload signer."""
         retry.install(client, self.write_options.retry_policy())
         roundtrips.install(client)
+        signing.install(client)
         return client
 
     async def _call_s3(self, method: str, *akwarglist: Any, **kwargs: Any) -> Any:

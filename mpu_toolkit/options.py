@@ -45,8 +45,11 @@ class WriteOptions:
       192 MiB past ~190 GiB of an unknown-length stream, at the defaults) exceeds it,
       as the only buffer.
       Default 128 MiB, or two parts when ``part_size`` is larger than 64 MiB.
-    * ``checksum`` — ``"md5"`` (Content-MD5 + ETag checks), ``"none"``, ``"crc32"``,
-      ``"crc32c"``, ``"sha256"``.
+    * ``checksum`` — ``"auto"`` (default: the fastest mode the store is known to verify, by
+      its provider preset or saved ``mpu doctor`` report, else ``"md5"``), ``"md5"``
+      (Content-MD5 + ETag checks), ``"sha256-payload"`` (SigV4 signed payload),
+      ``"crc32c"``, ``"crc64nvme"``, ``"crc32"``, ``"sha256"`` (``x-amz-checksum-*``),
+      ``"none"``.
     * ``keep_parts_on_error`` — on failure leave the incomplete upload for resuming instead
       of aborting it (its id is logged and kept on the writer and the error).
     * ``verify`` — HEAD the object after Complete and check its size and multipart ETag.
@@ -60,7 +63,7 @@ class WriteOptions:
     size: int | None = None
     concurrency: int = 16
     max_memory: int | None = None  # None: see memory_limit
-    checksum: ChecksumMode = ChecksumMode.MD5
+    checksum: ChecksumMode = ChecksumMode.AUTO
     keep_parts_on_error: bool = False
     verify: bool = True
     exclusive: bool = False
@@ -79,7 +82,7 @@ class WriteOptions:
             set_(self, "max_memory", parse_size(self.max_memory, "max_memory"))
         if self.size is not None:
             set_(self, "size", parse_size(self.size, "size"))
-        set_(self, "checksum", ChecksumMode.parse(self.checksum).check_available())
+        set_(self, "checksum", ChecksumMode.parse(self.checksum))
         if self.part_size_policy not in ("growing", "equal"):
             raise ConfigurationError(f"part_size_policy={self.part_size_policy!r}: use "
                                      "'growing' (default) or 'equal'")

@@ -139,3 +139,22 @@ def ctrl_c_pressed(started: Any, then: Any, after: float = 0.3) -> Iterator[None
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class Wire:
+    """Every request the filesystem's client sends: (operation, headers), recorded by a
+    botocore before-send hook (nothing is replaced: the requests go to the server)."""
+
+    def __init__(self, fs: Any) -> None:
+        from mpu_toolkit._engine.blocking import run_blocking
+
+        self.sent: list[tuple[str, dict[str, str]]] = []
+        run_blocking(fs.loop, fs.set_session())
+        fs.s3.meta.events.register("before-send.s3", self._record)
+
+    def _record(self, request: Any, event_name: str = "", **kwargs: Any) -> None:
+        self.sent.append((event_name.rsplit(".", 1)[-1],
+                          {k.lower(): v for k, v in request.headers.items()}))
+
+    def headers_of(self, operation: str) -> list[dict[str, str]]:
+        return [h for op, h in self.sent if op == operation]

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pytest
-from helpers import object_exists
+from helpers import Wire, object_exists
 
 import mpu_toolkit
 from mpu_toolkit import MPUFileSystem
-from mpu_toolkit._engine.blocking import run_blocking
 from mpu_toolkit._plan.sizing import MiB
 from mpu_toolkit.errors import TransientS3Error
 
@@ -136,23 +135,6 @@ def test_without_max_attempts_one_503_is_retried(entry, proxy, storage_options, 
     entry.run(_proxied(proxy, storage_options), f"mpu://{bucket}/{key}", boto, tmp_path)
     assert proxy.injected == [f"{entry.fails_on}:503"]
     assert proxy.seen.count(entry.fails_on) >= 2  # the failed try, then the retry
-
-
-class Wire:
-    """Every request the filesystem's client sends: (operation, headers), recorded by a
-    botocore before-send hook (nothing is replaced: the requests go to the server)."""
-
-    def __init__(self, fs: MPUFileSystem) -> None:
-        self.sent: list[tuple[str, dict[str, str]]] = []
-        run_blocking(fs.loop, fs.set_session())
-        fs.s3.meta.events.register("before-send.s3", self._record)
-
-    def _record(self, request: Any, event_name: str = "", **kwargs: Any) -> None:
-        self.sent.append((event_name.rsplit(".", 1)[-1],
-                          {k.lower(): v for k, v in request.headers.items()}))
-
-    def headers_of(self, operation: str) -> list[dict[str, str]]:
-        return [h for op, h in self.sent if op == operation]
 
 
 BODY_ENTRIES = [e for e in ENTRIES if e.body_on is not None]

@@ -52,7 +52,8 @@ class S3Upload:
         self.ref = ref
         self._options = options
         self._attributes = attributes if attributes is not None else options.attributes
-        self._mode: ChecksumMode = options.checksum
+        #: ``auto`` resolved by what the store is known to verify
+        self._mode: ChecksumMode = options.checksum.for_store(self._client.provider.checksum)
         self._upload_id: str | None = None
         self._create_task: asyncio.Task[str] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -182,18 +183,22 @@ class S3Upload:
                         "rule do it", self.url, ", ".join(others),
                         hints.abort(self.url, "ID", young=True))
 
+    @property
+    def checksum(self) -> ChecksumMode:
+        """The integrity mode this upload runs with (``auto`` resolved for the store)."""
+        return self._mode
+
     async def _digest(self, data: bytes | bytearray | memoryview) -> PartDigest:
-        if self._mode is ChecksumMode.MD5:
-            return await asyncio.to_thread(digest_part, data, self._mode)
-        return PartDigest()
+        if self._mode is ChecksumMode.NONE:
+            return PartDigest()
+        return await asyncio.to_thread(digest_part, data, self._mode)
 
     async def send_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
-        """UploadPart with Content-MD5 and ETag check (the same number on every try)."""
+        """UploadPart with the mode's digest, checked in the answer (the same number on every
+        try)."""
         upload_id = await self._ensure_started()
         digest = await self._digest(data)
-        part = await self._client.upload_part(self.ref, upload_id, number, data,
-                                              content_md5=digest.content_md5,
-                                              checksum_algorithm=self._mode.algorithm)
+        part = await self._client.upload_part(self.ref, upload_id, number, data, digest)
         if digest.md5 is not None:
             self._md5s[number] = digest.md5
         return part
@@ -211,7 +216,7 @@ class S3Upload:
                                                    byte_range, if_match=source.etag or None)
 
     async def put_whole(self, data: bytes | bytearray | memoryview) -> ObjectInfo:
-        """PutObject of a whole small object, with Content-MD5 and ETag check."""
+        """PutObject of a whole small object, with the mode's digest checked."""
         digest = await self._digest(data)
         return await self._settled(self._put(data, digest))
 
@@ -261,8 +266,7 @@ class S3Upload:
         exclusive = await self._before_publish(self._client.provider.if_none_match_put)
         try:
             info = await self._client.put_object(
-                self.ref, data, self._attributes, content_md5=digest.content_md5,
-                checksum_algorithm=self._mode.algorithm, exclusive=exclusive,
+                self.ref, data, self._attributes, digest=digest, exclusive=exclusive,
                 attempts=attempts)
         except Exception as error:
             expected = digest.md5.hex() if digest.md5 else None

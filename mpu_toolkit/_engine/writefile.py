@@ -1,5 +1,5 @@
 """The streaming writer as an fsspec file: what s3fs users read and call on a file opened
-for writing (``version_id``, ``etag``, ``blocksize``, ``setxattr``, ``fs``).
+for writing (``version_id``, ``etag``, ``blocksize``, ``setxattr``, ``fs``), and ``checksum``.
 
 The engine's :class:`~mpu_toolkit.MultipartWriter` knows parts, not filesystems; this thin
 subclass is what ``fs.open(path, "wb"/"xb"/"ab")`` returns, so code written against
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from .._plan.integrity import ChecksumMode
 from ..model import ObjectInfo, ObjectRef, PartInfo
 from ..options import COPY_PART_SIZE
 from ..progress import make_progress
@@ -74,6 +75,11 @@ class MPUWriteFile(MultipartWriter):
     def etag(self) -> str | None:
         """The new object's ETag, once published."""
         return self.result.etag if self.result else None
+
+    @property
+    def checksum(self) -> ChecksumMode:
+        """The integrity mode the parts are sent with (``auto`` resolved for the store)."""
+        return self._upload.checksum
 
     @property
     def blocksize(self) -> int:

@@ -16,13 +16,13 @@ import logging
 from typing import Any, AsyncIterator, Mapping, Sequence
 
 from .. import hints
+from .._plan.integrity import PartDigest
 from .._plan.sizing import S3_LIMITS, counted
 from ..errors import MPUError, NoSuchUpload, UploadNotClean
 from ..model import (ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo, UploadParts,
                      location)
 from .objects import ObjectRequests
-from .payload import PartBody
-from .request import check_answer, checksum_args, checksums, copy_source
+from .request import body_args, check_answer, checksums, copy_source
 from .retry import Attempts
 
 log = logging.getLogger(__name__)
@@ -55,20 +55,18 @@ class S3Client(ObjectRequests):
 
     # 2. upload part ------------------------------------------------------------------------
     async def upload_part(self, ref: ObjectRef, upload_id: str, number: int,
-                          body: bytes | bytearray | memoryview, *, content_md5: str | None = None,
-                          checksum_algorithm: str | None = None) -> PartInfo:
+                          body: bytes | bytearray | memoryview,
+                          digest: PartDigest = PartDigest()) -> PartInfo:
         """UploadPart. Safe to repeat: the same bytes under the same number replace the part.
 
-        With ``content_md5`` (base64) the server checks the bytes, and the answer's ETag must
-        be their MD5 (re-sent otherwise); an answer without an ETag is re-sent too.
+        ``digest`` says what protects the bytes: with Content-MD5 the server checks them and
+        the answer's ETag must be their MD5; a flexible checksum the server echoes must be
+        the one sent (re-sent otherwise); a payload hash is signed.
         """
         S3_LIMITS.check_part_number(number)
-        response = await self._call(
-            "upload_part", ref, UploadId=upload_id, PartNumber=number,
-            Body=PartBody(body), ContentLength=len(body),
-            **checksum_args(content_md5, checksum_algorithm))
-        etag = str(response.get("ETag", "") or "")
-        check_answer(etag, content_md5, f"{ref.url}: part {number}")
+        response = await self._call("upload_part", ref, UploadId=upload_id, PartNumber=number,
+                                    **body_args(body, digest))
+        etag = check_answer(response, digest, f"{ref.url}: part {number}")
         return PartInfo(number, len(body), etag, checksums=checksums(response))
 
     # 3. copy part --------------------------------------------------------------------------

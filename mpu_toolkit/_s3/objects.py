@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Mapping, Sequence
 
 from ..errors import IntegrityError, NoSuchKey, S3Error
+from .._plan.integrity import PartDigest
 from ..model import ObjectAttributes, ObjectInfo, ObjectRef
 from .errormap import map_error
-from .payload import PartBody
 from .providers import copies_by_reference
-from .request import Requester, check_answer, checksum_args, copy_source, version
+from .request import Requester, body_args, check_answer, copy_source, version
 from .retry import Attempts, RetryPolicy
 
 __all__ = ["ObjectRequests"]
@@ -64,19 +64,16 @@ class ObjectRequests(Requester):
 
     # single-request objects ------------------------------------------------------------------
     async def put_object(self, ref: ObjectRef, body: bytes | bytearray | memoryview,
-                         attributes: ObjectAttributes, *, content_md5: str | None = None,
-                         checksum_algorithm: str | None = None, exclusive: bool = False,
-                         attempts: Attempts | None = None) -> ObjectInfo:
+                         attributes: ObjectAttributes, *, digest: PartDigest = PartDigest(),
+                         exclusive: bool = False, attempts: Attempts | None = None
+                         ) -> ObjectInfo:
         """PutObject: an object smaller than one part in one request. Safe to repeat (the
-        same bytes again); ``content_md5`` is checked as in :meth:`upload_part`.
+        same bytes again); ``digest`` is sent and checked as in :meth:`upload_part`.
         ``exclusive`` sends ``If-None-Match: *``: an existing key fails with ObjectExists."""
         response = await self._call(
-            "put_object", ref, attempts=attempts, Body=PartBody(body),
-            ContentLength=len(body), **attributes.request_args(),
-            **({"IfNoneMatch": "*"} if exclusive else {}),
-            **checksum_args(content_md5, checksum_algorithm))
-        etag = str(response.get("ETag", "") or "")
-        check_answer(etag, content_md5, ref.url)
+            "put_object", ref, attempts=attempts, **body_args(body, digest),
+            **attributes.request_args(), **({"IfNoneMatch": "*"} if exclusive else {}))
+        etag = check_answer(response, digest, ref.url)
         return ObjectInfo(ref.bucket, ref.key, etag, len(body), response.get("VersionId"))
 
     async def copy_object(self, ref: ObjectRef, source: ObjectRef, *,

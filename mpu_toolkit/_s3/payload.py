@@ -5,7 +5,8 @@ the headers and lets asyncio buffer what the socket has not taken: up to three e
 of every part in flight, which breaks the writer's memory bound. :class:`PartBody` instead
 yields zero-copy ``memoryview`` chunks as an async iterable (aiohttp writes each and drains),
 while still looking like a seekable file with a length to botocore (validation,
-Content-Length, checksums, signing).
+Content-Length, checksums, signing). ``payload_sha256`` carries the part's SHA-256 when
+it was computed beforehand, for :mod:`.signing` to sign instead of hashing again.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ CHUNK = 512 * 1024
 class PartBody:
     """A read-only, seekable view of one part's bytes; streams in ``CHUNK`` pieces."""
 
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview,
+                 payload_sha256: str | None = None) -> None:
         self._view = memoryview(data).cast("B")
         self._position = 0
+        self.payload_sha256 = payload_sha256
 
     def __len__(self) -> int:
         return len(self._view)

@@ -34,6 +34,8 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         # endpoint and region: botocore's (the profile, AWS_REGION; s3.{region}.amazonaws.com)
         addressing="virtual", client_config=_WHEN_SUPPORTED,
         lifecycle=True, if_none_match_put=True, if_none_match_complete=True, if_match=True,
+        copy_source_if_match=True,
+        checksum="crc32c",  # verified per part, composite over the object; in hardware
         console="https://console.aws.amazon.com/s3/",
         pricing="https://aws.amazon.com/s3/pricing/",
         quirks=("Complete may answer 200 OK with an error body: botocore raises it, retried as "
@@ -53,6 +55,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         name="yandex", title="Yandex Object Storage",
         endpoint="https://storage.yandexcloud.net", region="ru-central1", addressing="path",
         lifecycle=True, if_none_match_put=True, if_match=True,
+        checksum="sha256-payload",  # its XAmzContentSHA256Mismatch: the signed hash is checked
         console="https://console.yandex.cloud",
         pricing="https://yandex.cloud/en/docs/storage/pricing",
         quirks=("path-style addressing: bucket names with dots fail HTTPS as virtual hosts",
@@ -96,6 +99,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         name="minio", title="MinIO (self-hosted)",
         addressing="path", lifecycle=False, if_none_match_put=True, if_match=True,
         list_uploads_by_prefix=False,
+        checksum="sha256-payload",  # a wrong signed payload hash: XAmzContentSHA256Mismatch
         quirks=("the AbortIncompleteMultipartUpload lifecycle action is not supported",
                 "ListMultipartUploads needs the exact object name as the prefix",
                 "older servers break with botocore >= 1.36's default checksums"),
@@ -111,6 +115,7 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         # If-None-Match: honoured on PUT, ignored on Complete (measured here on RGW 16)
         if_none_match_put=True, if_none_match_complete=False, if_match=True,
         copy_source_if_match=False,
+        checksum="sha256-payload",  # measured: a wrong signed payload hash is refused
         quirks=("ListParts on an aborted upload answers NoSuchKey (mapped to NoSuchUpload)",
                 "Complete on an aborted upload answers 500 'completion already in progress' "
                 "(mapped to NoSuchUpload)",

@@ -13,10 +13,11 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 
-from .._plan.integrity import etag_problem
+from .._plan.integrity import PartDigest, checksum_problem, etag_problem
 from ..errors import IntegrityError
 from ..model import ObjectRef, location
 from .errormap import map_error
+from .payload import PartBody
 from .providers import GENERIC, Provider
 from .retry import Attempts, RetryPolicy, scope
 
@@ -96,19 +97,30 @@ class Requester:
                                 endpoint=self.endpoint, scheme=scheme) from exc
 
 
-def check_answer(etag: str, content_md5: str | None, what: str) -> None:
-    """After the retries: an answer that still does not confirm the bytes is an error."""
-    problem = etag_problem(etag, content_md5) if content_md5 else None
+def check_answer(response: Mapping[str, Any], digest: PartDigest, what: str) -> str:
+    """After the retries: an answer that still does not confirm the bytes (ETag, echoed
+    checksum) is an error. Returns the ETag."""
+    etag = str(response.get("ETag", "") or "")
+    content_md5 = digest.content_md5
+    problem = ((etag_problem(etag, content_md5) if content_md5 else None)
+               or checksum_problem(digest.checksum, response))
     if problem:
         error = IntegrityError(f"{what}: {problem}; the server may have stored other bytes")
         error.transient = False
         raise error
+    return etag
 
 
-def checksum_args(content_md5: str | None, algorithm: str | None) -> dict[str, Any]:
-    if content_md5:
-        return {"ContentMD5": content_md5}
-    return {"ChecksumAlgorithm": algorithm} if algorithm else {}
+def body_args(body: bytes | bytearray | memoryview, digest: PartDigest) -> dict[str, Any]:
+    """The body of an UploadPart/PutObject and what protects it: Content-MD5, a flexible
+    checksum's value, or the payload hash to sign (see :mod:`.signing`)."""
+    args: dict[str, Any] = {"Body": PartBody(body, digest.payload_sha256),
+                            "ContentLength": len(body)}
+    if digest.content_md5:
+        args["ContentMD5"] = digest.content_md5
+    if digest.checksum:
+        args[digest.checksum[0]] = digest.checksum[1]
+    return args
 
 
 def checksums(response: Mapping[str, Any]) -> dict[str, str]:

@@ -28,7 +28,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
-from .._plan.integrity import etag_problem
+from .._plan.integrity import answer_problem
 from ..errors import ConfigurationError, EndpointUnreachable, MPUError
 from .errormap import error_class, map_error
 
@@ -153,9 +153,8 @@ class RetryHandler:
             code, message = str(details.get("Code", "")), str(details.get("Message", ""))
             cls = error_class(code, status, operation, message)
             return f"{status} {code or ''} {message}".strip(), cls.transient, False
-        md5 = ((request or {}).get("headers") or {}).get("Content-MD5")
-        if md5 and operation in ("UploadPart", "PutObject"):
-            problem = etag_problem(str(parsed.get("ETag", "") or ""), md5)
+        if operation in ("UploadPart", "PutObject"):
+            problem = answer_problem((request or {}).get("headers") or {}, parsed)
             return problem, problem is not None, False
         return None, False, False
 

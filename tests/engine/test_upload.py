@@ -4,7 +4,6 @@ real server by a proxy on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 from typing import Any
 
@@ -86,22 +85,3 @@ def test_single_put_is_retried_and_verified(proxy, storage_options, bucket, key,
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
 
 
-def test_checksum_none_sends_no_content_md5_but_still_round_trips(storage_options, bucket,
-                                                                    key, boto):
-    fs = MPUFileSystem(**storage_options, checksum="none", skip_instance_cache=True)
-    data = os.urandom(PART + 3)
-    write(fs, f"{bucket}/{key}", data)
-    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
-
-
-@pytest.mark.parametrize("mode", ["crc32", "crc32c", "sha256"])
-def test_flexible_checksum_modes_round_trip(storage_options, bucket, key, boto, mode):
-    if mode == "crc32c" and importlib.util.find_spec("awscrt") is None:
-        with pytest.raises(ConfigurationError, match="botocore\\[crt\\]"):
-            MPUFileSystem(**storage_options, checksum=mode, skip_instance_cache=True)
-        return
-    fs = MPUFileSystem(**storage_options, checksum=mode, skip_instance_cache=True)
-    data = os.urandom(2 * PART + 3)
-    f = write(fs, f"{bucket}/{key}", data)
-    assert (f.bucket, f.key) == (bucket, key)
-    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data

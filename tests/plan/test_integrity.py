@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mpu_toolkit._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
-                                         etag_problem, multipart_etag)
+from mpu_toolkit._plan.integrity import (GENERIC_DEFAULT, ChecksumMode, PartDigest,
+                                         answer_problem, checksum_problem, digest_part,
+                                         etag_matches, etag_problem, multipart_etag)
 from mpu_toolkit.errors import ConfigurationError
 
 
@@ -77,14 +78,64 @@ def test_digest_accepts_bytearray_and_memoryview() -> None:
     assert digest_part(memoryview(data), ChecksumMode.MD5).md5 == expected
 
 
-@pytest.mark.parametrize("mode, algorithm", [
-    (ChecksumMode.NONE, None), (ChecksumMode.CRC32, "CRC32"),
-    (ChecksumMode.CRC32C, "CRC32C"), (ChecksumMode.SHA256, "SHA256"),
+# check values of "123456789" from the CRC catalogue (reveng.sourceforge.io), not the code
+CHECK = b"123456789"
+
+
+def _b64(value: int, width: int) -> str:
+    return base64.b64encode(value.to_bytes(width, "big")).decode()
+
+
+@pytest.mark.parametrize("mode, header, value", [
+    (ChecksumMode.CRC32, "ChecksumCRC32", _b64(0xCBF43926, 4)),
+    (ChecksumMode.CRC32C, "ChecksumCRC32C", _b64(0xE3069283, 4)),
+    (ChecksumMode.CRC64NVME, "ChecksumCRC64NVME", _b64(0xAE8B14860A799888, 8)),
+    (ChecksumMode.SHA256, "ChecksumSHA256",
+     base64.b64encode(hashlib.sha256(CHECK).digest()).decode()),
 ])
-def test_flexible_modes_send_the_algorithm_not_an_md5(mode: ChecksumMode, algorithm) -> None:
-    digest = digest_part(b"data", mode)
-    assert digest == PartDigest() and digest.content_md5 is None
-    assert mode.algorithm == algorithm
+def test_flexible_modes_send_their_checksum_not_an_md5(mode: ChecksumMode, header: str,
+                                                       value: str) -> None:
+    digest = digest_part(CHECK, mode)
+    assert digest.checksum == (header, value)
+    assert digest.content_md5 is None and digest.payload_sha256 is None
+    assert mode.algorithm == header.removeprefix("Checksum")
+
+
+def test_sha256_payload_is_the_hex_hash_to_sign() -> None:
+    digest = digest_part(memoryview(b"part"), ChecksumMode.SHA256_PAYLOAD)
+    assert digest == PartDigest(payload_sha256=hashlib.sha256(b"part").hexdigest())
+    assert ChecksumMode.SHA256_PAYLOAD.algorithm is None
+
+
+def test_none_sends_nothing() -> None:
+    assert digest_part(b"data", ChecksumMode.NONE) == PartDigest()
+
+
+@pytest.mark.parametrize("verified, mode", [
+    (None, GENERIC_DEFAULT), ("crc64nvme", ChecksumMode.CRC64NVME),
+    ("sha256-payload", ChecksumMode.SHA256_PAYLOAD)])
+def test_auto_is_what_the_store_verifies_else_the_generic_default(verified, mode) -> None:
+    assert ChecksumMode.AUTO.for_store(verified) is mode
+    assert ChecksumMode.NONE.for_store(verified) is ChecksumMode.NONE  # a choice is kept
+    assert GENERIC_DEFAULT is ChecksumMode.MD5  # checked client-side too (the ETag)
+
+
+def test_an_echoed_checksum_must_be_the_one_sent() -> None:
+    sent = digest_part(CHECK, ChecksumMode.CRC32C).checksum
+    assert checksum_problem(sent, {"ChecksumCRC32C": sent[1]}) is None
+    assert checksum_problem(sent, {}) is None  # the store echoes nothing: cannot tell
+    assert "not " + sent[1] in checksum_problem(sent, {"ChecksumCRC32C": "AAAAAA=="})
+
+
+def test_answer_problem_reads_the_headers_sent() -> None:
+    md5 = base64.b64encode(hashlib.md5(b"p").digest()).decode()
+    crc = _b64(0xE3069283, 4)
+    assert answer_problem({"Content-MD5": md5}, {"ETag": hashlib.md5(b"p").hexdigest()}) is None
+    assert "not the MD5" in answer_problem({"Content-MD5": md5}, {"ETag": "0" * 32})
+    assert answer_problem({"x-amz-checksum-crc32c": crc}, {"ChecksumCRC32C": crc}) is None
+    assert "ChecksumCRC32C" in answer_problem({"X-Amz-Checksum-CRC32C": crc},
+                                              {"ChecksumCRC32C": "AAAAAA=="})
+    assert answer_problem({"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, {"ETag": "x"}) is None
 
 
 def test_etag_problem_says_why_an_answer_does_not_confirm_the_bytes() -> None:
@@ -100,7 +151,9 @@ def test_etag_problem_says_why_an_answer_does_not_confirm_the_bytes() -> None:
 @pytest.mark.parametrize("value, mode", [
     (None, ChecksumMode.NONE), (False, ChecksumMode.NONE), ("md5", ChecksumMode.MD5),
     ("MD5", ChecksumMode.MD5), ("Crc32C", ChecksumMode.CRC32C), ("none", ChecksumMode.NONE),
-    (ChecksumMode.SHA256, ChecksumMode.SHA256),
+    (ChecksumMode.SHA256, ChecksumMode.SHA256), (True, ChecksumMode.AUTO),
+    ("auto", ChecksumMode.AUTO), ("sha256-payload", ChecksumMode.SHA256_PAYLOAD),
+    ("SHA256_PAYLOAD", ChecksumMode.SHA256_PAYLOAD), ("crc64nvme", ChecksumMode.CRC64NVME),
 ])
 def test_checksum_mode_parse(value, mode: ChecksumMode) -> None:
     assert ChecksumMode.parse(value) is mode
@@ -112,7 +165,8 @@ def test_checksum_mode_parse_errors(bad) -> None:
         ChecksumMode.parse(bad)
     message = str(info.value)
     assert repr(bad) in message
-    for choice in ("'md5'", "'none'", "'crc32'", "'crc32c'", "'sha256'"):
+    for choice in ("'auto'", "'md5'", "'sha256-payload'", "'crc32c'", "'crc64nvme'", "'none'",
+                   "'crc32'", "'sha256'"):
         assert choice in message
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Coroutine, TypeVar
 import pytest
 
 from mpu_toolkit._engine.blocking import run_blocking
+from mpu_toolkit._plan.integrity import PartDigest
 from mpu_toolkit._plan.sizing import MiB
 from mpu_toolkit._s3.client import S3Client
 from mpu_toolkit._s3.retry import RetryPolicy
@@ -160,11 +161,33 @@ def test_bytes_that_do_not_match_their_content_md5_are_never_accepted(fs, ref, s
     """The server checks Content-MD5 (RGW, AWS: BadDigest); where it does not (moto), the
     answer's ETag is not that MD5, and the client refuses it after its retries."""
     mp = S3Client(fs, RetryPolicy(2, base_delay=0))
-    wrong = base64.b64encode(hashlib.md5(b"other bytes").digest()).decode()
+    wrong = PartDigest(md5=hashlib.md5(b"other bytes").digest())
     with pytest.raises(S3Error if not server.is_moto else IntegrityError) as info:
-        run(fs, lambda: mp.put_object(ref, os.urandom(1000), NONE, content_md5=wrong))
+        run(fs, lambda: mp.put_object(ref, os.urandom(1000), NONE, digest=wrong))
     assert not info.value.transient and "PutObject" in str(info.value) or (
         "is not the MD5 of the bytes sent" in str(info.value))
+
+
+def test_a_wrong_signed_payload_hash_is_refused_where_signatures_are_checked(fs, ref, boto,
+                                                                            server):
+    """sha256-payload signs the hash computed beside the producer (:mod:`.signing`), so a
+    store that checks signatures (RGW, AWS, MinIO, Yandex) refuses bytes that do not match
+    it. moto checks no signature and stores them: why the sandbox is not given that mode."""
+    mp = S3Client(fs, RetryPolicy(1, base_delay=0))
+    body = os.urandom(1000)
+    wrong = PartDigest(payload_sha256=hashlib.sha256(b"other bytes").hexdigest())
+    right = PartDigest(payload_sha256=hashlib.sha256(body).hexdigest())
+    if server.is_moto:
+        run(fs, lambda: mp.put_object(ref, body, NONE, digest=wrong))
+        assert boto.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read() == body
+        return
+    with pytest.raises(S3Error) as info:
+        run(fs, lambda: mp.put_object(ref, body, NONE, digest=wrong))
+    assert "PutObject" in str(info.value) and not info.value.transient
+    with pytest.raises(NoSuchKey):
+        run(fs, lambda: mp.head(ref))
+    run(fs, lambda: mp.put_object(ref, body, NONE, digest=right))  # the right one is taken
+    assert boto.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read() == body
 
 
 def test_ranged_get_pinned_to_an_etag(fs, mp, ref, boto):

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 import pytest
+from botocore.compat import HAS_CRT
 
 import mpu_toolkit
 from mpu_toolkit import MPUFileSystem, uploads
@@ -86,8 +87,10 @@ def test_no_credential_in_any_log_at_debug(server: Any, bucket: str, key: str,
 
     logs = "\n".join(every_log.texts)
     names = {r.name for r in every_log.records}
-    assert {"botocore.endpoint", "botocore.auth", "botocore.parsers"} <= names, names
-    assert "Sending http request" in logs and "CanonicalRequest" in logs
+    assert {"botocore.endpoint", "botocore.parsers"} <= names, names
+    assert "Sending http request" in logs
+    if not HAS_CRT:  # awscrt (a dependency) signs in C and logs no canonical request
+        assert "botocore.auth" in names and "CanonicalRequest" in logs
     forms = {name: (so[name], quote(so[name], safe="")) for name in ("key", "secret", "token")
              if name in so}
     leaks = Counter(f"{name} in {record.name}" for record, text in zip(every_log.records,
@@ -96,7 +99,7 @@ def test_no_credential_in_any_log_at_debug(server: Any, bucket: str, key: str,
     assert not leaks, f"credentials logged (records): {dict(leaks)}"
     assert "Credential=<redacted>" in logs  # the Authorization header, its key id redacted
     if "token" in so:
-        assert "x-amz-security-token:<redacted>" in logs.lower()  # canonical requests
+        assert HAS_CRT or "x-amz-security-token:<redacted>" in logs.lower()  # canonical requests
         assert "X-Amz-Security-Token=<redacted>" in logs  # the presigned URL's
     assert "X-Amz-Credential=<redacted>" in logs
 
