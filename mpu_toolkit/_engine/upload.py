@@ -38,6 +38,10 @@ T = TypeVar("T")
 __all__ = ["S3Upload"]
 
 
+#: modes digested on the event loop: CRCs in hardware take ~0.3 ms per 6 MiB part
+_INLINE = frozenset({ChecksumMode.NONE, ChecksumMode.CRC32C, ChecksumMode.CRC64NVME})
+
+
 class S3Upload:
     """Uploads the parts of one object and completes or aborts it (implements UploadSink).
 
@@ -189,8 +193,8 @@ class S3Upload:
         return self._mode
 
     async def _digest(self, data: bytes | bytearray | memoryview) -> PartDigest:
-        if self._mode is ChecksumMode.NONE:
-            return PartDigest()
+        if self._mode in _INLINE:  # tens of GB/s: cheaper than the hop to a thread
+            return digest_part(data, self._mode)
         return await asyncio.to_thread(digest_part, data, self._mode)
 
     async def send_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
