@@ -18,7 +18,7 @@ from typing_extensions import TypedDict
 
 from .errors import ConfigurationError
 from .model import ObjectAttributes, ObjectInfo
-from ._plan.integrity import ChecksumMode
+from ._plan.integrity import ChecksumMode, ChecksumName
 from ._s3.retry import RetryPolicy
 from .progress import ProgressOption, check_option
 from ._plan.sizing import (S3_LIMITS, FixedPartSizer, GrowingPartSizer, MiB, PartLimits,
@@ -186,7 +186,7 @@ class WriterKeywords(S3RequestParameters, total=False):
     size: int | str | None
     concurrency: int
     max_memory: int | str | None
-    checksum: ChecksumMode | str | bool | None
+    checksum: ChecksumMode | ChecksumName | bool | None
     keep_parts_on_error: bool
     verify: bool
     exclusive: bool

@@ -83,5 +83,7 @@ def test_mypy_passes_the_typed_usage_and_reports_a_misspelled_option(
                '"open_writer"; did you mean "part_size"?' in line for line in lines), report
     assert any('Unexpected keyword argument "concurency" for "write_parquet"' in line
                for line in lines), report
-    assert len(lines) == 2, report
+    assert any('usage_misspelled.py:14: error: Argument "checksum" to "write_parquet" has '
+               'incompatible type' in line for line in lines), report
+    assert len(lines) == 3, report
 

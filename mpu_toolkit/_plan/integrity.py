@@ -25,16 +25,21 @@ import re
 import zlib
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Literal, Mapping, Sequence
 
 from ..errors import ConfigurationError
 
-__all__ = ["ChecksumMode", "PartDigest", "digest_part", "multipart_etag", "etag_matches",
+__all__ = ["ChecksumMode", "ChecksumName", "PartDigest", "digest_part", "multipart_etag", "etag_matches",
            "etag_problem", "md5_of_etag", "checksum_problem", "answer_problem",
            "GENERIC_DEFAULT"]
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART_ETAG = re.compile(r"^[0-9a-f]{32}-\d+$")
+
+
+#: the modes by name, as ``checksum=`` takes them (typed, so a misspelled mode is caught)
+ChecksumName = Literal["auto", "md5", "sha256-payload", "crc32c", "crc64nvme", "crc32",
+                       "sha256", "none"]
 
 
 class ChecksumMode(str, Enum):

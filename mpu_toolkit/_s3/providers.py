@@ -38,7 +38,8 @@ def _checksums_when_required() -> dict[str, Any]:
 
 
 def _unsigned_payload() -> dict[str, Any]:
-    # Content-MD5 protects every part; hashing each byte again for SigV4 costs throughput
+    # the part's digest protects it (checksum=...); "sha256-payload" signs the hash it computed
+    # beside the producer instead (see .signing), never hashing on the event loop
     return {"payload_signing_enabled": False}
 
 

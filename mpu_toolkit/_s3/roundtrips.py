@@ -5,7 +5,7 @@ aiohttp honours it: the client sends the headers, waits one round trip for ``100
 then the body. On a 20 ms link that is 20 ms more per part, every part. What it buys is not
 sending a body the server would refuse (wrong key, missing bucket); an UploadPart goes to an
 upload that a request with the same credentials just created, so there it buys nothing, and
-Content-MD5 (not the handshake) is what protects the bytes. Other requests keep it, so a
+the part's digest (not the handshake) is what protects the bytes. Other requests keep it, so a
 first PutObject to a wrong bucket still fails before its body is sent.
 """
 

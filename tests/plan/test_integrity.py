@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import get_args
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mpu_toolkit._plan.integrity import (GENERIC_DEFAULT, ChecksumMode, PartDigest,
+from mpu_toolkit._plan.integrity import (GENERIC_DEFAULT, ChecksumMode, ChecksumName, PartDigest,
                                          answer_problem, checksum_problem, digest_part,
                                          etag_matches, etag_problem, multipart_etag)
 from mpu_toolkit.errors import ConfigurationError
@@ -174,3 +175,7 @@ def test_algorithm_names() -> None:
     assert ChecksumMode.MD5.algorithm is None
     assert ChecksumMode.NONE.algorithm is None
     assert ChecksumMode.CRC32C.algorithm == "CRC32C"
+
+
+def test_the_typed_names_are_the_modes() -> None:
+    assert set(get_args(ChecksumName)) == {mode.value for mode in ChecksumMode}

@@ -11,3 +11,4 @@ def misspelled(frame: pd.DataFrame) -> None:
     with open_writer("mpu://bucket/big.bin", part_sise="16MiB") as writer:
         writer.write(b"bytes")
     write_parquet(frame, "mpu://bucket/t.parquet", concurency=4)
+    write_parquet(frame, "mpu://bucket/t.parquet", checksum="crc32-c")

@@ -16,7 +16,7 @@ SO = {"endpoint_url": "http://127.0.0.1:9000"}
 
 def stream(frame: pd.DataFrame, fs: MPUFileSystem) -> None:
     with open_writer("mpu://bucket/big.bin", storage_options=SO, part_size="16MiB",
-                     concurrency=8, max_memory="256MiB", checksum="crc32", exclusive=True,
+                     concurrency=8, max_memory="256MiB", checksum="crc64nvme", exclusive=True,
                      metadata={"owner": "me"}, ServerSideEncryption="AES256",
                      progress=False) as writer:
         writer.write(b"bytes")
