@@ -221,3 +221,4 @@ def test_the_readme_table_shows_every_preset_as_it_is() -> None:
         assert cells[6] == marks[provider.lifecycle], row
         assert cells[7] == (f"{marks[provider.if_none_match_put]} / "
                             f"{marks[provider.if_none_match_complete]}"), row
+        assert cells[9] == (provider.checksum or "md5"), row
