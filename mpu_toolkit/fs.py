@@ -142,10 +142,14 @@ class MPUFileSystem(S3FileSystem):
         return self._wired(await super().get_s3(bucket))
 
     def _wired(self, client: Any) -> Any:
-        """``client`` with mpu_toolkit's retries, round trips and payload signer."""
+        """``client`` with mpu_toolkit's retries, round trips and payload signer (once per
+        client: this runs before every request)."""
+        if getattr(client, "_mpu_wired", False):
+            return client
         retry.install(client, self.write_options.retry_policy())
         roundtrips.install(client)
         signing.install(client)
+        client._mpu_wired = True
         return client
 
     async def _call_s3(self, method: str, *akwarglist: Any, **kwargs: Any) -> Any:

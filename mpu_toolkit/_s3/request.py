@@ -88,7 +88,8 @@ class Requester:
             try:
                 await self._fs.set_session()
                 client = await self._fs.get_s3(bucket or None)
-                log.debug("%s %s", what, {k: v for k, v in params.items() if k != "Body"})
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s %s", what, {k: v for k, v in params.items() if k != "Body"})
                 call = getattr(client, method)
                 return await call(**({"Bucket": bucket} if bucket else {}),
                                   **({"Key": key} if key else {}), **params)
