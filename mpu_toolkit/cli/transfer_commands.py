@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any, Callable
 
+from .._plan.integrity import ChecksumMode
 from .._plan.sizing import counted, format_size, parse_size
 from ..api import compose, copy, download, upload_file
 from ..errors import ConfigurationError
@@ -75,6 +76,11 @@ def _transfer_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--concurrency", type=int, metavar="N", help="parts in flight at once")
     cmd.add_argument("--max-memory", metavar="SIZE", help="uploads: part buffers held at "
                                                           "once, at most (default 128MiB)")
+    cmd.add_argument("--checksum", choices=[mode.value for mode in ChecksumMode],
+                     metavar="MODE", help="uploads: what protects each part: "
+                     + ", ".join(mode.value for mode in ChecksumMode) + " (default auto: the "
+                     "mode the store is known to verify, by --provider or a saved doctor "
+                     "report, else md5)")
     cmd.add_argument("--no-progress", action="store_true", help="no progress bar on stderr "
                                                                 "(shown only on a terminal)")
 
@@ -96,6 +102,10 @@ def cmd_cp(args: argparse.Namespace) -> int:
                                  "files with the shell's cp)")
     if args.copy_cutoff != "auto" and not (src_remote and dst_remote):
         raise ConfigurationError("--copy-cutoff is for URL-to-URL copies only")
+    if args.checksum and (src_remote or not dst_remote):
+        raise ConfigurationError("--checksum is for uploads (local SRC, URL DST) only: a copy "
+                                 "on the server sends no bytes, a download checks what it "
+                                 "reads by its size and ETag")
     if (args.resume or args.upload_id) and (src_remote or not dst_remote):
         raise ConfigurationError("--resume and --upload-id are for uploads (local SRC, URL "
                                  "DST) only; a server-side copy or download starts over")
@@ -137,6 +147,8 @@ def cmd_compose(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace, path: str, url: str) -> int:
     """``cp FILE URL`` and ``put FILE URL``: one code path."""
     options = _options(args)
+    if args.checksum:
+        options["checksum"] = args.checksum
     if "content_type" not in options:  # as aws-cli does: guess from the file name
         options["content_type"] = mimetypes.guess_type(path)[0]
     result = upload_file(path, _into(url, path), resume=args.resume or bool(args.upload_id),

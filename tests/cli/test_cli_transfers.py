@@ -279,3 +279,24 @@ def test_no_clobber_refuses_an_existing_destination_in_every_direction(mpu, boto
     assert done.returncode == 1 and "exists" in done.stderr, done.stderr
     assert existing.read_bytes() == b"mine"
     assert sorted(os.listdir(tmp_path)) == ["existing.bin", "local.bin"]  # no partial left
+
+
+# --- --checksum ---------------------------------------------------------------------------------
+
+def test_cp_upload_with_checksum_sends_that_mode_and_refuses_it_elsewhere(mpu, boto, bucket,
+                                                                          key, tmp_path):
+    path, data = local_file(tmp_path, "f.bin", 6 * MiB + 5)
+    done = mpu("cp", path, f"mpu://{bucket}/{key}/f.bin", "--checksum", "crc64nvme",
+               "--part-size", "5MiB", verbose=True)
+    assert done.returncode == 0, done.stderr
+    assert body(boto, bucket, f"{key}/f.bin") == data
+    sent = [line for line in done.stderr.splitlines()
+            if line.startswith("DEBUG mpu_toolkit._s3.request: UploadPart")]
+    assert len(sent) == 2 and all("'ChecksumCRC64NVME'" in line for line in sent), sent
+    assert not any("'ContentMD5'" in line for line in sent)
+    copied = mpu("cp", f"mpu://{bucket}/{key}/f.bin", f"mpu://{bucket}/{key}/g.bin",
+                 "--checksum", "md5")
+    assert copied.returncode != 0 and "--checksum is for uploads" in copied.stderr
+    assert not object_exists(boto, bucket, f"{key}/g.bin")
+    typo = mpu("cp", path, f"mpu://{bucket}/{key}/h.bin", "--checksum", "crc32-c")
+    assert typo.returncode == 2 and "crc64nvme" in typo.stderr  # argparse names the choices
