@@ -5,6 +5,9 @@
   CreateMultipartUpload is recorded on its ``FakeMultipart`` and put in the listing.
 * **A completed upload's parts are released.** moto keeps the parts beside the object it joined
   them into (each in its own spooled file), so an object written in parts was held twice.
+* **A part racing its upload's abort is NoSuchUpload**, as on S3, not a 500: moto's threads
+  read the part's closed file or its deleted upload (``ValueError``/``KeyError``), which the
+  client logged as a server error and retried.
 
 Both wrap moto's methods and check what they rely on: if moto's internals change, the server
 fails at start or answers the listing with an error, instead of showing 2010 dates again.
@@ -27,7 +30,8 @@ def install() -> None:
     from moto.s3.responses import S3Response
 
     for owner, name in ((FakeMultipart, "__init__"), (S3Response, "list_multipart_uploads"),
-                        (S3Backend, "complete_multipart_upload")):
+                        (S3Backend, "complete_multipart_upload"), (S3Response, "upload_part"),
+                        (S3Backend, "abort_multipart_upload")):
         if not callable(getattr(owner, name, None)):
             raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; mpu_toolkit's "
                                "local server cannot report real upload dates")
@@ -35,7 +39,10 @@ def install() -> None:
         return
     for owner, name, wrap in ((FakeMultipart, "__init__", _recording_start),
                               (S3Response, "list_multipart_uploads", _dated_listing),
-                              (S3Backend, "complete_multipart_upload", _releasing_parts)):
+                              (S3Backend, "complete_multipart_upload", _releasing_parts),
+                              (S3Response, "upload_part", _gone_upload_is_no_such_upload),
+                              (S3Backend, "abort_multipart_upload",
+                               _gone_upload_is_no_such_upload)):
         setattr(owner, name, wrap(getattr(owner, name)))
 
 
@@ -66,7 +73,8 @@ def _dated_listing(listing: Callable[[Any], Any]) -> Callable[[Any], Any]:
         def serialized(action_result: Any) -> Any:
             live = self.backend.list_multipart_uploads(self.bucket_name)
             for upload in action_result.result["Uploads"]:
-                upload["Initiated"] = _iso(live[upload["UploadId"]].mpu_initiated)
+                if upload["UploadId"] in live:  # not aborted meanwhile, by another thread
+                    upload["Initiated"] = _iso(live[upload["UploadId"]].mpu_initiated)
             dated.append(True)
             return serialize(action_result)
 
@@ -93,3 +101,22 @@ def _releasing_parts(complete: Callable[..., Any]) -> Callable[..., Any]:
             multipart.parts.clear()
         return key
     return _marked(complete_multipart_upload)
+
+
+def _gone_upload_is_no_such_upload(request: Callable[..., Any]) -> Callable[..., Any]:
+    """``request`` (a part's upload, an abort), failing as S3 does when another thread aborted
+    the upload under it."""
+    @functools.wraps(request)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return request(self, *args, **kwargs)
+        except (ValueError, KeyError) as error:
+            from moto.s3.exceptions import NoSuchUpload
+
+            backend, bucket_name, upload_id = ((self.backend, self.bucket_name,
+                                                self._get_param("uploadId")) if not args
+                                               else (self, args[0], args[1]))
+            if upload_id in backend.get_bucket(bucket_name).multiparts:
+                raise  # a real failure, not the race
+            raise NoSuchUpload(upload_id=upload_id) from error
+    return _marked(wrapper)

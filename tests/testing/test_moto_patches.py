@@ -72,3 +72,46 @@ def test_a_listing_that_no_longer_serializes_fails_loudly():
     listing = moto_patches._dated_listing(lambda self: (200, {}, "<uploads/>"))
     with pytest.raises(RuntimeError, match="no longer goes through S3Response.serialized"):
         listing(SimpleNamespace(serialized=lambda result: result))
+
+
+@pytest.fixture(scope="module")
+def local_s3() -> Iterator[Any]:
+    """mpu_toolkit's local server (patched moto), whatever server the session tests."""
+    with LocalS3() as s3:
+        yield s3.storage_options
+
+
+def test_parts_racing_their_uploads_abort_are_no_such_upload_never_a_500(local_s3):
+    """Parts of 1.5 MiB (on disk) sent by 8 threads while the upload is aborted: each answer is
+    200 or NoSuchUpload, as on S3. Plain moto answered some with 500 (a closed file, a deleted
+    upload), which clients logged as server errors and retried."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    client = boto3.client("s3", endpoint_url=local_s3["endpoint_url"], region_name="us-east-1",
+                          aws_access_key_id=local_s3["key"],
+                          aws_secret_access_key=local_s3["secret"],
+                          config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    client.create_bucket(Bucket="raced")
+    answers: list[str] = []
+    for round_ in range(3):
+        key = f"raced-{round_}"
+        upload = client.create_multipart_upload(Bucket="raced", Key=key)["UploadId"]
+
+        def part(number: int) -> str:
+            if number == 6:
+                client.abort_multipart_upload(Bucket="raced", Key=key, UploadId=upload)
+                return "aborted"
+            try:
+                client.upload_part(Bucket="raced", Key=key, UploadId=upload,
+                                   PartNumber=number, Body=bytes(3 << 19))
+                return "200"
+            except ClientError as error:
+                return str(error.response["Error"]["Code"])
+
+        with ThreadPoolExecutor(8) as pool:
+            answers += pool.map(part, range(1, 25))
+    assert set(answers) <= {"200", "NoSuchUpload", "aborted"}, answers
+    assert "NoSuchUpload" in answers  # the race did happen
