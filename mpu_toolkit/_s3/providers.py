@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, Literal, Mapping
 from urllib.parse import urlsplit
 
+from .. import hints
 from ..errors import ConfigurationError
 from . import user_presets
 from .provider_presets import PRESETS
@@ -187,7 +188,8 @@ def provider_named(name: str) -> Provider:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise ConfigurationError(f"unknown provider {name!r}: {hint}known providers: "
-                             + ", ".join(known))
+                             + ", ".join(known) + "; to measure your store into a preset: "
+                             f"`{hints.doctor(save='NAME')}`")
 
 
 def _user_preset(name: str) -> Provider | None:

@@ -14,6 +14,7 @@ made there, listing again to count what is left (``left_behind``). No other key 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import inspect
 import time
@@ -23,7 +24,7 @@ from typing import Any, Mapping
 from .._engine.blocking import run_blocking
 from .._s3.client import S3Client
 from .._s3.providers import GENERIC, PROVIDERS
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MPUError
 from ..fs import MPUFileSystem, filesystem
 from . import conditional, integrity, multipart, store
 from .context import Capability, Probing, guarded
@@ -75,9 +76,13 @@ async def _examine(fs: MPUFileSystem, bucket: str, prefix: str,
         await check_permissions(probing)
         found = await asyncio.gather(*(guarded(family, names, probing)
                                        for family, names in FAMILIES))
+    except BaseException:  # the first error is the one to see, after a clean-up all the same
+        with contextlib.suppress(MPUError):
+            await clean_up(probing)
+        raise
     finally:
-        left = await clean_up(probing)
         raw.close()
+    left = await clean_up(probing)
     capabilities = {name: c for answers in found for name, c in answers.items()}
     provider = _provider(fs, raw.endpoint)
     addressing = PROVIDERS[provider].addressing if provider in PROVIDERS else None

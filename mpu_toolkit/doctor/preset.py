@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from .. import __version__
 from .._s3.providers import GENERIC, preset_record, provider_named
 from .._s3.user_presets import write_preset
 
@@ -23,6 +22,8 @@ def default_name(endpoint: str) -> str:
 def save_preset(name: str | None, *, endpoint: str, region: str | None, provider: str | None,
                 recommended: Mapping[str, Any], measured_on: str) -> Path:
     """Write the preset ``name`` (default :func:`default_name`); its path."""
+    from .. import __version__  # the package's, set after its facade imports this room
+
     base = provider_named(provider) if provider else GENERIC
     record = preset_record(base)
     record.update({key: value for key, value in recommended.items() if key in record})

@@ -7,12 +7,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .context import Capability
 from .preset import save_preset
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DoctorReport", "recommend", "CHECKSUM_ORDER"]
 
@@ -77,8 +78,10 @@ class DoctorReport:
                 "recommended": dict(self.recommended), "left_behind": dict(self.left_behind),
                 "seconds": round(self.seconds, 2)}
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self) -> "pd.DataFrame":
         """One row per capability: capability, supported (True/False/None), evidence."""
+        import pandas as pd  # on use: `import mpu_toolkit` loads no pandas
+
         return pd.DataFrame([(name, c.supported, c.evidence)
                              for name, c in self.capabilities.items()],
                             columns=["capability", "supported", "evidence"])
