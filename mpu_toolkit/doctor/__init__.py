@@ -88,7 +88,7 @@ async def _examine(fs: MPUFileSystem, bucket: str, prefix: str,
     addressing = PROVIDERS[provider].addressing if provider in PROVIDERS else None
     return DoctorReport(raw.endpoint, bucket, provider, capabilities,
                         recommend(capabilities, addressing), left, time.monotonic() - started,
-                        region, datetime.date.today().isoformat())
+                        region, datetime.date.today().isoformat(), prefix)
 
 
 async def _credentials(s3: Any) -> Any:

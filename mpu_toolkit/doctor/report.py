@@ -69,6 +69,7 @@ class DoctorReport:
     seconds: float
     region: str | None = None
     measured_on: str = ""  #: the date, ISO
+    prefix: str = ""  #: the doctor's own prefix, removed again
 
     def to_dict(self) -> dict[str, Any]:
         """The ``mpu doctor --json`` shape."""
@@ -76,7 +77,7 @@ class DoctorReport:
                 "capabilities": {name: {"supported": c.supported, "evidence": c.evidence}
                                  for name, c in self.capabilities.items()},
                 "recommended": dict(self.recommended), "left_behind": dict(self.left_behind),
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2), "prefix": self.prefix}
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per capability: capability, supported (True/False/None), evidence."""

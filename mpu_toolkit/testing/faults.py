@@ -22,16 +22,17 @@ from typing import Literal
 import aiohttp
 from aiohttp import web
 
-#: 500 / 503: an error answer, the request is not forwarded. reset-early: the connection is
-#: reset as soon as the headers arrive (the client is still sending the body). reset: reset
-#: after the whole body arrived, not forwarded. stall: no answer (the client times out).
-#: drop-response: forwarded and done by the server, then the connection is reset (the answer
-#: is lost). 200-error: "200 OK" with an InternalError body (AWS does this on Complete).
+#: 500 / 503 / 403 (AccessDenied): an error answer, the request is not forwarded.
+#: reset-early: the connection is reset as soon as the headers arrive (the client is still
+#: sending the body). reset: reset after the whole body arrived, not forwarded. stall: no
+#: answer (the client times out). drop-response: forwarded and done by the server, then the
+#: connection is reset (the answer is lost). 200-error: "200 OK" with an InternalError body
+#: (AWS does this on Complete).
 #: delay: forwarded after ``Rule.seconds`` (a slow request, e.g. to interrupt it midway).
 __all__ = ["FaultProxy", "Rule", "Action", "operation_of"]
 
-Action = Literal["500", "503", "reset-early", "reset", "stall", "drop-response", "200-error",
-                 "delay"]
+Action = Literal["500", "503", "403", "reset-early", "reset", "stall", "drop-response",
+                 "200-error", "delay"]
 _HOP_HEADERS = {"transfer-encoding", "connection", "keep-alive", "content-length"}
 
 
@@ -117,8 +118,9 @@ class FaultProxy:
             raise asyncio.CancelledError
         body = await request.read()
         if rule is not None:
-            if rule.action in ("500", "503"):
-                code = "SlowDown" if rule.action == "503" else "InternalError"
+            if rule.action in ("500", "503", "403"):
+                code = {"500": "InternalError", "503": "SlowDown",
+                        "403": "AccessDenied"}[rule.action]
                 xml = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                        f"<Message>injected by the test proxy</Message></Error>")
                 return web.Response(status=int(rule.action), body=xml.encode(),
