@@ -199,7 +199,7 @@ def _user_preset(name: str) -> Provider | None:
     tuples = {k: tuple(v) for k, v in record.items() if k in ("quirks", "sources")
               and isinstance(v, list)}
     try:
-        return Provider(**{**record, **tuples})
+        return Provider(**{"title": name, **record, **tuples})
     except TypeError as exc:
         raise ConfigurationError(f"user preset {user_presets.preset_path(name)}: {exc}; the "
                                  "fields are Provider's (mpu_toolkit._s3.providers): fix or "

@@ -95,7 +95,7 @@ async def _credentials(s3: Any) -> Any:
     """The client's frozen credentials (what its requests are signed with)."""
     credentials = s3._request_signer._credentials
     if credentials is None:
-        raise ConfigurationError("mpu doctor signs its requests: it needs credentials "
+        raise ConfigurationError("the doctor signs its requests: it needs credentials "
                                  "(anonymous access cannot write its probes)")
     frozen = credentials.get_frozen_credentials()
     return await frozen if inspect.isawaitable(frozen) else frozen

@@ -28,7 +28,8 @@ def save_preset(name: str | None, *, endpoint: str, region: str | None, provider
     record = preset_record(base)
     record.update({key: value for key, value in recommended.items() if key in record})
     record.update(endpoint=endpoint, region=region or base.region,
-                  title=f"{base.title}, as measured by mpu doctor",
-                  sources=[f"measured by mpu doctor {__version__} on {measured_on}: {endpoint}",
+                  title=f"{base.title}, as measured by the doctor",
+                  sources=[f"measured by mpu_toolkit {__version__}'s doctor on {measured_on}: "
+                           f"{endpoint}",
                            *base.sources])
     return write_preset(name or default_name(endpoint), record)

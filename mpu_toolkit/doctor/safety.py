@@ -45,7 +45,7 @@ async def check_permissions(probing: Probing) -> None:
     except AccessDenied as exc:
         request, permission = _PERMISSIONS[step]
         raise ConfigurationError(
-            f"mpu doctor needs {permission} on {probing.bucket}/{probing.prefix}* "
+            f"the doctor needs {permission} on {probing.bucket}/{probing.prefix}* "
             f"({request} was refused: {exc.code or exc.status}); nothing else was tried"
             + ("" if step in (0, 2) else "; what was written is being removed")) from exc
 
