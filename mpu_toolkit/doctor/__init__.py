@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 from .._engine.blocking import run_blocking
 from .._s3.client import S3Client
-from .._s3.providers import GENERIC, PROVIDERS
+from .._s3.providers import GENERIC, PROVIDERS, Provider
 from ..errors import ConfigurationError, MPUError
 from ..fs import MPUFileSystem, filesystem
 from . import conditional, integrity, multipart, store
@@ -84,10 +84,10 @@ async def _examine(fs: MPUFileSystem, bucket: str, prefix: str,
         raw.close()
     left = await clean_up(probing)
     capabilities = {name: c for answers in found for name, c in answers.items()}
-    provider = _provider(fs, raw.endpoint)
-    addressing = PROVIDERS[provider].addressing if provider in PROVIDERS else None
-    return DoctorReport(raw.endpoint, bucket, provider, capabilities,
-                        recommend(capabilities, addressing), left, time.monotonic() - started,
+    preset = _preset(fs, raw.endpoint)
+    return DoctorReport(raw.endpoint, bucket, preset.name if preset else None, capabilities,
+                        recommend(capabilities, preset.addressing if preset else None), left,
+                        time.monotonic() - started,
                         region, datetime.date.today().isoformat(), prefix)
 
 
@@ -101,8 +101,8 @@ async def _credentials(s3: Any) -> Any:
     return await frozen if inspect.isawaitable(frozen) else frozen
 
 
-def _provider(fs: MPUFileSystem, endpoint: str) -> str | None:
+def _preset(fs: MPUFileSystem, endpoint: str) -> Provider | None:
     """The preset of ``fs`` (when one was named), else the one whose endpoint this is."""
     if fs.provider is not GENERIC:
-        return fs.provider.name
-    return next((p.name for p in PROVIDERS.values() if p.serves(endpoint)), None)
+        return fs.provider
+    return next((p for p in PROVIDERS.values() if p.serves(endpoint)), None)

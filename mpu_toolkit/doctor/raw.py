@@ -83,9 +83,12 @@ class RawS3:
         request = AWSRequest(method=method, url=url, headers=sent, data=body)
         signed_hash = payload_hash or hashlib.sha256(body).hexdigest()
         _SignedAs(self._credentials, self._region, signed_hash).add_auth(request)
-        response = self._pool.request(method, url, body=body or None,
-                                      headers=dict(request.headers.items()),
-                                      redirect=False, preload_content=True)
+        try:
+            response = self._pool.request(method, url, body=body or None,
+                                          headers=dict(request.headers.items()),
+                                          redirect=False, preload_content=True)
+        except urllib3.exceptions.HTTPError as exc:  # no answer: as the built-in error
+            raise ConnectionError(f"{method} {url}: {exc}") from exc
         return Answer(response.status, {k.lower(): v for k, v in response.headers.items()},
                       bytes(response.data))
 
