@@ -1,6 +1,7 @@
 """Safe on a production bucket: the doctor first proves it may write and delete under its own
 prefix (and refuses, naming the permission, where it may not), and at the end it aborts every
-upload it started, deletes every object it wrote, and counts what is left by listing again.
+upload it started, deletes every object it wrote (and, in a versioned bucket, every version and
+delete marker: :mod:`.versions`), and counts what is left by listing again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Awaitable, TypeVar
 from ..errors import AccessDenied, ConfigurationError, MPUError
 from ..model import ObjectAttributes, ObjectRef, UploadInfo
 from .context import Probing
+from .versions import delete_versions, versions
 
 __all__ = ["check_permissions", "clean_up", "left_behind"]
 
@@ -53,9 +55,9 @@ async def check_permissions(probing: Probing) -> None:
 async def left_behind(probing: Probing) -> dict[str, int]:
     """Objects under the doctor's prefix, and uploads listed by the prefix or by any key it
     used (some stores list uploads only by the exact key)."""
-    client, bucket = probing.client, probing.bucket
-    objects = [key async for key, _ in client.iter_objects(bucket, probing.prefix)]
-    return {"objects": len(objects), "uploads": len(await _uploads(probing))}
+    objects, kept = await asyncio.gather(_listed(probing), versions(probing))
+    return {"objects": max(len(objects), len(kept or [])),
+            "uploads": len(await _uploads(probing))}
 
 
 async def _uploads(probing: Probing) -> dict[str, UploadInfo]:
@@ -75,6 +77,9 @@ async def clean_up(probing: Probing) -> dict[str, int]:
     listed = await _safely(_listed(probing)) or []
     await asyncio.gather(*(_safely(client.delete_object(ObjectRef(bucket, key)))
                            for key in sorted(probing.keys | set(listed))))
+    kept = await versions(probing)  # a versioned bucket keeps them, and delete markers
+    if kept:
+        await delete_versions(probing, kept)
     return await left_behind(probing)
 
 

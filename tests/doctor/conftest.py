@@ -30,9 +30,9 @@ def own_bucket(boto: Any) -> Iterator[str]:
     name = f"mpu-doctor-{uuid.uuid4().hex[:10]}"
     boto.create_bucket(Bucket=name)
     yield name
-    for page in boto.get_paginator("list_objects_v2").paginate(Bucket=name):
-        for item in page.get("Contents", []):
-            boto.delete_object(Bucket=name, Key=item["Key"])
+    for page in boto.get_paginator("list_object_versions").paginate(Bucket=name):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            boto.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
     for upload in boto.list_multipart_uploads(Bucket=name).get("Uploads", []):
         boto.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
     boto.delete_bucket(Bucket=name)

@@ -59,3 +59,13 @@ def test_a_missing_bucket_is_one_clear_error(storage_options: dict[str, Any]) ->
 def test_a_url_without_a_bucket_is_refused(url: str, storage_options: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match="names no bucket"):
         doctor(url, storage_options=storage_options)
+
+
+def test_a_versioned_bucket_keeps_no_version_of_the_probes(storage_options: dict[str, Any],
+                                                           own_bucket: str, boto: Any) -> None:
+    boto.put_bucket_versioning(Bucket=own_bucket,
+                               VersioningConfiguration={"Status": "Enabled"})
+    report = doctor(f"mpu://{own_bucket}/versioned", storage_options=storage_options)
+    assert dict(report.left_behind) == {"objects": 0, "uploads": 0}
+    kept = boto.list_object_versions(Bucket=own_bucket, Prefix="versioned/")
+    assert kept.get("Versions", []) == [] and kept.get("DeleteMarkers", []) == []
