@@ -70,7 +70,8 @@ async def _examine(fs: MPUFileSystem, bucket: str, prefix: str,
     await fs.set_session()
     s3 = await fs.get_s3(bucket)
     region = s3.meta.region_name or "us-east-1"
-    raw = RawS3(s3.meta.endpoint_url, await _credentials(s3), region, timeout)
+    raw = RawS3(s3.meta.endpoint_url, await _credentials(s3), region, timeout,
+                verify=fs.client_kwargs.get("verify"))
     probing = Probing(S3Client(fs), raw, bucket, prefix)
     try:
         await check_permissions(probing)

@@ -58,16 +58,19 @@ class _SignedAs(S3SigV4Auth):
 
 class RawS3:
     """Signed requests to one endpoint with ``credentials`` (botocore's frozen credentials)
-    in ``region``; ``timeout`` seconds to connect and to read."""
+    in ``region``; ``timeout`` seconds to connect and to read; ``verify`` as botocore's (False:
+    no certificate check, a path: the CA bundle)."""
 
-    def __init__(self, endpoint: str, credentials: Any, region: str,
-                 timeout: float = 10.0) -> None:
+    def __init__(self, endpoint: str, credentials: Any, region: str, timeout: float = 10.0,
+                 verify: bool | str | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._credentials = credentials
         self._region = region
+        tls: dict[str, Any] = ({"cert_reqs": "CERT_NONE"} if verify is False
+                               else {"ca_certs": verify} if isinstance(verify, str) else {})
         self._pool = urllib3.PoolManager(
             num_pools=4, maxsize=8, retries=False,
-            timeout=urllib3.Timeout(connect=timeout, read=timeout))
+            timeout=urllib3.Timeout(connect=timeout, read=timeout), **tls)
 
     def send(self, method: str, bucket: str, key: str = "", *, query: str = "",
              headers: Mapping[str, str] | None = None, body: bytes = b"",

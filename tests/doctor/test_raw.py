@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
@@ -40,3 +41,18 @@ def test_a_signed_put_and_get_round_trip(storage_options: dict[str, Any], bucket
 def test_an_answer_without_an_error_body_says_its_status() -> None:
     assert Answer(200, {}, b"").said() == "200 OK"
     assert Answer(404, {}, b"").said() == "404 no error code"
+
+
+def test_a_certificate_check_can_be_turned_off_as_botocore_s_verify() -> None:
+    unchecked = RawS3("https://127.0.0.1:9", CREDENTIALS, "us-east-1", verify=False)
+    assert unchecked._pool.connection_pool_kw["cert_reqs"] == "CERT_NONE"
+    bundle = RawS3("https://127.0.0.1:9", CREDENTIALS, "us-east-1", verify="/etc/ca.pem")
+    assert bundle._pool.connection_pool_kw["ca_certs"] == "/etc/ca.pem"
+    checked = RawS3("https://127.0.0.1:9", CREDENTIALS, "us-east-1")
+    assert "cert_reqs" not in checked._pool.connection_pool_kw
+
+
+def test_no_answer_is_a_connection_error() -> None:
+    closed = RawS3("http://127.0.0.1:9", CREDENTIALS, "us-east-1", timeout=1)
+    with pytest.raises(ConnectionError, match="GET http://127.0.0.1:9/bucket/key"):
+        closed.send("GET", "bucket", "key")
