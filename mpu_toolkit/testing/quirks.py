@@ -48,7 +48,6 @@ QUIRKS: tuple[Quirk, ...] = Quirk.__args__  # type: ignore[attr-defined]
 #: the quirks that make a server behave like the store a provider preset names
 STORE_QUIRKS: Mapping[str, frozenset[Quirk]] = {
     "minio": frozenset({"exact_key_listing"}),
-    "minio-old": frozenset({"exact_key_listing", "no_flexible_checksums"}),
     "r2": frozenset({"equal_parts", "no_trailers", "no_crc64nvme"}),
     "yandex": frozenset({"no_trailers"}),
     "gcs": frozenset({"ignore_if_none_match", "ignore_if_match"}),
