@@ -1,7 +1,8 @@
 """The multipart operations themselves: an upload of one part completed and read back, its
 ListParts, ListMultipartUploads by the doctor's prefix (MinIO finds uploads only by the exact
-key), two undersized parts at Complete, UploadPartCopy, and its ``x-amz-copy-source-if-match``
-with a wrong ETag."""
+key), two undersized parts at Complete, parts of unequal sizes (R2 refuses them; 10 MiB, the
+doctor's largest upload), UploadPartCopy, and its ``x-amz-copy-source-if-match`` with a wrong
+ETag."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from .context import Capability, Probing, said
 __all__ = ["NAMES", "probe_multipart"]
 
 NAMES = ("multipart", "list_parts", "list_uploads_by_prefix", "min_part_size_enforced",
-         "upload_part_copy", "copy_source_if_match")
+         "equal_parts_required", "upload_part_copy", "copy_source_if_match")
 
 PART = b"mpu doctor: one small part\n" * 40
+_MiB = 1 << 20
 WRONG_ETAG = '"00000000000000000000000000000000"'
 
 
@@ -84,6 +86,21 @@ async def _small_parts(probing: Probing) -> Capability:
     return Capability(False, f"{what}: accepted")
 
 
+async def _unequal_parts(probing: Probing) -> Capability:
+    """Parts of 5 MiB and 5 MiB + 1 KiB: refused (InvalidPart) where all parts but the last
+    must be equal and the last no larger (Cloudflare R2)."""
+    what = "CompleteMultipartUpload of parts of 5 MiB and 5 MiB + 1 KiB"
+    try:
+        ref, upload_id = await probing.start_upload("unequal-parts")
+        parts = await asyncio.gather(*(probing.client.upload_part(ref, upload_id, n, bytes(size))
+                                       for n, size in ((1, 5 * _MiB), (2, 5 * _MiB + 1024))))
+        await probing.client.complete(ref, upload_id, parts)
+    except MPUError as exc:
+        refused = getattr(exc, "code", "") == "InvalidPart"
+        return Capability(True if refused else None, f"{what}: {said(exc)}")
+    return Capability(False, f"{what}: completed")
+
+
 async def _part_copy(probing: Probing) -> dict[str, Capability]:
     try:
         source = probing.ref("copy-source")
@@ -110,6 +127,6 @@ async def _part_copy(probing: Probing) -> dict[str, Capability]:
 
 
 async def probe_multipart(probing: Probing) -> dict[str, Capability]:
-    one, small, copy = await asyncio.gather(_one_part(probing), _small_parts(probing),
-                                            _part_copy(probing))
-    return {**one, "min_part_size_enforced": small, **copy}
+    one, small, unequal, copy = await asyncio.gather(
+        _one_part(probing), _small_parts(probing), _unequal_parts(probing), _part_copy(probing))
+    return {**one, "min_part_size_enforced": small, "equal_parts_required": unequal, **copy}

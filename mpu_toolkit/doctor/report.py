@@ -26,7 +26,7 @@ FACTS = (("if_none_match_put", "if_none_match_put"),
          ("if_none_match_complete", "if_none_match_complete"), ("if_match", "if_match_put"),
          ("copy_source_if_match", "copy_source_if_match"),
          ("list_uploads_by_prefix", "list_uploads_by_prefix"),
-         ("lifecycle", "lifecycle_abort_incomplete"))
+         ("lifecycle", "lifecycle_abort_incomplete"), ("equal_parts", "equal_parts_required"))
 
 
 def recommend(capabilities: Mapping[str, Capability],

@@ -25,20 +25,20 @@ KNOWN = {
              "upload_part_copy": True, "if_none_match_put": True,
              "if_none_match_complete": True, "if_match_put": True,
              "copy_source_if_match": False, "min_part_size_enforced": True,
-             "etag_is_md5": True, "path_style": True, "clock_skew": True,
-             "content_md5_verified": False, "crc32c_verified": False},
+             "equal_parts_required": False, "etag_is_md5": True, "path_style": True,
+             "clock_skew": True, "content_md5_verified": False, "crc32c_verified": False},
     "rgw": {"multipart": True, "list_parts": True, "list_uploads_by_prefix": True,
             "upload_part_copy": True, "if_none_match_put": True,
             "if_none_match_complete": False, "if_match_put": True,
             "copy_source_if_match": False, "min_part_size_enforced": True,
-            "etag_is_md5": True, "path_style": True, "clock_skew": True,
-            "content_md5_verified": True, "sha256_payload_verified": True,
+            "equal_parts_required": False, "etag_is_md5": True, "path_style": True,
+            "clock_skew": True, "content_md5_verified": True, "sha256_payload_verified": True,
             "aws_chunked_trailer": False},
 }
 
 
 def test_every_named_probe_is_reported(report: DoctorReport) -> None:
-    assert set(report.capabilities) == ISSUE_NAMES == set(NAMES)
+    assert set(report.capabilities) == ISSUE_NAMES | {"equal_parts_required"} == set(NAMES)
     for name, found in report.capabilities.items():
         assert found.supported in (True, False, None), name
         assert found.evidence and "\n" not in found.evidence, name
