@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from ..errors import MPUError
-from .context import Capability, Probing, outcome, said
+from .context import Capability, Probing, said
 from .multipart import PART, WRONG_ETAG
 
 __all__ = ["NAMES", "probe_conditional"]
@@ -18,7 +18,8 @@ NAMES = ("if_none_match_put", "if_match_put", "if_none_match_complete")
 async def _put(probing: Probing, name: str, header: str, value: str) -> Capability:
     answer = await probing.send("PUT", name, body=PART, headers={header: value})
     what = f"PutObject over an existing key with {header}: {value}"
-    return Capability(outcome(answer, {412: True}), f"{what}: {answer.said()}")
+    honoured = False if answer.ok else True if answer.status == 412 else None
+    return Capability(honoured, f"{what}: {answer.said()}")
 
 
 async def _complete(probing: Probing) -> Capability:

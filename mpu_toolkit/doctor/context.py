@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable
 
 from .._s3.client import S3Client
 from ..errors import MPUError, S3Error
 from ..model import ObjectAttributes, ObjectRef
 from .raw import Answer, RawS3
 
-__all__ = ["Capability", "Probing", "Family", "said", "guarded", "md5_hex", "outcome"]
+__all__ = ["Capability", "Probing", "Family", "said", "guarded", "md5_hex"]
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,3 @@ async def guarded(family: Family, names: tuple[str, ...],
     else:
         failure = Capability(None, "not measured")
     return {name: found.get(name, failure) for name in names}
-
-
-def outcome(answer: Answer, refused: Mapping[int, bool] | None = None) -> bool | None:
-    """A conditional or checksum probe's verdict on ``answer``: 2xx False (the wrong value
-    was accepted), a status in ``refused`` its value, anything else None."""
-    if answer.ok:
-        return False
-    return (refused or {}).get(answer.status)

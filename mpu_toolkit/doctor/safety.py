@@ -49,7 +49,8 @@ async def check_permissions(probing: Probing) -> None:
         raise ConfigurationError(
             f"the doctor needs {permission} on {probing.bucket}/{probing.prefix}* "
             f"({request} was refused: {exc.code or exc.status}); nothing else was tried"
-            + ("" if step in (0, 2) else "; what was written is being removed")) from exc
+            + ("" if step in (0, 2) else "; what it wrote there is removed where the store "
+               "lets it")) from exc
 
 
 async def left_behind(probing: Probing) -> dict[str, int]:

@@ -15,13 +15,17 @@ __all__ = ["versions", "delete_versions"]
 
 async def versions(probing: Probing) -> list[tuple[str, str]] | None:
     """``(key, version id)`` of every version and delete marker under the doctor's prefix
-    (the first 1,000: it writes far fewer); None where the listing is refused."""
-    answer = await probing.send("GET", query="versions&prefix="
-                                + quote(probing.prefix, safe="-_.~"))
-    if not answer.ok:
+    (the first 1,000: it writes far fewer); None where there is no listing of them."""
+    try:
+        answer = await probing.send("GET", query="versions&prefix="
+                                    + quote(probing.prefix, safe="-_.~"))
+        listed = ElementTree.fromstring(answer.body) if answer.ok else None
+    except (ConnectionError, ElementTree.ParseError):
+        listed = None
+    if listed is None:
         return None
     found = []
-    for entry in ElementTree.fromstring(answer.body):
+    for entry in listed:
         if entry.tag.rpartition("}")[2] in ("Version", "DeleteMarker"):
             fields = {child.tag.rpartition("}")[2]: child.text or "" for child in entry}
             if fields.get("Key", "").startswith(probing.prefix):
