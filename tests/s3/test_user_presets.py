@@ -33,6 +33,9 @@ def test_the_config_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.delenv("XDG_CONFIG_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert user_presets.config_dir() == tmp_path / "home" / ".config" / "mpu_toolkit"
+    monkeypatch.setattr(user_presets.sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "roaming"))
+    assert user_presets.config_dir() == tmp_path / "roaming" / "mpu_toolkit"
     monkeypatch.setenv("MPU_CONFIG_DIR", str(tmp_path / "mine"))
     assert user_presets.preset_path("x") == tmp_path / "mine" / "providers" / "x.json"
 
