@@ -14,6 +14,7 @@ from ._engine.writer import MultipartWriter
 from ._plan.integrity import ChecksumMode
 from .api import (DownloadResult, compose, copy, download, open_writer, start_upload,
                   upload_file)
+from .doctor import DoctorReport, doctor
 from .errors import (AccessDenied, ConfigurationError, CredentialsError, EndpointUnreachable,
                      IntegrityError, InvalidName, MPUError, NoSuchBucket, NoSuchKey,
                      NoSuchUpload, ObjectExists, S3Error, SourceChanged, TooManyPartsError,
@@ -65,6 +66,8 @@ __all__ = [
     "WriteOptions", "CopyOptions", "ChecksumMode", "ProgressEvent", "CopyResult",
     "FileUploadResult", "DownloadResult", "FrameWriteResult", "DatasetResult", "ObjectInfo",
     "ObjectRef", "PartInfo", "UploadInfo",
+    # what a store honours, measured
+    "doctor", "DoctorReport",
     # errors
     "MPUError", "ConfigurationError", "TooManyPartsError", "WriterClosedError", "S3Error",
     "TransientS3Error", "NoSuchUpload", "NoSuchBucket", "NoSuchKey", "AccessDenied",

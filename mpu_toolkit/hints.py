@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 
-__all__ = ["abort", "list_uploads", "resume_put", "lifecycle", "serve"]
+__all__ = ["abort", "list_uploads", "resume_put", "lifecycle", "serve", "doctor"]
 
 
 def _mpu(*words: str) -> str:
@@ -44,3 +44,9 @@ def lifecycle(url: str = "URL", days: int = 7) -> str:
 def serve(port: str = "PORT") -> str:
     """``mpu serve --port PORT``: a local S3 on another port."""
     return _mpu("serve", "--port", port)
+
+
+def doctor(url: str = "mpu://BUCKET", save: str | None = None) -> str:
+    """``mpu doctor URL [--save NAME]``: measure what the store honours (and keep it as a
+    user preset that ``--provider NAME`` finds)."""
+    return _mpu("doctor", url, *(("--save", save) if save else ()))

@@ -27,6 +27,8 @@ HINTS = {
     "lifecycle": hints.lifecycle(),
     "lifecycle of": hints.lifecycle("mpu://bucket", days=3),
     "serve": hints.serve("9000"),
+    "doctor": hints.doctor(),
+    "doctor saved": hints.doctor(URL, save="my-store"),
 }
 
 
@@ -65,7 +67,7 @@ def strings(tree: ast.AST) -> list[str]:
             and isinstance(node.value, str) and id(node) not in docstrings]
 
 
-COMMAND = re.compile(r"\bmpu (?:abort|uploads|put|lifecycle|serve|cp|compose|parts|du|demo)\b")
+COMMAND = re.compile(r"\bmpu (?:abort|uploads|put|lifecycle|serve|cp|compose|parts|du|demo|doctor)\b")
 
 
 def test_no_message_below_the_cli_writes_a_command_itself() -> None:

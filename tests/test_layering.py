@@ -25,7 +25,8 @@ LAYERS: list[set[str]] = [
     {"fs"},                          # the fsspec adapter (mpu://)
     {"handle"},                      # the upload that travels between processes
     {"api", "s3_protocol"},          # the blocking entry points by URL; s3:// (opt-in)
-    {"formats", "inventory", "testing"},  # frames → files; incomplete uploads; local S3
+    {"formats", "inventory", "testing", "doctor"},  # frames → files; incomplete uploads;
+                                                   # local S3; what a store honours
     {"dask"},                        # many workers → one object; job-committed datasets
     {"cli", "widgets"},              # front ends
 ]

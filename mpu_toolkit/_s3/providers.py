@@ -17,15 +17,18 @@ import difflib
 import re
 import string
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 from urllib.parse import urlsplit
 
+from .. import hints
 from ..errors import ConfigurationError
+from . import user_presets
 from .provider_presets import PRESETS
 
-__all__ = ["Provider", "PROVIDERS", "GENERIC", "provider_named", "copies_by_reference"]
+__all__ = ["Provider", "PROVIDERS", "GENERIC", "provider_named", "copies_by_reference",
+           "preset_record"]
 
 _MiB, _GiB = 1 << 20, 1 << 30
 
@@ -145,17 +148,28 @@ class Provider:
         the host is not this provider's."""
         if not self.endpoint:
             return None
-        pattern = ""
-        for literal, name, _, _ in string.Formatter().parse(urlsplit(self.endpoint).hostname
-                                                             or ""):
-            pattern += re.escape(literal) + (f"(?P<{name}>[a-z0-9-]+)" if name else "")
-        match = re.fullmatch(pattern, urlsplit(endpoint).hostname or "")
+        match = self._host_match(endpoint)
         if match is None:
             warnings.warn(f"endpoint_url {endpoint} is not {self.title}'s ({self.endpoint}), "
                           f"the endpoint of provider={self.name!r}: using {endpoint}; drop "
                           "one of the two if it is a mistake", UserWarning, stacklevel=2)
             return None
         return match.groupdict().get("region")
+
+    def serves(self, endpoint: str) -> bool:
+        """``endpoint``'s host is this provider's (its template filled with any region)."""
+        return self._host_match(endpoint) is not None
+
+    def _host_match(self, endpoint: str) -> re.Match[str] | None:
+        """``endpoint``'s host against this provider's endpoint template (None: no template,
+        or another host)."""
+        if not self.endpoint:
+            return None
+        pattern = ""
+        for literal, name, _, _ in string.Formatter().parse(urlsplit(self.endpoint).hostname
+                                                             or ""):
+            pattern += re.escape(literal) + (f"(?P<{name}>[a-z0-9-]+)" if name else "")
+        return re.fullmatch(pattern, urlsplit(endpoint).hostname or "")
 
 
 PROVIDERS: Mapping[str, Provider] = MappingProxyType(
@@ -164,15 +178,39 @@ GENERIC = PROVIDERS["s3-compatible"]
 
 
 def provider_named(name: str) -> Provider:
-    """The preset called ``name`` (any case); an unknown name is refused, naming the closest
-    known one and all of them."""
-    found = PROVIDERS.get(name.strip().lower())
+    """The preset called ``name`` (any case): a built-in one, else a user preset of
+    :mod:`.user_presets` (written by ``mpu doctor --save``); an unknown name is refused,
+    naming the closest known one and all of them."""
+    key = name.strip().lower()
+    found = PROVIDERS.get(key) or _user_preset(key)
     if found is not None:
         return found
-    close = difflib.get_close_matches(name.strip().lower(), list(PROVIDERS), n=1, cutoff=0.6)
+    known = [*PROVIDERS, *user_presets.user_preset_names()]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise ConfigurationError(f"unknown provider {name!r}: {hint}known providers: "
-                             + ", ".join(PROVIDERS))
+                             + ", ".join(known) + "; to measure your store into a preset: "
+                             f"`{hints.doctor(save='NAME')}`")
+
+
+def _user_preset(name: str) -> Provider | None:
+    record = user_presets.read_preset(name)
+    if record is None:
+        return None
+    tuples = {k: tuple(v) for k, v in record.items() if k in ("quirks", "sources")
+              and isinstance(v, list)}
+    try:
+        return Provider(**{"title": name, **record, **tuples})
+    except TypeError as exc:
+        raise ConfigurationError(f"user preset {user_presets.preset_path(name)}: {exc}; the "
+                                 "fields are Provider's (mpu_toolkit._s3.providers): fix or "
+                                 "delete it") from exc
+
+
+def preset_record(provider: Provider) -> dict[str, Any]:
+    """``provider``'s fields as a JSON-ready record (what a user preset file holds)."""
+    return {f.name: (list(v) if isinstance(v := getattr(provider, f.name), tuple)
+                     else dict(v) if isinstance(v, Mapping) else v) for f in fields(provider)}
 
 
 def copies_by_reference(http_headers: Mapping[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 Commands: ``cp``, ``put`` and ``compose`` move objects and files (server-side copies,
 resumable uploads, downloads; :mod:`.transfer_commands`); ``uploads``, ``parts``, ``du``,
 ``abort`` and ``lifecycle`` find, cost and clean up incomplete uploads (:mod:`.commands`);
+``doctor`` measures what the store honours (:mod:`.doctor`);
 ``demo`` runs the main job (:mod:`.demo`) and ``serve`` a local S3 (:mod:`.serve`). The
 arguments and global options are in :mod:`.parser`.
 
@@ -20,7 +21,7 @@ import sys
 from typing import Sequence
 
 from ..errors import ConfigurationError, MPUError
-from . import commands, demo, parser, serve, transfer_commands
+from . import commands, demo, doctor, parser, serve, transfer_commands
 from .commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import Adder
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     def register(add: Adder) -> None:
         transfer_commands.register(add)
         commands.register(add)
+        doctor.register(add)
         demo.register(add)
         serve.register(add)
 

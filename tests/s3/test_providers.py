@@ -129,6 +129,13 @@ def test_an_endpoint_of_the_providers_template_names_the_region() -> None:
     assert fs.client_kwargs["region_name"] == "eu-central-1"
 
 
+def test_a_provider_serves_the_hosts_of_its_endpoint_template() -> None:
+    assert PROVIDERS["wasabi"].serves("https://s3.eu-central-1.wasabisys.com")
+    assert PROVIDERS["yandex"].serves("https://storage.yandexcloud.net/")
+    assert not PROVIDERS["yandex"].serves("https://storage.example.net")
+    assert not PROVIDERS["ceph"].serves("http://127.0.0.1:7480")  # no endpoint of its own
+
+
 def test_unknown_provider_names_the_closest() -> None:
     with pytest.raises(ConfigurationError, match=r"'yandx'.*did you mean 'yandex'\?"):
         filesystem(provider="yandx")

@@ -1,0 +1,35 @@
+"""A doctor's report as a user preset: the matching built-in preset (or the generic one) with
+the measured facts over it, and a source line saying when and where they were measured."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from .._s3.providers import GENERIC, preset_record, provider_named
+from .._s3.user_presets import write_preset
+
+__all__ = ["save_preset", "default_name"]
+
+
+def default_name(endpoint: str) -> str:
+    """A preset name from the endpoint's host and port: ``127-0-0-1-9000``."""
+    return re.sub(r"[^a-z0-9]+", "-", (urlsplit(endpoint).netloc or endpoint).lower()).strip("-")
+
+
+def save_preset(name: str | None, *, endpoint: str, region: str | None, provider: str | None,
+                recommended: Mapping[str, Any], measured_on: str) -> Path:
+    """Write the preset ``name`` (default :func:`default_name`); its path."""
+    from .. import __version__  # the package's, set after its facade imports this room
+
+    base = provider_named(provider) if provider else GENERIC
+    record = preset_record(base)
+    record.update({key: value for key, value in recommended.items() if key in record})
+    record.update(endpoint=endpoint, region=region or base.region,
+                  title=f"{base.title}, as measured by the doctor",
+                  sources=[f"measured by mpu_toolkit {__version__}'s doctor on {measured_on}: "
+                           f"{endpoint}",
+                           *base.sources])
+    return write_preset(name or default_name(endpoint), record)

@@ -1,0 +1,103 @@
+"""Each emulated store (testing.quirks.QuirkProxy in front of the test server): the matching
+provider preset writes, lists and aborts correctly through it, and the generic default either
+gets the data right or fails clearly (the bytes read back are the bytes written, or nothing
+is published)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pytest
+
+from mpu_toolkit import MPUError, MPUFileSystem, ObjectExists, uploads
+from mpu_toolkit._s3.providers import PROVIDERS
+from mpu_toolkit.testing.quirks import STORE_QUIRKS, Quirk, QuirkProxy
+from helpers import incomplete_uploads, object_exists
+
+MiB = 1 << 20
+#: (preset, the quirks of its store): each store the issue names, and the presets of
+#: STORE_QUIRKS
+STORES = [(name, sorted(quirks)) for name, quirks in STORE_QUIRKS.items() if name in PROVIDERS]
+STORES += [("s3-compatible", ["ignore_content_md5"]), ("s3-compatible", ["ignore_if_none_match"])]
+ALL_QUIRKS = sorted({q for _, quirks in STORES for q in quirks})
+
+
+@contextmanager
+def store(server: Any, quirks: list[Quirk], provider: str | None) -> Iterator[MPUFileSystem]:
+    """A filesystem with ``provider`` (None: the generic default) talking to the test server
+    through a QuirkProxy with ``quirks``."""
+    so = server.storage_options
+    region = PROVIDERS[provider].region if provider else None
+    with QuirkProxy(server.endpoint_url, quirks, credentials=(so["key"], so["secret"]),
+                    region=region or "us-east-1") as proxy:
+        options = {**so, "endpoint_url": proxy.endpoint_url}
+        with pytest.warns(UserWarning) if provider and PROVIDERS[provider].endpoint \
+                else _nothing():  # the preset's own endpoint is not the proxy's
+            fs = MPUFileSystem(**options, provider=provider, skip_instance_cache=True)
+        yield fs
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def write_and_read_back(fs: MPUFileSystem, boto: Any, bucket: str, key: str) -> bytes | None:
+    """3 parts of 5 MiB and a tail, written in uneven pieces; the object read back (None if
+    the write failed and nothing was published)."""
+    data = os.urandom(15 * MiB + 12345)
+    try:
+        with fs.open(f"mpu://{bucket}/{key}", "wb", part_size="5MiB") as f:
+            for start in range(0, len(data), 3 * MiB + 17):
+                f.write(data[start:start + 3 * MiB + 17])
+    except MPUError:
+        assert not object_exists(boto, bucket, key), "a failed write published an object"
+        assert incomplete_uploads(boto, bucket, key) == [], "a failed write left its upload"
+        return None
+    stored = boto.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert stored == data, "the object read back is not the bytes written"
+    return stored
+
+
+@pytest.mark.parametrize("provider, quirks", STORES, ids=[f"{p}-{'+'.join(q)}"
+                                                           for p, q in STORES])
+def test_the_preset_writes_lists_and_aborts_through_its_store(server, boto, bucket, key,
+                                                              provider, quirks):
+    with store(server, quirks, provider) as fs:
+        assert write_and_read_back(fs, boto, bucket, key) is not None
+        upload_id = boto.create_multipart_upload(Bucket=bucket, Key=f"{key}-open")["UploadId"]
+        boto.upload_part(Bucket=bucket, Key=f"{key}-open", UploadId=upload_id, PartNumber=1,
+                         Body=b"x" * 100)
+        listed = uploads.list(f"mpu://{bucket}/{key}-open", fs=fs)
+        assert list(listed["upload_id"]) == [upload_id] and list(listed["bytes"]) == [100]
+        aborted = uploads.abort(listed, fs=fs, force=True)
+    assert list(aborted["outcome"]) == ["aborted"]
+    assert incomplete_uploads(boto, bucket, f"{key}-open") == []
+
+
+@pytest.mark.parametrize("quirk", ALL_QUIRKS)
+def test_the_generic_default_loses_nothing(server, boto, bucket, key, quirk):
+    with store(server, [quirk], None) as fs:
+        assert write_and_read_back(fs, boto, bucket, key) is not None
+
+
+@pytest.mark.parametrize("provider", [None, "gcs"])
+@pytest.mark.parametrize("size", [100, 11 * MiB], ids=["put", "multipart"])
+@pytest.mark.parametrize("appears", ["before open", "while writing"])
+def test_exclusive_create_never_overwrites_where_if_none_match_is_ignored(
+        server, boto, bucket, key, provider, size, appears):
+    """Where the preset does not know the store honours If-None-Match (the generic default),
+    or knows it does not on Complete, the key is HEADed at open and before publishing: an
+    object there stays, and nothing is left behind."""
+    if appears == "before open":
+        boto.put_object(Bucket=bucket, Key=key, Body=b"old")
+    with store(server, ["ignore_if_none_match"], provider) as fs:
+        with pytest.raises(ObjectExists):
+            with fs.open(f"mpu://{bucket}/{key}", "xb", part_size="5MiB") as f:
+                f.write(os.urandom(size))
+                if appears == "while writing":
+                    boto.put_object(Bucket=bucket, Key=key, Body=b"old")
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == b"old"
+    assert incomplete_uploads(boto, bucket, key) == []
