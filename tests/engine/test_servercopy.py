@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from typing import Any
 
@@ -232,3 +233,22 @@ def test_a_compose_with_nothing_to_copy_says_it_uploaded(fs, boto, bucket, key):
     assert (result.method, result.bytes_copied, result.bytes_uploaded) == (
         "UploadPart", 0, len(data))
     assert body(boto, bucket, key) == data
+
+
+@pytest.mark.parametrize("honoured", [None, True])
+def test_sources_are_headed_again_only_where_the_store_may_ignore_the_copy_condition(
+        honoured, fs, boto, bucket, key, proxy, storage_options, tmp_path, monkeypatch):
+    """A store whose preset (here a saved user preset) says copy-source-if-match is honoured
+    refuses a replaced source itself: its sources are HEADed once, before copying; elsewhere
+    they are HEADed again before Complete (RGW and moto ignore the condition)."""
+    monkeypatch.setenv("MPU_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "providers").mkdir()
+    (tmp_path / "providers" / "measured.json").write_text(
+        json.dumps({"name": "measured", "copy_source_if_match": honoured}))
+    pieces = [put(boto, bucket, f"{key}/{i}", os.urandom(PART)) for i in range(3)]
+    pfs = proxied_fs(proxy, storage_options, provider="measured")
+    pfs.compose([f"{bucket}/{key}/{i}" for i in range(3)], f"{bucket}/{key}.all",
+                part_size=PART)
+    assert body(boto, bucket, f"{key}.all") == b"".join(pieces)
+    assert proxy.seen.count("UploadPartCopy") == 3
+    assert proxy.seen.count("HeadObject") == (3 if honoured else 6) + 1  # + the result's HEAD
