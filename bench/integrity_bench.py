@@ -34,11 +34,10 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench_common import add_load_args, add_server_args, describe_environment  # noqa: E402
-from bench_common import parse_size  # noqa: E402
-from bench_common import LoadCheck, report_header, wait_for_quiet  # noqa: E402
+from bench_common import LoadCheck, describe_environment, report_header  # noqa: E402
+from bench_common import wait_for_quiet  # noqa: E402
 from bench_report import fmt_size, save_report, summarize  # noqa: E402
-from stream_bench import Server, describe, environment, run_one  # noqa: E402
+from stream_bench import Server, base_parser, describe, environment, run_one  # noqa: E402
 
 MiB, GiB = 1024 * 1024, 1024 ** 3
 PART = 6 * MiB  # the engine's default first part size
@@ -51,20 +50,12 @@ COMPUTED_BY = {"none": "-", "crc32c": "awscrt.checksums (hardware CRC)",
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_server_args(p)
-    add_load_args(p)
-    p.add_argument("--size", default="1GiB", type=parse_size)
-    p.add_argument("--repeat", default=3, type=int)
+    p = base_parser(__doc__)
     p.add_argument("--modes", default=",".join(MODES),
                    type=lambda text: [m.strip() for m in text.split(",") if m.strip()])
     p.add_argument("--markdown", default=None, metavar="FILE", help="write the table here too")
     p.add_argument("--json", default=None,
                    help="default bench/results/integrity-<time>.json")
-    p.add_argument("--timeout", type=float, default=None,
-                   help="seconds per end-to-end run (default 120 + 600 per GiB)")
-    p.add_argument("--pause", type=float, default=2.0, help="seconds of rest between runs")
     args = p.parse_args(argv)
     unknown = [m for m in args.modes if m not in MODES]
     if unknown:

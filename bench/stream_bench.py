@@ -49,13 +49,24 @@ ALL_WRITERS = list(WRITERS)
 MiB, GiB = 1024 * 1024, 1024 ** 3
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def base_parser(doc: str) -> argparse.ArgumentParser:
+    """The options of any run of these writers (integrity_bench.py's too): the server, the
+    quiet-machine guard, --size, --repeat, and each run's --timeout and --pause."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_args(p)
     add_load_args(p)
     p.add_argument("--size", default="1GiB", type=parse_size)
     p.add_argument("--repeat", default=3, type=int)
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per run (default 120 + 600 per GiB)")
+    p.add_argument("--pause", type=float, default=2.0,
+                   help="seconds of rest between runs (server GC, page cache)")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = base_parser(__doc__)
     p.add_argument("--writers", default=None,
                    help=f"default {','.join(DEFAULT_WRITERS)} (tcp-loopback with --sink only); "
                         f"all: {','.join(ALL_WRITERS)}")
@@ -65,10 +76,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the writer of the RSS check (mpu-nochecksum for 100 GiB on a sink "
                         "without MD5 ETags)")
     p.add_argument("--json", default=None, help="default bench/results/stream-<server>-<ts>.json")
-    p.add_argument("--timeout", type=float, default=None,
-                   help="seconds per run (default 120 + 600 per GiB)")
-    p.add_argument("--pause", type=float, default=2.0,
-                   help="seconds of rest between runs (server GC, page cache)")
     args = p.parse_args(argv)
     default = [w for w in DEFAULT_WRITERS if args.sink or w != "tcp-loopback"]
     args.writers = [w.strip() for w in (args.writers or ",".join(default)).split(",")
