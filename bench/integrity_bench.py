@@ -98,7 +98,8 @@ def digest_alone(mode: str, size: int, repeat: int, pool: memoryview) -> dict[st
             "digest_gb_per_s": size / seconds / 1e9 if mode != "none" and seconds else None}
 
 
-def end_to_end(args: argparse.Namespace, check: LoadCheck) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def end_to_end(args: argparse.Namespace, check: LoadCheck
+               ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Every mode's mpu runs (stream_bench.run_one: a fresh process each), interleaved;
     and the name of the server each mode ran against."""
     servers: dict[str | None, Server] = {}
