@@ -77,7 +77,8 @@ def sink_for(settings: str | None, mode: str) -> str | None:
     return ",".join([*items, "md5"])
 
 
-def digest_alone(mode: str, size: int, repeat: int, pool: memoryview) -> dict[str, float]:
+def digest_alone(mode: str, size: int, repeat: int, pool: memoryview
+                 ) -> dict[str, float | None]:
     """``digest_part`` over ``size`` bytes in PART slices of ``pool``: CPU-s/GiB, and GB per
     CPU second (None for ``none``, which computes nothing)."""
     from mpu_toolkit._plan.integrity import ChecksumMode, digest_part
