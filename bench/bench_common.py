@@ -1,4 +1,5 @@
-"""What every benchmark here shares: the server options (and the size parser)."""
+"""What every benchmark here shares: the server options, the size parser, the environment of
+the report and the quiet-machine guard (a run that starts loaded is refused, or marked)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import argparse
 import os
 import platform
 import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from importlib import metadata
-from typing import Any
+from typing import Any, Callable
 
 
 def parse_size(text: str) -> int:
@@ -111,24 +115,114 @@ class SinkServer:
             self._process.wait(10)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux), else what ``platform`` says."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment(dists: tuple[str, ...]) -> dict[str, Any]:
-    """Python, platform, cores, load and the versions of ``dists``, for the report."""
+    """Date (UTC), Python, platform, CPU model and cores, load and the versions of ``dists``."""
     versions: dict[str, str | None] = {}
     for dist in ("mpu_toolkit", *dists):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
-    return {"python": sys.version.split()[0], "platform": platform.platform(),
-            "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "versions": versions}
+    return {"date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "python": sys.version.split()[0], "platform": platform.platform(),
+            "cpu_model": cpu_model(), "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
+            "versions": versions}
 
 
 def describe_environment(env: dict[str, Any]) -> str:
-    """The header every benchmark prints: Python, CPUs, load, library versions."""
+    """The header every benchmark prints: date, Python, CPU, load, library versions."""
     load = " ".join(f"{x:.2f}" for x in env["loadavg"])
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
-    return (f"python {env['python']} on {env['cpus']} CPU(s), load average {load} "
-            f"(shared machine: figures as measured)\nversions: {versions}")
+    return (f"{env.get('date_utc', '')}: python {env['python']} on {env['cpus']} x "
+            f"{env.get('cpu_model', '?')}, load average {load}\nversions: {versions}")
+
+
+# -- the quiet-machine guard ------------------------------------------------------------------
+#: a run whose 1-minute load average at the start is above this is not a quiet run (the
+#: project's machine has 2 cores: 1.0 is one of them busy with something else)
+QUIET_LOAD = 1.0
+LOADED_EXIT = 3  #: the exit code of a benchmark that refused to run on a loaded machine
+
+
+@dataclass(frozen=True)
+class LoadCheck:
+    """The 1-minute load average when the run started, against the threshold."""
+
+    start: float
+    threshold: float
+    waited_s: float = 0.0
+
+    @property
+    def quiet(self) -> bool:
+        return self.start <= self.threshold
+
+    @property
+    def mark(self) -> str:
+        """What every figure of a loaded run carries ("" for a quiet one)."""
+        return "" if self.quiet else f"LOADED (load {self.start:.2f} at start)"
+
+    def summary(self, load_end: float) -> str:
+        """One line for a report's header: load at start and end, quiet or LOADED."""
+        verdict = ("quiet" if self.quiet else f"{self.mark}: figures not comparable")
+        return (f"load average (1 min) at start {self.start:.2f}, at end {load_end:.2f} "
+                f"(quiet <= {self.threshold:g}): {verdict}")
+
+
+def report_header(env: dict[str, Any], check: LoadCheck, load_end: float) -> str:
+    """What a results table starts with: date (UTC), CPU, load at start and end, versions."""
+    versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+    return (f"{env['date_utc']}, {env['cpus']} x {env['cpu_model']}, python {env['python']}; "
+            f"{check.summary(load_end)}\nversions: {versions}")
+
+
+def add_load_args(p: argparse.ArgumentParser) -> None:
+    """--wait-quiet, --allow-loaded, --max-load: see :func:`wait_for_quiet`."""
+    p.add_argument("--wait-quiet", type=float, default=120, metavar="SECONDS",
+                   help="wait up to SECONDS for the 1-minute load average to fall to "
+                        "--max-load before starting (default 120)")
+    p.add_argument("--allow-loaded", action="store_true",
+                   help="run anyway on a loaded machine, every figure marked LOADED "
+                        f"(otherwise: exit code {LOADED_EXIT})")
+    p.add_argument("--max-load", type=float, default=QUIET_LOAD,
+                   help=f"the quiet threshold (default {QUIET_LOAD:g}: this 2-core machine)")
+
+
+def wait_for_quiet(wait_s: float, allow_loaded: bool, threshold: float = QUIET_LOAD, *,
+                   loadavg: Callable[[], float] = lambda: os.getloadavg()[0],
+                   sleep: Callable[[float], None] = time.sleep,
+                   clock: Callable[[], float] = time.monotonic,
+                   poll_s: float = 5.0) -> LoadCheck:
+    """Wait up to ``wait_s`` seconds for the 1-minute load average to fall to ``threshold``.
+    Still above it: exit with :data:`LOADED_EXIT` and a message saying why, or, with
+    ``allow_loaded``, return the check whose :attr:`~LoadCheck.mark` the figures carry."""
+    began = clock()
+    load = loadavg()
+    if load > threshold and wait_s > 0:
+        print(f"load average {load:.2f} > {threshold:g}: waiting up to {wait_s:.0f} s for a "
+              "quiet machine", flush=True)
+    while load > threshold and clock() - began < wait_s:
+        sleep(min(poll_s, max(0.0, wait_s - (clock() - began))))
+        load = loadavg()
+    check = LoadCheck(load, threshold, clock() - began)
+    if not check.quiet and not allow_loaded:
+        print(f"refusing to record: the 1-minute load average is {load:.2f} (> {threshold:g} "
+              f"after waiting {check.waited_s:.0f} s); figures taken now would not be "
+              "comparable. Retry on a quiet machine, wait longer (--wait-quiet SECONDS), or "
+              "run with --allow-loaded to get figures marked LOADED.", file=sys.stderr)
+        raise SystemExit(LOADED_EXIT)
+    return check
 
 
 def settle(result: dict[str, Any], check: Any, cleanup: Any, pause: float) -> dict[str, Any]:

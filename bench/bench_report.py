@@ -31,6 +31,11 @@ def _part_desc(run: dict[str, Any]) -> str:
     return f"{desc} x {run.get('concurrency')}{extra}"
 
 
+#: the writers the others are compared with, and their columns' titles; the issue's targets
+#: are stated against obstore
+RATIO_BASES = {"mpu": "x mpu", "mpu-nochecksum": "x nochk", "obstore": "x obstore"}
+
+
 def summarize(writers: list[str], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per writer: medians over its successful runs, peak RSS = max over runs."""
     rows = []
@@ -55,7 +60,7 @@ def summarize(writers: list[str], runs: list[dict[str, Any]]) -> list[dict[str, 
                                       or ok[-1].get("parts")}),
                 checksum=ok[-1].get("checksum"))
         rows.append(row)
-    for base in ("mpu", "mpu-nochecksum"):
+    for base in RATIO_BASES:
         ref = next((r for r in rows if r["writer"] == base and r["ok"]), None)
         for row in rows:
             for metric in ("mb_per_s", "cpu_s", "rss_growth_mib"):
@@ -70,22 +75,25 @@ def _f(value: Any, spec: str = ".2f", width: int = 0) -> str:
     return text.rjust(width) if width else text
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    head = (f"{'writer':<15} {'ok':>5} {'MB/s':>7} {'CPU-s':>6} {'CPU/GiB':>7} "
-            f"{'RSS+MiB':>7} {'maxrss':>6} | {'x mpu: MB/s CPU RSS':>21} | "
-            f"{'x nochk: MB/s CPU RSS':>21} | part size x concurrency (parts)")
+def format_table(rows: list[dict[str, Any]], mark: str = "") -> str:
+    """The summary: a ratio column group for each of :data:`RATIO_BASES` that ran ok; ``mark``
+    (a loaded run's "LOADED (load X at start)") ends every row that has figures."""
+    bases = [b for b in RATIO_BASES if any(r["writer"] == b and r["ok"] for r in rows)]
+    head = (f"{'writer':<18} {'ok':>5} {'MB/s':>7} {'CPU-s':>6} {'CPU/GiB':>7} "
+            f"{'RSS+MiB':>7} {'maxrss':>6} | "
+            + "".join(f"{RATIO_BASES[b] + ': MB/s CPU RSS':>21} | " for b in bases)
+            + "part size x concurrency (parts)")
     lines = [head, "-" * len(head)]
     for r in rows:
-        ratios = []
-        for base in ("mpu", "mpu-nochecksum"):
-            ratios.append(" ".join(_f(r.get(f"{m}_vs_{base}"), ".2f", 6)
-                                   for m in ("mb_per_s", "cpu_s", "rss_growth_mib")))
+        ratios = "".join(" ".join(_f(r.get(f"{m}_vs_{b}"), ".2f", 6)
+                                  for m in ("mb_per_s", "cpu_s", "rss_growth_mib")).rjust(21)
+                         + " | " for b in bases)
         status = f"{r['ok']}/{r['runs']}"
         lines.append(
-            f"{r['writer']:<15} {status:>5} {_f(r.get('mb_per_s'), '.0f', 7)} "
+            f"{r['writer']:<18} {status:>5} {_f(r.get('mb_per_s'), '.0f', 7)} "
             f"{_f(r.get('cpu_s'), '.2f', 6)} {_f(r.get('cpu_s_per_gib'), '.2f', 7)} "
             f"{_f(r.get('rss_growth_mib'), '.0f', 7)} {_f(r.get('ru_maxrss_mib'), '.0f', 6)} | "
-            f"{ratios[0]:>21} | {ratios[1]:>21} | {r.get('part_desc', '-')}")
+            f"{ratios}{r.get('part_desc', '-')}" + (f"  {mark}" if mark and r["ok"] else ""))
     failures = [(r["writer"], e) for r in rows for e in r["failed"]]
     for writer, error in failures:
         lines.append(f"  FAILED {writer}: {str(error)[:300]}")
@@ -94,8 +102,13 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_MD5_ON_NULL_SINK = [("is not the MD5 of the bytes sent",
+                      "the sink's ETags are counters unless it computes MD5s: run the md5 "
+                      "mode (mpu's default on an unknown store) with --sink md5")]
 # Failures seen on the project's servers, explained (matched on the error text).
 KNOWN_FAILURES = {
+    "mpu": _MD5_ON_NULL_SINK,
+    "mpu-md5": _MD5_ON_NULL_SINK,
     "pyarrow": [
         ("INTERNAL_FAILURE during CompleteMultipartUpload",
          "moto 5.2.1 answers Complete with root <CompleteMultipartUploadResponse> instead of "
@@ -113,7 +126,9 @@ TABLE_LEGEND = (
     "MB/s = bytes/elapsed/1e6 over open..close (median); CPU-s = user+sys of the writer's own\n"
     "process over the same window, all threads (median); RSS+MiB = peak RSS (psutil, every\n"
     "20 ms) minus RSS just before open (max over runs); maxrss = ru_maxrss of the process\n"
-    "(includes interpreter + imports). 'x mpu' / 'x nochk' = ratio to mpu / mpu-nochecksum.")
+    "(includes interpreter + imports); CPU/GiB = CPU-s per GiB of the object (median).\n"
+    "'x mpu' / 'x nochk' / 'x obstore' = ratio to mpu / mpu-nochecksum / obstore (shown when\n"
+    "that writer ran ok); tcp-loopback = plain sockets into the same server: the limit.")
 
 
 def rss_check(runs: list[dict[str, Any]], slack_mib: float = 64) -> tuple[str, bool]:

@@ -15,16 +15,33 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import bench_loopback  # the standard library only, like this module
+
 MiB = 1024 * 1024
 
 # botocore >= 1.36 adds CRC32 (trailer) checksums by default; "when_required" turns them off.
 BOTO_CHECKSUMS_OFF = {"request_checksum_calculation": "when_required",
                       "response_checksum_validation": "when_required"}
 
+#: mpu_toolkit's integrity modes (``checksum=``) and what each sends; see docs/integrity.md
+MPU_MODES = {
+    "md5": "Content-MD5 per part (hashlib), ETag checked, multipart ETag checked after Complete",
+    "sha256-payload": "SigV4 signed payload hash x-amz-content-sha256 (hashlib SHA-256)",
+    "crc32c": "x-amz-checksum-crc32c per part (awscrt, hardware CRC), echo checked",
+    "crc64nvme": "x-amz-checksum-crc64nvme per part (awscrt, hardware CRC), echo checked",
+    "crc32": "x-amz-checksum-crc32 per part (zlib), echo checked",
+    "sha256": "x-amz-checksum-sha256 per part (hashlib), echo checked",
+}
+#: the integrity writers stream_bench runs by default (the others are integrity_bench's)
+DEFAULT_MODES = ("crc32c", "crc64nvme", "sha256-payload")
+
 NOTES = {
-    "mpu": "checksum=md5 (Content-MD5 per part, ETag checked, HEAD after Complete); "
-           "payload signing off",
+    "mpu": "checksum='auto' (the default): the store's verified mode from its provider "
+           "preset; no provider= here, an unknown store, so md5: " + MPU_MODES["md5"]
+           + "; HEAD after Complete; payload signing off (needs real MD5 ETags: --sink md5)",
     "mpu-nochecksum": "checksum='none' (HEAD after Complete still on); payload signing off",
+    **{f"mpu-{mode}": f"checksum={mode!r}: {text}; HEAD after Complete"
+       for mode, text in MPU_MODES.items()},
     "s3fs": "config_kwargs request_checksum_calculation=when_required; botocore default "
             "payload signing (SHA-256 of each part over http)",
     "smart_open": "boto3 client Config(request_checksum_calculation=when_required); "
@@ -36,6 +53,9 @@ NOTES = {
     "obstore": "no checksum_algorithm (default); unsigned_payload=False (default: SHA-256 "
                "payload signing)",
     "obstore-unsigned": "as obstore, with unsigned_payload=True (no payload hashing at all)",
+    "tcp-loopback": "the physical limit: plain HTTP PUTs of 8 MiB parts (the same 1 MiB "
+                    "chunks, socket.sendall) on 8 kept-alive connections; no signing, no "
+                    "digest, no retry (servers that check no signature: the sink, moto)",
 }
 
 
@@ -74,6 +94,7 @@ def _mpu_prepare(checksum: str) -> Callable[[dict[str, Any]], Any]:
 
 def _mpu_run(state: Any, spec: dict[str, Any], producer: Any) -> dict[str, Any]:
     import mpu_toolkit
+    from mpu_toolkit._plan.integrity import ChecksumMode
 
     fs, checksum = state
     # the public entry point; MPUFileSystem instances are cached by fsspec, so this reuses
@@ -87,7 +108,9 @@ def _mpu_run(state: Any, spec: dict[str, Any], producer: Any) -> dict[str, Any]:
     sizes = [p.size for p in f.parts]
     return {"part_size": max(sizes[:-1] or sizes or [0]), "first_part_size": opts.part_size,
             "part_policy": opts.part_size_policy, "concurrency": opts.concurrency,
-            "max_memory": opts.memory_limit, "parts": len(sizes), "checksum": checksum}
+            "max_memory": opts.memory_limit, "parts": len(sizes),
+            # what the upload ran with: 'auto' as the store's preset resolves it
+            "checksum": ChecksumMode.parse(checksum).for_store(fs.provider.checksum).value}
 
 
 # -- s3fs --------------------------------------------------------------------------------------
@@ -178,8 +201,9 @@ def _obstore_run(store: Any, spec: dict[str, Any], producer: Any) -> dict[str, A
 
 
 WRITERS: dict[str, Writer] = {
-    "mpu": Writer(_mpu_prepare("md5"), _mpu_run),
+    "mpu": Writer(_mpu_prepare("auto"), _mpu_run),
     "mpu-nochecksum": Writer(_mpu_prepare("none"), _mpu_run),
+    **{f"mpu-{mode}": Writer(_mpu_prepare(mode), _mpu_run) for mode in MPU_MODES},
     "s3fs": Writer(_s3fs_prepare, _s3fs_run),
     "smart_open": Writer(_boto3_client, _smart_open_run),
     "boto3": Writer(_boto3_client, _boto3_run),
@@ -187,4 +211,9 @@ WRITERS: dict[str, Writer] = {
     "obstore": Writer(_obstore_prepare(False), _obstore_run),
     # the fastest peer at its fastest: no payload SHA-256, like mpu
     "obstore-unsigned": Writer(_obstore_prepare(True), _obstore_run),
+    # the cheapest way bytes reach the server from Python
+    "tcp-loopback": Writer(bench_loopback.prepare, bench_loopback.run, bench_loopback.finish),
 }
+#: what stream_bench runs without --writers (tcp-loopback only into the sink)
+DEFAULT_WRITERS = [w for w in WRITERS if not w.startswith("mpu-")
+                   or w.removeprefix("mpu-") in (*DEFAULT_MODES, "nochecksum")]

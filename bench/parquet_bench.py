@@ -18,6 +18,8 @@ in-memory data, CPU seconds and peak RSS growth. Every object is checked: its Pa
 must hold all the rows. Then write_parquet's peak RSS is compared at two sizes (flat within
 64 MiB) and its time against the floor (target <= 1.15x). Same --endpoint/--key/--secret and
 MPU_TEST_* conventions as stream_bench.py; without them the embedded moto server is used.
+The same quiet-machine guard too: --wait-quiet SECONDS, then exit code 3, or --allow-loaded
+with every figure marked LOADED.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ sys.path.insert(0, HERE)
 
 from bench_report import fmt_size  # noqa: E402
 from parquet_worker import RUNS  # noqa: E402
-from bench_common import add_server_args, parse_size  # noqa: E402
+from bench_common import add_load_args, add_server_args, parse_size  # noqa: E402
+from bench_common import report_header, wait_for_quiet  # noqa: E402
 from stream_bench import Server, environment  # noqa: E402
 
 UPLOADS = ("mpu", "s3fs-frame", "pyarrow", "boto3-buffer")
@@ -47,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_args(p)
+    add_load_args(p)
     p.add_argument("--size", default="2GB", type=parse_size, help="in-memory bytes of frames")
     p.add_argument("--rss-sizes", default="0.5GB,2GB", type=_sizes,
                    help="sizes for write_parquet's RSS flatness check ('' to skip)")
@@ -123,7 +127,7 @@ def describe(r: dict[str, Any]) -> str:
             f"{r['cpu_s']:6.1f} CPU-s  RSS +{r['rss_growth_mib']:.0f} MiB")
 
 
-def table(runs: list[dict[str, Any]]) -> str:
+def table(runs: list[dict[str, Any]], mark: str = "") -> str:
     floor = next((r for r in runs if r["run"] == "encode-only" and r.get("ok")), None)
     lines = [f"{'run':<13} {'wall s':>7} {'MB/s':>6} {'x floor':>7} {'CPU-s':>6} "
              f"{'RSS+MiB':>8} {'object':>9}"]
@@ -135,7 +139,7 @@ def table(runs: list[dict[str, Any]]) -> str:
         obj = fmt_size(r["object_bytes"]) if r.get("object_bytes") else "-"
         lines.append(f"{r['run']:<13} {r['elapsed_s']:>7.1f} "
                      f"{r['size'] / r['elapsed_s'] / 1e6:>6.0f} {ratio:>7} {r['cpu_s']:>6.1f} "
-                     f"{r['rss_growth_mib']:>8.0f} {obj:>9}")
+                     f"{r['rss_growth_mib']:>8.0f} {obj:>9}" + (f"  {mark}" if mark else ""))
     return "\n".join(lines)
 
 
@@ -163,6 +167,7 @@ def verdicts(runs: list[dict[str, Any]], rss_runs: list[dict[str, Any]]) -> list
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    check = wait_for_quiet(args.wait_quiet, args.allow_loaded, args.max_load)
     env = environment()
     server = Server.announced(args, env)
     print(f"frames: {args.size / 1e9:g} GB in memory, {args.compression}, each run in its own "
@@ -183,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.close()
     print(f"\n== Parquet, {args.size / 1e9:g} GB of frames in memory, {args.compression}, "
-          f"server {server.name}, load average now {os.getloadavg()[0]:.2f} ==")
-    print(table(runs))
+          f"server {server.name}{', ' + check.mark if check.mark else ''} ==")
+    print(report_header(env, check, os.getloadavg()[0]))
+    print(table(runs, check.mark))
     print("MB/s = in-memory frame bytes / wall time of the whole job (generate + convert + "
           "encode + upload);\nx floor = wall / encode-only wall; RSS+MiB = peak RSS growth "
           "(psutil, 20 ms) over the job.")
@@ -196,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(out, "w") as f:
         json.dump({"started": started.isoformat(), "argv": sys.argv, "server": server.name,
                    "environment": env, "size": args.size, "compression": args.compression,
+                   "quiet": check.quiet, "load_at_start": check.start, "mark": check.mark,
+                   "loadavg_after": os.getloadavg(),
                    "runs": runs, "rss_runs": rss_runs, "verdicts": lines}, f, indent=1,
                   default=str)
     print(f"\nresults: {out}")

@@ -2,8 +2,9 @@
 
     python bench/stream_bench.py [--endpoint URL --key K --secret S | --sink SETTINGS]
         [--size 1GiB] [--repeat 3]
-        [--writers mpu,mpu-nochecksum,s3fs,smart_open,boto3,pyarrow,obstore]
+        [--writers mpu,mpu-nochecksum,mpu-crc32c,...,obstore,tcp-loopback]
         [--rss-sizes 1GiB,4GiB] [--rss-writer mpu] [--json out.json]
+        [--wait-quiet 120] [--allow-loaded]
 
 Without --endpoint (or MPU_TEST_ENDPOINT) the embedded moto server (mpu_toolkit.testing.local) is
 started; --sink starts ../shared/tools/s3_sink_server.py instead: a null sink ("--sink null",
@@ -15,6 +16,11 @@ Every writer x repetition runs in its own fresh process (bench_worker.py), so CP
 seconds and RSS growth are that writer's alone; repetitions are interleaved (rep 1 of every
 writer, then rep 2 ...) with a rotating start so slow drift on a shared machine hits all
 writers alike. Each object's size is checked with HEAD; a wrong object is FAILED, not timed.
+
+A run starts only on a quiet machine: a 1-minute load average above 1.0 (this 2-core machine)
+is waited out for up to --wait-quiet seconds, then the run is refused (exit code 3) or, with
+--allow-loaded, every figure is marked "LOADED (load X at start)" ("quiet": false in the JSON).
+"tcp-loopback" (plain sockets, into the sink only by default) is the physical limit.
 """
 
 from __future__ import annotations
@@ -34,34 +40,46 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from bench_common import add_server_args, describe_environment, parse_size, resolve_endpoint
+from bench_common import add_load_args, report_header, wait_for_quiet  # noqa: E402
 from bench_common import environment as common_environment  # noqa: E402
 from bench_report import TABLE_LEGEND, fmt_size, format_table, rss_check, summarize  # noqa
-from bench_writers import NOTES, WRITERS  # noqa: E402  (imports no client library)
+from bench_writers import DEFAULT_WRITERS, NOTES, WRITERS  # noqa: E402  (no client library)
 
 ALL_WRITERS = list(WRITERS)
 MiB, GiB = 1024 * 1024, 1024 ** 3
 
 
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def base_parser(doc: str) -> argparse.ArgumentParser:
+    """The options of any run of these writers (integrity_bench.py's too): the server, the
+    quiet-machine guard, --size, --repeat, and each run's --timeout and --pause."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_args(p)
+    add_load_args(p)
     p.add_argument("--size", default="1GiB", type=parse_size)
     p.add_argument("--repeat", default=3, type=int)
-    p.add_argument("--writers", default=",".join(ALL_WRITERS))
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per run (default 120 + 600 per GiB)")
+    p.add_argument("--pause", type=float, default=2.0,
+                   help="seconds of rest between runs (server GC, page cache)")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = base_parser(__doc__)
+    p.add_argument("--writers", default=None,
+                   help=f"default {','.join(DEFAULT_WRITERS)} (tcp-loopback with --sink only); "
+                        f"all: {','.join(ALL_WRITERS)}")
     p.add_argument("--rss-sizes", default="1GiB,4GiB",
                    help="sizes for the mpu RSS flatness check ('' to skip)")
     p.add_argument("--rss-writer", default="mpu", choices=["mpu", "mpu-nochecksum"],
                    help="the writer of the RSS check (mpu-nochecksum for 100 GiB on a sink "
                         "without MD5 ETags)")
     p.add_argument("--json", default=None, help="default bench/results/stream-<server>-<ts>.json")
-    p.add_argument("--timeout", type=float, default=None,
-                   help="seconds per run (default 120 + 600 per GiB)")
-    p.add_argument("--pause", type=float, default=2.0,
-                   help="seconds of rest between runs (server GC, page cache)")
     args = p.parse_args(argv)
-    args.writers = [w.strip() for w in args.writers.split(",") if w.strip() and w != "none"]
+    default = [w for w in DEFAULT_WRITERS if args.sink or w != "tcp-loopback"]
+    args.writers = [w.strip() for w in (args.writers or ",".join(default)).split(",")
+                    if w.strip() and w != "none"]
     unknown = [w for w in args.writers if w not in WRITERS]
     if unknown:
         p.error(f"unknown writer(s) {unknown}; choose from {ALL_WRITERS}")
@@ -209,7 +227,7 @@ def run_one(server: Server, args: argparse.Namespace, writer: str, size: int,
     return result
 
 
-def describe(result: dict[str, Any]) -> str:
+def describe(result: dict[str, Any], mark: str = "") -> str:
     if result["status"] != "ok":
         return f"FAILED: {str(result.get('error'))[:200]}" + (
             f" [{'; '.join(result['cleanup'])}]" if result.get("cleanup") else "")
@@ -217,16 +235,18 @@ def describe(result: dict[str, Any]) -> str:
             f"RSS +{result['rss_growth_mib']:.0f} MiB  ({result['elapsed_s']:.1f} s, load "
             f"{result['loadavg_before']:.1f}->{result['loadavg_after']:.1f})"
             + (f"  {result['requests_per_part']:.2f} requests/part"
-               if result.get("requests_per_part") else ""))
+               if result.get("requests_per_part") else "") + (f"  {mark}" if mark else ""))
 
 
 def environment() -> dict[str, Any]:
-    return common_environment(("s3fs", "aiobotocore", "botocore", "boto3", "s3transfer", "smart_open", "pyarrow",
-                 "obstore", "fsspec", "moto", "psutil"))
+    return common_environment(("s3fs", "aiobotocore", "aiohttp", "botocore", "boto3",
+                               "s3transfer", "awscrt", "smart_open", "pyarrow", "obstore",
+                               "fsspec", "moto", "psutil"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    check = wait_for_quiet(args.wait_quiet, args.allow_loaded, args.max_load)
     env = environment()
     server = Server.announced(args, env)
     print(f"stream: {fmt_size(args.size)} in 1 MiB writes of fresh bytes, {args.repeat} "
@@ -241,29 +261,33 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_one(server, args, writer, args.size, f"rep{rep + 1}")
                 result["repetition"] = rep + 1
                 runs.append(result)
-                print(f"  rep {rep + 1} {writer:<15} {describe(result)}", flush=True)
+                print(f"  rep {rep + 1} {writer:<18} {describe(result, check.mark)}", flush=True)
         if args.rss_sizes:
             print(f"\nRSS flatness check ({args.rss_writer}, defaults):")
             for size in args.rss_sizes:
                 result = run_one(server, args, args.rss_writer, size, f"rss-{size}")
                 rss_runs.append(result)
-                print(f"  mpu {fmt_size(size):>8}  {describe(result)}", flush=True)
+                print(f"  mpu {fmt_size(size):>8}  {describe(result, check.mark)}", flush=True)
     except KeyboardInterrupt:
         print("\ninterrupted: reporting what was measured")
     finally:
         server.close()
     rows = summarize(args.writers, runs)
+    for row in rows:
+        row["mark"] = check.mark
     load_after = os.getloadavg()
     print(f"\n== {fmt_size(args.size)} streamed in 1 MiB writes, server {server.name}, "
-          f"median of {args.repeat}, load average now {load_after[0]:.2f} ==")
-    print(format_table(rows))
+          f"median of {args.repeat}{', ' + check.mark if check.mark else ''} ==")
+    print(report_header(env, check, load_after[0]))
+    print(format_table(rows, check.mark))
     print(TABLE_LEGEND)
     print("Checksum / signing settings:")
     for writer in args.writers:
-        print(f"  {writer:<15} {NOTES[writer]}")
+        print(f"  {writer:<18} {NOTES[writer]}")
     rss_text, rss_pass = rss_check(rss_runs) if rss_runs else ("(skipped)", None)
     if rss_runs:
-        print(f"\n== RSS flatness, {args.rss_writer} defaults: bound max_memory + 64 MiB ==")
+        print(f"\n== RSS flatness, {args.rss_writer} defaults: bound max_memory + 64 MiB"
+              f"{', ' + check.mark if check.mark else ''} ==")
         print(rss_text)
     out = args.json or os.path.join(
         HERE, "results", f"stream-{re.sub(r'[^A-Za-z0-9_.=-]+', '-', server.name).strip('-')}"
@@ -273,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         json.dump({"started": started.isoformat(), "argv": sys.argv, "server": server.name,
                    "endpoint": server.endpoint, "size": args.size, "repeat": args.repeat,
                    "writers": args.writers, "environment": env, "loadavg_after": load_after,
+                   "quiet": check.quiet, "load_at_start": check.start, "mark": check.mark,
+                   "max_load": check.threshold,
                    "settings": {w: NOTES[w] for w in args.writers}, "summary": rows,
                    "runs": runs, "rss_check": {"runs": rss_runs, "pass": rss_pass,
                                                "text": rss_text}}, f, indent=1, default=str)
