@@ -2,7 +2,7 @@
 
 :class:`UploadHandle` is a small frozen, picklable record (URL, upload id, storage options,
 writer options). Dask or multiprocessing workers receive it with their task and upload
-their own numbered parts (:meth:`UploadHandle.upload_part`, with Content-MD5, ETag check and
+their own numbered parts (:meth:`UploadHandle.upload_part`, with the upload's digest (``checksum``), its check and
 retries, as the writer does); the process that started it completes it with the parts the
 workers return, or aborts it if any of them failed. Re-sending a number replaces that part,
 so a retried task that sends the same numbers again is harmless.
