@@ -11,7 +11,6 @@ what this script writes now.
 from __future__ import annotations
 
 import sys
-from dataclasses import fields
 from typing import Any, Callable, Iterator
 
 from mpu_toolkit._s3.provider_presets import PRESETS
@@ -20,8 +19,6 @@ from mpu_toolkit.doctor import NAMES
 from mpu_toolkit.doctor.report import CHECKSUM_ORDER, FACTS
 
 MiB, GiB = 1 << 20, 1 << 30
-#: Provider's defaults, what a record that leaves a field out gets
-DEFAULTS = {f.name: getattr(PROVIDERS["s3-compatible"], f.name) for f in fields(Provider)}
 #: the values shown, by family: (title, [(field, column heading)])
 FAMILIES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Where the store is, how to talk to it", (

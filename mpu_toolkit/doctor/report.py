@@ -55,7 +55,7 @@ def evidence(capabilities: Mapping[str, Capability],
     decided it and its evidence (a user preset's ``measured``)."""
     deciding = dict(FACTS)
     deciding["addressing"] = {"path": "path_style", "virtual": "virtual_hosted_style"}.get(
-        recommended.get("addressing"), "")
+        str(recommended.get("addressing")), "")
     checksum = recommended.get("checksum")
     deciding["checksum"] = next((name for name, mode in CHECKSUM_ORDER if mode == checksum),
                                 "content_md5_verified")
