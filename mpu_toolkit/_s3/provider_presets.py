@@ -2,7 +2,9 @@
 
 Every value comes from the provider's documentation, read 2026-11-30 (the ``sources`` of each
 record), from reports where the documentation is silent (marked third-party), or from
-measurements on this project's test servers (moto, Ceph RGW 16). ``None`` means unknown:
+measurements on this project's test servers (moto, Ceph RGW 16): those are named in the
+record's ``measured`` (field -> how it was measured), and docs/providers.md shows each value's
+provenance (``python docs/gen_providers.py > docs/providers.md``). ``None`` means unknown:
 the toolkit then checks instead of relying (a HEAD before an exclusive write ...). Fields left
 out take the defaults of :class:`.providers.Provider`: S3's part rules, flexible checksums
 only when required, payload signing off.
@@ -20,6 +22,12 @@ _READ = " (read 2026-11-30)"
 #: botocore's own defaults (>= 1.36), made for AWS: a CRC32 with every PutObject/UploadPart
 _WHEN_SUPPORTED = {"request_checksum_calculation": "when_supported",
                    "response_checksum_validation": "when_supported"}
+
+
+def _measured(server: str, **how: str) -> dict[str, str]:
+    """A record's ``measured``: each field's measurement, naming the server it was made on."""
+    return {name: f"{server}, measured here: {line}" for name, line in how.items()}
+
 
 PRESETS: tuple[Mapping[str, Any], ...] = (
     dict(
@@ -116,6 +124,22 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         if_none_match_put=True, if_none_match_complete=False, if_match=True,
         copy_source_if_match=False,
         checksum="sha256-payload",  # measured: a wrong signed payload hash is refused
+        measured=_measured(
+            "Ceph RGW 16.2.15",
+            if_none_match_put="PutObject over an existing key with If-None-Match: * refused, "
+                              "412 PreconditionFailed",
+            if_none_match_complete="CompleteMultipartUpload over an existing key with "
+                                   "If-None-Match: * completed (the header is ignored)",
+            if_match="PutObject over an existing key with If-Match of a wrong ETag refused, 412 "
+                     "PreconditionFailed",
+            copy_source_if_match="UploadPartCopy with x-amz-copy-source-if-match of a wrong "
+                                 "ETag copied (the header is ignored)",
+            checksum="PutObject with a wrong signed x-amz-content-sha256 refused, 400 "
+                     "XAmzContentSHA256Mismatch (a wrong x-amz-checksum-crc32c / -crc64nvme "
+                     "stored)",
+            copies_by_reference="HEAD answers x-rgw-object-type; CopyObject of 1 GiB took "
+                                "0.18 s against 2.43 s for UploadPartCopy (bench/copy_bench.py, "
+                                "2026-11-26)"),
         quirks=("ListParts on an aborted upload answers NoSuchKey (mapped to NoSuchUpload)",
                 "Complete on an aborted upload answers 500 'completion already in progress' "
                 "(mapped to NoSuchUpload)",
@@ -213,6 +237,20 @@ PRESETS: tuple[Mapping[str, Any], ...] = (
         name="moto", title="moto (local test server)",
         addressing="path", lifecycle=False,
         if_none_match_put=True, if_none_match_complete=True, if_match=True,
+        copy_source_if_match=False,
+        measured=_measured(
+            "moto 5.2.5 (5.2.6: the same)",
+            addressing="path-style HEAD /bucket/<key> answered 200 (so does virtual-hosted)",
+            lifecycle="an abort rule is stored and read back (GetBucketLifecycleConfiguration), "
+                      "but moto never applies one: no upload is aborted by it",
+            if_none_match_put="PutObject over an existing key with If-None-Match: * refused, "
+                              "412 PreconditionFailed",
+            if_none_match_complete="CompleteMultipartUpload over an existing key with "
+                                   "If-None-Match: * refused, 412 PreconditionFailed",
+            if_match="PutObject over an existing key with If-Match of a wrong ETag refused, 412 "
+                     "PreconditionFailed",
+            copy_source_if_match="UploadPartCopy with x-amz-copy-source-if-match of a wrong "
+                                 "ETag copied (the header is ignored)"),
         quirks=("UploadPart and Complete after an abort answer 500, not NoSuchUpload",
                 "ListMultipartUploads ignores its paging and Delimiter; plain moto dates every "
                 "upload in 2010 (mpu_toolkit's local server gives the real one)",

@@ -4,7 +4,8 @@ and what each server honours.
 A :class:`Provider` says where a store is (``endpoint``, ``region``), how to talk to it
 (addressing style, botocore's checksum mode), its multipart rules, what it is known to honour
 (lifecycle aborts, conditional writes; ``None`` = unknown, so callers check rather than rely),
-and where people look (console, pricing, the sources of these facts). The records are in
+and where people look (console, pricing, the sources of these facts; ``measured``: which
+values were measured instead, and how). The records are in
 :mod:`.provider_presets`; :data:`GENERIC` (everything unknown) is the default. Server quirks
 that change what an *error* means (Ceph RGW's NoSuchKey for an aborted upload ...) are folded
 in :mod:`.errormap`, those of requests (RGW accepting part numbers 0 and 10,001) in
@@ -90,6 +91,10 @@ class Provider:
     quirks: tuple[str, ...] = ()
     #: where the values come from: URL + " (read <date>)", or a measurement
     sources: tuple[str, ...] = ()
+    #: the values that were measured, not read: field name -> how, in one line (the
+    #: request and what came back); every other value that is not None is documented by
+    #: ``sources``
+    measured: Mapping[str, str] = field(default_factory=dict)
 
     def config_kwargs(self, user: Mapping[str, Any] | None, *,
                       connections: int) -> dict[str, Any]:

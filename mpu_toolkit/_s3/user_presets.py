@@ -7,8 +7,8 @@ Where: ``$MPU_CONFIG_DIR`` if set, else ``$XDG_CONFIG_HOME/mpu_toolkit`` (defaul
 (``endpoint``, ``region``, ``addressing``, ``checksum``, ``if_none_match_put``,
 ``if_none_match_complete``, ``if_match``, ``copy_source_if_match``,
 ``list_uploads_by_prefix``, ``lifecycle``, ``min_part`` ..., and ``sources``, lists for the
-tuples); fields left out take the generic defaults. ``mpu doctor --save`` writes one from
-what it measured. A built-in name cannot be taken by a user file, and a file that is not such
+tuples; ``measured``, an object of field -> how); fields left out take the generic defaults.
+``mpu doctor --save`` writes one from what it measured. A built-in name cannot be taken by a user file, and a file that is not such
 an object is refused with its path.
 """
 

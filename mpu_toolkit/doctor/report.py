@@ -15,7 +15,7 @@ from .preset import save_preset
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DoctorReport", "recommend", "CHECKSUM_ORDER"]
+__all__ = ["DoctorReport", "recommend", "evidence", "CHECKSUM_ORDER"]
 
 #: the fastest checksum a store verifies wins (the writer's integrity modes); MD5 otherwise
 CHECKSUM_ORDER = (("crc64nvme_verified", "crc64nvme"), ("crc32c_verified", "crc32c"),
@@ -46,6 +46,25 @@ def recommend(capabilities: Mapping[str, Capability],
     chosen = next((s for s in (addressing, "path", "virtual") if s and styles.get(s)), None)
     if chosen:
         found["addressing"] = chosen
+    return found
+
+
+def evidence(capabilities: Mapping[str, Capability],
+             recommended: Mapping[str, Any]) -> dict[str, str]:
+    """How each of ``recommended``'s fields was measured, in one line: the capability that
+    decided it and its evidence (a user preset's ``measured``)."""
+    deciding = dict(FACTS)
+    deciding["addressing"] = {"path": "path_style", "virtual": "virtual_hosted_style"}.get(
+        str(recommended.get("addressing")), "")
+    checksum = recommended.get("checksum")
+    deciding["checksum"] = next((name for name, mode in CHECKSUM_ORDER if mode == checksum),
+                                "content_md5_verified")
+    found = {field: f"{name}: {capabilities[name].evidence}" for field in recommended
+             if (name := deciding.get(field, "")) in capabilities}
+    if checksum == "md5":
+        faster = ", ".join(name for name, _ in CHECKSUM_ORDER)
+        found["checksum"] = (f"none of {faster} verified: md5, which the client checks itself"
+                             + (f"; {found['checksum']}" if "checksum" in found else ""))
     return found
 
 
@@ -106,4 +125,5 @@ class DoctorReport:
         file's path. ``provider=name`` then finds it."""
         return save_preset(name, endpoint=self.endpoint, region=self.region,
                            provider=self.provider, recommended=self.recommended,
+                           measured=evidence(self.capabilities, self.recommended),
                            measured_on=self.measured_on)

@@ -33,6 +33,13 @@ def test_a_saved_report_is_a_preset_provider_finds(report: DoctorReport, config:
     assert (found.endpoint, found.checksum) == (report.endpoint, report.recommended["checksum"])
     assert found.if_none_match_complete is report.recommended["if_none_match_complete"]
     assert found.copy_source_if_match is False and found.list_uploads_by_prefix is True
+    # every field the doctor set says how it was measured, under the endpoint and the date
+    assert set(record["measured"]) == set(report.recommended)
+    here = f"mpu doctor on {report.endpoint}, {report.measured_on}: "
+    assert found.measured["if_none_match_complete"] == (
+        here + "if_none_match_complete: "
+        + report.capabilities["if_none_match_complete"].evidence)
+    assert all(line.startswith(here) for line in found.measured.values())
     # the endpoint comes from the preset: no endpoint_url given
     fs = MPUFileSystem(provider="measured-here", key=storage_options["key"],
                        secret=storage_options["secret"], skip_instance_cache=True)
@@ -57,6 +64,12 @@ def test_the_matching_built_in_preset_s_fields_are_kept(config: Path) -> None:
     assert found.copies_by_reference is True and found.quirks == ceph.quirks
     assert found.if_none_match_complete is True  # measured over the preset's False
     assert found.sources[1:] == ceph.sources and "2026-12-06" in found.sources[0]
+    # the measured field's line is the doctor's; the preset's other measured lines are kept
+    assert found.measured["if_none_match_complete"] == (
+        "mpu doctor on http://127.0.0.1:7480, 2026-12-06: if_none_match_complete: 412")
+    assert found.measured["checksum"].startswith("mpu doctor on http://127.0.0.1:7480, "
+                                                 "2026-12-06: none of ")
+    assert found.measured["copies_by_reference"] == ceph.measured["copies_by_reference"]
 
 
 def test_a_built_in_name_is_refused(report: DoctorReport, config: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from mpu_toolkit import DoctorReport
 from mpu_toolkit.doctor.context import Capability
-from mpu_toolkit.doctor.report import recommend
+from mpu_toolkit.doctor.report import evidence, recommend
 
 YES, NO, UNKNOWN = Capability(True, "yes"), Capability(False, "no"), Capability(None, "?")
 
@@ -67,3 +67,22 @@ def test_the_preset_s_addressing_is_kept_where_the_store_takes_it() -> None:
     assert recommend(both, "virtual")["addressing"] == "virtual"
     assert recommend({**both, "virtual_hosted_style": NO}, "virtual")["addressing"] == "path"
     assert "addressing" not in recommend({"path_style": NO, "virtual_hosted_style": UNKNOWN})
+
+
+def test_each_recommended_field_names_the_measurement_that_set_it() -> None:
+    found = {"sha256_payload_verified": Capability(True, "400 XAmzContentSHA256Mismatch"),
+             "crc32c_verified": NO, "if_none_match_complete": Capability(False, "completed"),
+             "if_match_put": UNKNOWN, "path_style": Capability(True, "HEAD /b/k: 200 OK"),
+             "virtual_hosted_style": NO}
+    lines = evidence(found, recommend(found))
+    assert lines == {"checksum": "sha256_payload_verified: 400 XAmzContentSHA256Mismatch",
+                     "if_none_match_complete": "if_none_match_complete: completed",
+                     "addressing": "path_style: HEAD /b/k: 200 OK"}
+
+
+def test_md5_says_no_faster_mode_was_verified() -> None:
+    found = {"crc32c_verified": NO, "content_md5_verified": Capability(True, "400 BadDigest")}
+    line = evidence(found, recommend(found))["checksum"]
+    assert line.startswith("none of crc64nvme_verified, crc32c_verified, "
+                           "sha256_payload_verified verified: md5")
+    assert line.endswith("content_md5_verified: 400 BadDigest")

@@ -5,6 +5,7 @@ session's loopback server)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 import shutil
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from mpu_toolkit._plan.sizing import GiB, MiB, S3_LIMITS, GrowingPartSizer, PartLimits
+from mpu_toolkit._s3.provider_presets import PRESETS
 from mpu_toolkit._s3.providers import GENERIC, PROVIDERS, Provider, provider_named
 from mpu_toolkit.errors import ConfigurationError
 from mpu_toolkit.fs import MPUFileSystem
@@ -55,6 +57,36 @@ def test_every_preset_is_well_formed(provider: Provider) -> None:
         (s.startswith("https://") and s.endswith(" (read 2026-11-30)"))
         or s.startswith("measured here") for s in provider.sources)
     assert isinstance(provider.quirks, tuple) and all(isinstance(q, str) for q in provider.quirks)
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS.values()), ids=list(PROVIDERS))
+def test_every_measured_value_says_how(provider: Provider) -> None:
+    """``measured`` names fields that have a value, each with one line; a preset that has no
+    documentation among its sources (moto) has every value it sets measured."""
+    names = {f.name for f in dataclasses.fields(Provider)}
+    for name, how in provider.measured.items():
+        assert name in names - {"name", "title", "quirks", "sources", "measured"}, name
+        assert getattr(provider, name) is not None, name
+        assert how and "\n" not in how and "measured" in how, how
+    record = next(r for r in PRESETS if r["name"] == provider.name)
+    if not any(s.startswith("https://") for s in provider.sources):
+        unmeasured = set(record) - set(provider.measured) - {
+            "name", "title", "quirks", "sources", "measured", "console", "pricing"}
+        assert not unmeasured, f"{provider.name}: set, neither documented nor measured"
+    if provider.measured:
+        assert any(s.startswith("measured here") for s in provider.sources)
+
+
+def test_the_measured_facts_of_the_test_servers() -> None:
+    """What the doctor measured on Ceph RGW 16.2.15 and moto is marked measured, not read."""
+    ceph, moto = PROVIDERS["ceph"], PROVIDERS["moto"]
+    assert {"if_none_match_put", "if_none_match_complete", "copy_source_if_match", "checksum",
+            "copies_by_reference"} <= set(ceph.measured)
+    assert "If-None-Match: * completed" in ceph.measured["if_none_match_complete"]
+    assert "XAmzContentSHA256Mismatch" in ceph.measured["checksum"]
+    assert {"if_none_match_put", "if_none_match_complete", "if_match",
+            "copy_source_if_match", "lifecycle"} <= set(moto.measured)
+    assert PROVIDERS["aws"].measured == {} and GENERIC.measured == {}
 
 
 def test_the_required_presets_are_there() -> None:
