@@ -154,3 +154,18 @@ def test_dask_many_workers_one_object(this_python_kernel: str) -> None:
     assert "-3 size 15728640" in text.replace('"', "")  # the handle's three 5 MiB parts
     assert "UploadHandle(url=" in text and "storage_options=" not in text  # no credentials
     assert "stopped" in text
+
+
+def test_know_your_store(this_python_kernel: str) -> None:
+    nb = run("05-know-your-store.ipynb", this_python_kernel)
+    text = _all_text(nb)
+    assert re.search(r"2[0-9] capabilities in [0-9.]+ s; left behind: 0 objects, 0 uploads",
+                     text), text
+    assert "saved: local-moto.json" in text
+    assert "checksum: md5 (auto: no faster mode is verified by this store)" in text
+    for mode in ("md5", "sha256-payload", "crc32c", "crc64nvme", "none"):
+        assert f"checksum: {mode} " in text
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells
+                   if c.cell_type == "code" for o in c.outputs)
+    assert "if_none_match_complete" in html and "sha256_payload_verified" in html
+    assert "stopped" in text
