@@ -19,7 +19,7 @@ from mpu_toolkit._plan.sizing import (FixedPartSizer, GiB, GrowingPartSizer, MiB
 def test_defaults() -> None:
     opts = WriteOptions()
     assert opts.part_size == 6 * MiB
-    assert opts.checksum is ChecksumMode.MD5
+    assert opts.checksum is ChecksumMode.AUTO
     assert opts.concurrency == 16 and opts.memory_limit == 128 * MiB
     assert opts.memory_bound == 17 * 6 * MiB  # 16 in flight and one filling fit the budget
     sizer = opts.sizer()
