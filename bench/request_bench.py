@@ -14,8 +14,9 @@ another, and reports CPU milliseconds and wall milliseconds per request for:
   template" lean path would save.
 
 At the default part size (6 MiB: 171 parts per GiB) each millisecond per request is
-0.17 CPU-s per GiB. Run it on a quiet machine; the figures are per request, so a load
-average above 1 inflates them.
+0.17 CPU-s per GiB. The same quiet-machine guard as stream_bench.py: a load average above
+1.0 at the start is waited out (--wait-quiet), then refused (exit code 3), or with
+--allow-loaded the figures are marked LOADED.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import Any, Awaitable, Callable
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench_common import add_server_args, resolve_endpoint  # noqa: E402
+from bench_common import add_load_args, add_server_args, resolve_endpoint  # noqa: E402
+from bench_common import wait_for_quiet  # noqa: E402
 
 
 def _cpu() -> float:
@@ -86,8 +88,10 @@ async def _measure(fs: Any, bucket: str, n: int) -> dict[str, tuple[float, float
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_server_args(parser)
+    add_load_args(parser)
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args(argv)
+    check = wait_for_quiet(args.wait_quiet, args.allow_loaded, args.max_load)
     if not args.endpoint and not args.sink:
         args.sink = "null"
     endpoint, key, secret, name, embedded = resolve_endpoint(args)
@@ -101,10 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         bucket = "request-bench"
         if not fs.exists(bucket):
             fs.mkdir(bucket)
-        load = os.getloadavg()[0]
         results = sync(fs.loop, _measure, fs, bucket, args.requests)
-        print(f"UploadPart of 1 KiB, {args.requests} sequential requests, server {name}, "
-              f"load {load:.2f} at start")
+        print(f"UploadPart of 1 KiB, {args.requests} sequential requests, server {name}; "
+              f"{check.summary(os.getloadavg()[0])}")
         print(f"{'path':<18} {'CPU ms/request':>15} {'wall ms/request':>16} "
               f"{'CPU-s/GiB at 6 MiB parts':>25}")
         for path, (cpu, wall) in results.items():
