@@ -15,6 +15,7 @@ Host header and payload hash: the body is forwarded unchanged).
 from __future__ import annotations
 
 import re
+import ssl
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -90,13 +91,15 @@ def _without(payload: bytes, drop: Callable[[ET.Element], bool]) -> bytes:
 @dataclass
 class QuirkProxy(ProxyServer):
     """Forwards to ``upstream`` with ``quirks``; ``credentials=(key, secret)`` sign changed
-    requests again (needed where the server checks signatures)."""
+    requests again (needed where the server checks signatures); ``ssl_context`` serves
+    HTTPS, over which botocore sends its checksums as aws-chunked trailers."""
 
     upstream: str
     quirks: Collection[Quirk]
     credentials: tuple[str, str] | None = None
     region: str = "us-east-1"
     port: int = 0
+    ssl_context: ssl.SSLContext | None = None
     refused: list[str] = field(default_factory=list)  #: "Operation:ErrorCode", in order
 
     def __post_init__(self) -> None:

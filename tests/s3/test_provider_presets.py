@@ -14,7 +14,7 @@ import pytest
 from mpu_toolkit import MPUError, MPUFileSystem, ObjectExists, uploads
 from mpu_toolkit._s3.providers import PROVIDERS
 from mpu_toolkit.testing.quirks import STORE_QUIRKS, Quirk, QuirkProxy
-from helpers import incomplete_uploads, object_exists
+from helpers import incomplete_uploads, object_exists, self_signed_tls
 
 MiB = 1 << 20
 #: (preset, the quirks of its store): each store the issue names, and the presets of
@@ -24,18 +24,27 @@ STORES += [("s3-compatible", ["ignore_content_md5"]), ("s3-compatible", ["ignore
 ALL_QUIRKS = sorted({q for _, quirks in STORES for q in quirks})
 
 
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
+    """A proxy's HTTPS context and the certificate clients verify it with."""
+    return self_signed_tls(str(tmp_path_factory.mktemp("tls")))
+
+
 @contextmanager
-def store(server: Any, quirks: list[Quirk], provider: str | None) -> Iterator[MPUFileSystem]:
-    """A filesystem with ``provider`` (None: the generic default) talking to the test server
-    through a QuirkProxy with ``quirks``."""
+def store(server: Any, quirks: list[Quirk], provider: str | None,
+          tls: tuple[Any, str] | None = None, **options: Any) -> Iterator[MPUFileSystem]:
+    """A filesystem with ``provider`` (None: the generic default) and ``options`` talking to
+    the test server through a QuirkProxy with ``quirks`` (over HTTPS with ``tls``)."""
     so = server.storage_options
     region = PROVIDERS[provider].region if provider else None
     with QuirkProxy(server.endpoint_url, quirks, credentials=(so["key"], so["secret"]),
-                    region=region or "us-east-1") as proxy:
-        options = {**so, "endpoint_url": proxy.endpoint_url}
+                    region=region or "us-east-1", ssl_context=tls and tls[0]) as proxy:
+        if tls:
+            options["client_kwargs"] = {"verify": tls[1]}
         with pytest.warns(UserWarning) if provider and PROVIDERS[provider].endpoint \
                 else _nothing():  # the preset's own endpoint is not the proxy's
-            fs = MPUFileSystem(**options, provider=provider, skip_instance_cache=True)
+            fs = MPUFileSystem(**{**so, **options, "endpoint_url": proxy.endpoint_url},
+                               provider=provider, skip_instance_cache=True)
         yield fs
 
 
@@ -44,17 +53,27 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+def write(fs: MPUFileSystem, bucket: str, key: str, size: int = 15 * MiB + 12345) -> bytes:
+    """``size`` bytes (3 parts of 5 MiB and a tail by default), written in uneven pieces."""
+    data = os.urandom(size)
+    with fs.open(f"mpu://{bucket}/{key}", "wb", part_size="5MiB") as f:
+        for start in range(0, len(data), 3 * MiB + 17):
+            f.write(data[start:start + 3 * MiB + 17])
+    return data
+
+
+def nothing_left(boto: Any, bucket: str, key: str) -> bool:
+    """No object and no incomplete upload at ``key``."""
+    return not object_exists(boto, bucket, key) and incomplete_uploads(boto, bucket, key) == []
+
+
 def write_and_read_back(fs: MPUFileSystem, boto: Any, bucket: str, key: str) -> bytes | None:
-    """3 parts of 5 MiB and a tail, written in uneven pieces; the object read back (None if
-    the write failed and nothing was published)."""
-    data = os.urandom(15 * MiB + 12345)
+    """:func:`write`, and the object read back (None if the write failed and nothing was
+    published)."""
     try:
-        with fs.open(f"mpu://{bucket}/{key}", "wb", part_size="5MiB") as f:
-            for start in range(0, len(data), 3 * MiB + 17):
-                f.write(data[start:start + 3 * MiB + 17])
+        data = write(fs, bucket, key)
     except MPUError:
-        assert not object_exists(boto, bucket, key), "a failed write published an object"
-        assert incomplete_uploads(boto, bucket, key) == [], "a failed write left its upload"
+        assert nothing_left(boto, bucket, key), "a failed write left an object or its upload"
         return None
     stored = boto.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert stored == data, "the object read back is not the bytes written"
@@ -101,3 +120,28 @@ def test_exclusive_create_never_overwrites_where_if_none_match_is_ignored(
                     boto.put_object(Bucket=bucket, Key=key, Body=b"old")
     assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == b"old"
     assert incomplete_uploads(boto, bucket, key) == []
+
+
+@pytest.mark.parametrize("provider", ["r2", "yandex", None])
+def test_over_https_no_trailer_goes_to_a_store_that_refuses_them(server, boto, bucket, key, tls,
+                                                                 provider):
+    """botocore sends flexible checksums as aws-chunked trailers over HTTPS only: through an
+    HTTPS proxy, the presets and the generic default send none."""
+    quirks = sorted(STORE_QUIRKS[provider]) if provider else ["no_trailers"]
+    with store(server, quirks, provider, tls) as fs:
+        assert write_and_read_back(fs, boto, bucket, key) is not None
+
+
+@pytest.mark.parametrize("options", [
+    {"config_kwargs": {"request_checksum_calculation": "when_supported"}},
+    {"checksum": "crc32"}], ids=["botocore-default", "checksum-crc32"])
+@pytest.mark.parametrize("size", [100, 11 * MiB], ids=["put", "multipart"])
+def test_over_https_trailers_a_store_refuses_fail_clearly(server, boto, bucket, key, tls,
+                                                          options, size):
+    """Asked for flexible checksums, botocore trailers them: the store's refusal is permanent
+    (not retried), names the setting that avoids it, and leaves nothing behind."""
+    with store(server, ["no_trailers"], None, tls, **options) as fs:
+        with pytest.raises(MPUError, match="aws-chunked checksum trailers") as info:
+            write(fs, bucket, key, size)
+    assert not info.value.transient
+    assert nothing_left(boto, bucket, key)
