@@ -238,6 +238,7 @@ def cmd_abort(args: argparse.Namespace) -> int:
             return EXIT_OK
     result = uploads.abort(target, dry_run=args.dry_run, **options)
     _emit(args, result, "nothing to abort")
+    _notice(result)
     failed = result["outcome"].eq("failed").sum()
     if not args.json:
         counts = result["outcome"].value_counts()

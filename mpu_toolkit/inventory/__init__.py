@@ -177,8 +177,10 @@ def abort(target: pd.DataFrame | str | Iterable[Any], storage_options: Mapping[s
     fs = filesystem(storage_options, fs)
     protect, cutoff = parse_age(min_age, "min_age"), parse_age(older_than, "older_than")
     rows = _rows_of(target, fs, cutoff).reset_index(drop=True)
-    return _run(fs, lambda client: abort_rows(client, rows, min_age=protect, force=force,
-                                              dry_run=dry_run, concurrency=concurrency))
+    return _noticed(_run(fs, lambda client: abort_rows(client, rows, min_age=protect,
+                                                       force=force, dry_run=dry_run,
+                                                       concurrency=concurrency)),
+                    rows.attrs.get("notice"))
 
 
 def recheck(rows: pd.DataFrame, storage_options: Mapping[str, Any] | None = None, *,

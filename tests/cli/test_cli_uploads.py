@@ -174,8 +174,11 @@ def test_uploads_and_du_on_an_exact_key_store_say_what_they_cannot_see(mpu, uplo
                      endpoint=proxy.endpoint_url)
         du = mpu("du", f"mpu://{bucket}/{key}/", "--provider", "minio",
                  endpoint=proxy.endpoint_url)
+        abort = mpu("abort", f"mpu://{bucket}/{key}/", "--provider", "minio", "--dry-run",
+                    "--force", endpoint=proxy.endpoint_url)
     assert [row["upload_id"] for row in json.loads(listed.stdout)] == [seen]
-    for done in (listed, du):
+    assert "1 would-abort" in abort.stdout
+    for done in (listed, du, abort):
         assert done.returncode == 0, done.stderr
         assert "only by their exact key" in done.stderr and "not seen" in done.stderr
         assert "stale_uploads_expiry" in done.stderr
