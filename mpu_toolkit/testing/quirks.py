@@ -51,8 +51,6 @@ STORE_QUIRKS: Mapping[str, frozenset[Quirk]] = {
     "minio": frozenset({"exact_key_listing"}),
     "r2": frozenset({"equal_parts", "no_trailers", "no_crc64nvme"}),
     "yandex": frozenset({"no_trailers"}),
-    "gcs": frozenset({"ignore_if_none_match", "ignore_if_match"}),
-    "b2": frozenset({"no_flexible_checksums"}),
 }
 
 ET.register_namespace("", "http://s3.amazonaws.com/doc/2006-03-01/")  # S3's answers, rewritten
@@ -82,7 +80,7 @@ def _text(element: ET.Element, name: str) -> str:
 def _without(payload: bytes, drop: Callable[[ET.Element], bool]) -> bytes:
     """An XML answer without the elements, at any depth, that ``drop`` names."""
     root = ET.fromstring(payload)
-    for parent in root.iter():
+    for parent in list(root.iter()):
         for child in [c for c in parent if drop(c)]:
             parent.remove(child)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
