@@ -34,7 +34,9 @@ _ADVICE = {
     "endpoint_url is the server they belong to",
     EntityTooSmall: "every part but the last must be at least 5 MiB: raise part_size",
     InvalidPart: "a listed part is missing or its ETag differs; list the parts and retry "
-    "complete with exactly those (RGW needs every uploaded part listed)",
+    "complete with exactly those (RGW needs every uploaded part listed); a store that needs "
+    "all parts but the last of one size (Cloudflare R2) says so too: name it, provider='r2' "
+    "(or part_size_policy='equal')",
     InvalidPartOrder: "list parts in ascending part-number order",
     TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
     InvalidName: "bucket names are 3-63 characters of lowercase letters, digits, dots and "

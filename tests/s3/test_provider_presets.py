@@ -144,3 +144,25 @@ def test_over_https_trailers_a_store_refuses_fail_clearly(server, boto, bucket, 
             write(fs, bucket, key, size)
     assert not info.value.transient
     assert nothing_left(boto, bucket, key)
+
+
+@pytest.mark.parametrize("provider", ["r2", None])
+def test_compose_on_an_equal_parts_store(server, boto, bucket, key, provider):
+    """Sources of 6 MiB and 7 MiB: R2's preset composes them as equal parts (a part across
+    the two is uploaded); the generic default's part per source is refused at Complete, with
+    the preset named, and nothing is left."""
+    a, b = os.urandom(6 * MiB), os.urandom(7 * MiB + 5)
+    boto.put_object(Bucket=bucket, Key=f"{key}/a", Body=a)
+    boto.put_object(Bucket=bucket, Key=f"{key}/b", Body=b)
+    with store(server, ["equal_parts"], provider) as fs:
+        compose = lambda: fs.compose([f"mpu://{bucket}/{key}/a", f"mpu://{bucket}/{key}/b"],
+                                     f"mpu://{bucket}/{key}/out", part_size="5MiB")
+        if provider:
+            compose()
+        else:
+            with pytest.raises(MPUError, match="provider='r2'"):
+                compose()
+    if provider:
+        assert boto.get_object(Bucket=bucket, Key=f"{key}/out")["Body"].read() == a + b
+    else:
+        assert nothing_left(boto, bucket, f"{key}/out")
