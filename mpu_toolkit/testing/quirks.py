@@ -153,19 +153,24 @@ class QuirkProxy(ProxyServer):
         numbers = [int(e.text or 0) for e in ET.fromstring(body).iter()
                    if _local(e.tag) == "PartNumber"]
         sizes = await self._part_sizes(request.path, request.query["uploadId"])
+        if sizes is None:
+            return None
         named = [sizes.get(n, -1) for n in numbers]
         if named and (len(set(named[:-1])) > 1 or named[-1] > named[0]):
             return (400, "InvalidPart", "All non-trailing parts must have the same length "
                                         f"(emulated R2: part sizes {named})")
         return None
 
-    async def _part_sizes(self, path: str, upload_id: str) -> dict[int, int]:
-        """ListParts upstream: the size of each part of the upload, by number."""
+    async def _part_sizes(self, path: str, upload_id: str) -> dict[int, int] | None:
+        """ListParts upstream: the size of each part of the upload, by number (None: the
+        server refused to list them)."""
         sizes: dict[int, int] = {}
         marker = "0"
         while True:
             path_qs = f"{path}?uploadId={quote(upload_id)}&part-number-marker={marker}"
             answer = await self._send("GET", path_qs, self._signed("GET", path_qs, {}), b"")
+            if answer.status != 200:  # the server's own Complete answer will say why
+                return None
             root = ET.fromstring(answer.payload)
             for part in root:
                 if _local(part.tag) == "Part":

@@ -166,3 +166,23 @@ def test_compose_on_an_equal_parts_store(server, boto, bucket, key, provider):
         assert boto.get_object(Bucket=bucket, Key=f"{key}/out")["Body"].read() == a + b
     else:
         assert nothing_left(boto, bucket, f"{key}/out")
+
+
+@pytest.mark.parametrize("provider", ["r2", None])
+def test_append_on_an_equal_parts_store(server, boto, bucket, key, provider):
+    """Appending to a 12 MiB object: R2's preset copies parts of the writer's size and
+    writes the rest first; the generic default's one copied part is refused at Complete,
+    and the object appended to is left as it was."""
+    old, more = os.urandom(12 * MiB + 7), os.urandom(11 * MiB)
+    boto.put_object(Bucket=bucket, Key=key, Body=old)
+    with store(server, ["equal_parts"], provider) as fs:
+        append = fs.open(f"mpu://{bucket}/{key}", "ab", part_size="5MiB")
+        append.write(more)
+        if provider:
+            append.close()
+        else:
+            with pytest.raises(MPUError, match="provider='r2'"):
+                append.close()
+    stored = boto.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert stored == (old + more if provider else old)
+    assert incomplete_uploads(boto, bucket, key) == []
