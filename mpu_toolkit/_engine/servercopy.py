@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal, Sequence
 
-from .._plan.copyplan import PlannedPart, Segment, copy_ranges, plan_compose
+from .._plan.copyplan import PlannedPart, copy_ranges, plan_compose, plan_equal
 from .._s3.client import S3Client
 from .._s3.retry import Attempts
 from ..errors import (ConfigurationError, IntegrityError, MPUError, NoSuchKey, SourceChanged,
@@ -87,10 +87,8 @@ class ServerCopy:
         size = src.size or 0
         if size <= options.single_request_max(src):
             return await self._single_copy(src, dest, keep_source_attributes=True)
-        plan = [PlannedPart(i, "copy", (Segment(0, first, last),))
-                for i, (first, last) in enumerate(copy_ranges(size, options.part_size,
-                                                              options.write.limits), 1)]
-        return await self._multipart([src], dest, options.attributes(src, copy=True), plan)
+        return await self._multipart([src], dest, options.attributes(src, copy=True),
+                                     self._plan([size]))
 
     async def compose(self, sources: Sequence[ObjectRef], dest: ObjectRef) -> CopyResult:
         """Concatenate ``sources`` (in order) into ``dest``, byte-exact, copying all it can."""
@@ -101,8 +99,7 @@ class ServerCopy:
         if options.write.exclusive:
             await ensure_absent(self._client, dest)
         try:
-            plan = plan_compose([s.size or 0 for s in srcs], options.part_size,
-                                options.write.limits)
+            plan = self._plan([s.size or 0 for s in srcs])
         except TooManyPartsError:  # more sources than one upload can hold: two levels
             return await self._compose_in_groups(srcs, dest)
         attributes = options.attributes(srcs[0], copy=False)
@@ -117,6 +114,12 @@ class ServerCopy:
             await self._check_unchanged(srcs)
             return self._result(dest, info, "PutObject", 1, 0, len(data))
         return await self._multipart(srcs, dest, attributes, plan)
+
+    def _plan(self, sizes: list[int]) -> list[PlannedPart]:
+        """The parts of the sources' concatenation; of one size where the store needs it."""
+        options = self.options
+        planner = plan_equal if options.write.part_size_policy == "equal" else plan_compose
+        return planner(sizes, options.part_size, options.write.limits)
 
     async def _compose_in_groups(self, srcs: list[ObjectInfo], dest: ObjectRef) -> CopyResult:
         """Compose groups that fit in one upload into temporary objects beside ``dest``, then

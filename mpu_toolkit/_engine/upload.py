@@ -245,16 +245,21 @@ class S3Upload:
 
     async def copy_prefix(self, existing: ObjectInfo, part_size: int, concurrency: int
                           ) -> tuple[list[PartInfo], bytes]:
-        """Append: the existing object becomes this upload's first parts (UploadPartCopy
-        ranges pinned to its ETag, copied on the server), or, under the 5 MiB a part needs,
-        its bytes to write first. Publishing later checks it was not replaced meanwhile."""
+        """Append: ``existing`` becomes the first parts (UploadPartCopy ranges pinned to its
+        ETag; of the writer's part size under R2's ``"equal"`` policy); its bytes no part holds
+        (all, under 5 MiB) are returned, to write first. Publishing checks it is unchanged."""
         self._appended_to = existing
-        size, limits = existing.size or 0, self._options.limits
-        if size < limits.min_part:
-            data = await self._client.get_range(existing.ref, 0, size - 1,
-                                                if_match=existing.etag) if size else b""
-            return [], data
-        ranges = copy_ranges(size, part_size, limits)
+        size, limits, step = existing.size or 0, self._options.limits, self._options.part_size
+        if self._options.part_size_policy == "equal":  # every part but the last of one size
+            copied = size - size % step
+            ranges = [(first, first + step - 1) for first in range(0, copied, step)]
+        else:  # under a part's minimum: all written first
+            copied = size if size >= limits.min_part else 0
+            ranges = copy_ranges(size, part_size, limits) if copied else []
+        rest = await self._client.get_range(existing.ref, copied, size - 1,
+                                            if_match=existing.etag) if copied < size else b""
+        if not ranges:  # nothing to copy: the bytes are written first
+            return [], rest
         try:
             parts = await bounded_gather(
                 [partial(self.copy_part, n, existing, r) for n, r in enumerate(ranges, 1)],
@@ -262,7 +267,7 @@ class S3Upload:
         except BaseException as error:  # e.g. replaced meanwhile: no upload is left behind
             add_note(error, await self.cancel())
             raise
-        return parts, b""
+        return parts, rest
 
     async def _put(self, data: bytes | bytearray | memoryview, digest: PartDigest
                    ) -> ObjectInfo:

@@ -8,18 +8,24 @@ turns one byte range of one existing object into one part, so:
   their bytes are downloaded and uploaded together with their neighbours (at most the
   5 MiB needed to reach the minimum, taken from the head of the next large source).
 
+On a store whose parts but the last must all be one size (Cloudflare R2: the
+``"equal"`` part-size policy), :func:`plan_equal` cuts the concatenation into equal parts
+instead: a part within one source is copied, one across sources is uploaded (its bytes
+downloaded: at most one part each).
+
 The plan is byte-exact by construction: segments tile ``[0, total)`` in order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Literal, Sequence
 
 from ..errors import TooManyPartsError
 from .sizing import S3_LIMITS, PartLimits, for_known_size, format_size
 
-__all__ = ["Segment", "PlannedPart", "copy_ranges", "plan_compose"]
+__all__ = ["Segment", "PlannedPart", "copy_ranges", "plan_compose", "plan_equal"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,31 @@ def plan_compose(sizes: Sequence[int], part_size: int, limits: PartLimits = S3_L
     for index, size in enumerate(sizes):
         planner.add(index, size)
     return planner.finish()
+
+
+def plan_equal(sizes: Sequence[int], part_size: int, limits: PartLimits = S3_LIMITS
+               ) -> list[PlannedPart]:
+    """The parts that concatenate sources of ``sizes`` into one object where every part but
+    the last must have one size and the last be no larger: ``part_size`` bytes each (grown
+    if 10,000 parts would not hold them), copied where a part lies within one source."""
+    total = sum(sizes)
+    if total <= 0:
+        return []
+    step = for_known_size(total, part_size, limits).part_size(1)
+    starts = list(accumulate(sizes, initial=0))  # where each source begins in the whole
+    parts, source = [], 0
+    for number, first in enumerate(range(0, total, step), 1):
+        end, position, segments = min(first + step, total), first, []
+        while position < end:
+            while starts[source + 1] <= position:  # sources that end before (or are empty)
+                source += 1
+            stop = min(end, starts[source + 1])
+            segments.append(Segment(source, position - starts[source],
+                                    stop - starts[source] - 1))
+            position = stop
+        parts.append(PlannedPart(number, "copy" if len(segments) == 1 else "upload",
+                                 tuple(segments)))
+    return parts
 
 
 class _Planner:

@@ -34,7 +34,9 @@ _ADVICE = {
     "endpoint_url is the server they belong to",
     EntityTooSmall: "every part but the last must be at least 5 MiB: raise part_size",
     InvalidPart: "a listed part is missing or its ETag differs; list the parts and retry "
-    "complete with exactly those (RGW needs every uploaded part listed)",
+    "complete with exactly those (RGW needs every uploaded part listed); a store that needs "
+    "all parts but the last of one size (Cloudflare R2) says so too: name it, provider='r2' "
+    "(or part_size_policy='equal')",
     InvalidPartOrder: "list parts in ascending part-number order",
     TransientS3Error: "the server is overloaded or failing; retry later or lower concurrency",
     InvalidName: "bucket names are 3-63 characters of lowercase letters, digits, dots and "
@@ -59,7 +61,17 @@ _CODE_ADVICE = {
     "InvalidToken": "the session token is not valid: check token= (or AWS_SESSION_TOKEN)",
     "RequestTimeTooSkewed": "this machine's clock is more than 15 minutes off the server's: "
     "set it right (NTP)",
+    # botocore >= 1.36 sends flexible checksums as aws-chunked trailers over HTTPS
+    "XAmzContentSHA256Mismatch": "the body the server read is not the one signed: either it "
+    "was changed on its way, or the store does not take the aws-chunked checksum trailers "
+    "botocore sends over HTTPS (Yandex Object Storage, Cloudflare R2, Ceph RGW 16): write with "
+    "checksum='md5' and request_checksum_calculation='when_required' in config_kwargs (the "
+    "generic default), or name the store's provider=",
 }
+#: a checksum algorithm the store does not implement (R2 and CRC64NVME)
+_NO_SUCH_CHECKSUM = ("the store does not implement this checksum algorithm: write with "
+                     "checksum='md5' (Content-MD5, verified everywhere) or one the store "
+                     "supports")
 #: a HEAD answer has no body, so a 403 to it does not say which of the two it is
 _BARE_403 = ("a HEAD answer carries no reason, so it is one of two: the secret does not match "
              "the access key id (check secret=, or AWS_SECRET_ACCESS_KEY in a shell), or these "
@@ -167,6 +179,8 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         advice = _CODE_ADVICE.get(code) or _ADVICE.get(cls, "see the server's message")
         if code == "403" and operation.startswith("Head"):
             advice = _BARE_403
+        if cls is NotSupportedByServer and "checksum" in message.lower():
+            advice = _NO_SUCH_CHECKSUM
         if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
             cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
         permission = _PERMISSIONS.get(operation, f"s3:{operation or 'the action'}")

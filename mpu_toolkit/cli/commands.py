@@ -124,7 +124,14 @@ def cmd_uploads(args: argparse.Namespace) -> int:
         print(f"\n{counted(len(frame), 'incomplete upload')}, "
               f"{counted(int(frame['parts'].sum()), 'part')}, "
               f"{format_size(int(frame['bytes'].sum()))}")
+    _notice(frame)
     return EXIT_OK
+
+
+def _notice(listed: pd.DataFrame) -> None:
+    """What the listing could not see (an exact-key store), on stderr: --json stays JSON."""
+    if listed.attrs.get("notice"):
+        print(f"mpu: {listed.attrs['notice']}", file=sys.stderr)
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -168,6 +175,7 @@ def cmd_du(args: argparse.Namespace) -> int:
     frame = uploads.usage(by=args.by.replace("-", "_"), objects=args.objects, price=price,
                           uploads=listed, fs=fs)
     _emit(args, frame, "no incomplete uploads")
+    _notice(listed)
     return EXIT_OK
 
 
@@ -230,6 +238,7 @@ def cmd_abort(args: argparse.Namespace) -> int:
             return EXIT_OK
     result = uploads.abort(target, dry_run=args.dry_run, **options)
     _emit(args, result, "nothing to abort")
+    _notice(result)
     failed = result["outcome"].eq("failed").sum()
     if not args.json:
         counts = result["outcome"].value_counts()

@@ -22,6 +22,7 @@ from .._plan.assembly import Assembler, layout_piece
 from .._plan.sizing import S3_LIMITS, MiB, parse_size
 from ..errors import ConfigurationError, add_note
 from ..api import start_upload
+from ..fs import filesystem
 from ..formats.compression import Compression
 from ..formats.frameupload import FrameWriteResult
 from ..formats.offthread import off_main_thread
@@ -74,6 +75,7 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
             "ddf.repartition(partition_size='256MiB')")
     assembler = Assembler(pieces + 1, size)
     encoder, writer_options = _encoder(ddf, url, format, compression, encoding, options)
+    _refuse_equal_parts(storage_options, writer_options)
     handle = start_upload(url, storage_options=storage_options, **writer_options)
     rows, metas = 0, []
     sending = PartsInFlight(handle, _CLIENT_PARTS_IN_FLIGHT)  # while the next piece comes
@@ -95,6 +97,21 @@ def to_single_object(ddf: Any, url: str, *, storage_options: Mapping[str, Any] |
     parts = len(assembler.parts) + len(sent)
     return FrameWriteResult(handle.url, rows, encoder.row_groups(metas), info.size or 0, parts,
                             info.etag, time.monotonic() - started)
+
+
+def _refuse_equal_parts(storage_options: Mapping[str, Any] | None,
+                        writer_options: Mapping[str, Any]) -> None:
+    """Partitions make parts of many sizes (each uploads its own): a store that needs all
+    parts but the last of one size (Cloudflare R2) would refuse them at Complete, after
+    every byte was sent. Refused before the first request."""
+    fs = filesystem(storage_options)
+    if writer_options.get("part_size_policy", fs.write_options.part_size_policy) == "equal":
+        raise ConfigurationError(
+            f"to_single_object assembles parts of many sizes, and {fs.provider.title} needs "
+            "all parts but the last of one size (part_size_policy='equal'): write the "
+            "partitions as one stream instead, e.g. mpu_toolkit.write_csv((ddf.get_partition("
+            "i).compute() for i in range(ddf.npartitions)), url) (or write_jsonl, "
+            "write_parquet), or as files with to_dataset")
 
 
 def _encoder(ddf: Any, url: str, format: str | None, compression: Compression,

@@ -26,6 +26,7 @@ from ..fs import MPUFileSystem, filesystem
 from ..model import UploadInfo
 from . import accounting, listing
 from . import lifecycle as rules
+from .exact_keys import Coverage
 from .safe_abort import abort_rows, parse_age, still_present
 from .streaming import ListingCallbacks, ListingProgress
 from .streaming import stream as _stream
@@ -50,16 +51,30 @@ def list_uploads(urls: URLs = None, storage_options: Mapping[str, Any] | None = 
     """Every incomplete upload under ``urls``: bucket, key, upload_id, initiated, age,
     storage_class, owner, initiator, parts, bytes, abort_date (oldest first).
 
-    ``sizes=False`` skips the ListParts calls (parts/bytes are then <NA>).
+    ``sizes=False`` skips the ListParts calls (parts/bytes are then <NA>). On a store that
+    lists uploads only by exact key (the provider's ``list_uploads_by_prefix`` is False:
+    MinIO), uploads are looked up by the key given and the keys of the objects under it,
+    and ``frame.attrs["notice"]`` says what that leaves unseen.
     """
     fs = filesystem(storage_options, fs)
     targets = listing.parse_targets(urls)
+    coverage = Coverage(fs.provider)
     records = _run(fs, lambda client: listing.collect(client, targets, sizes=sizes,
                                                       page_size=page_size,
-                                                      concurrency=concurrency))
+                                                      concurrency=concurrency,
+                                                      coverage=coverage))
     frame = listing.to_frame(records)
     cutoff = parse_age(older_than, "older_than")
-    return frame if cutoff is None else frame[frame["age"] >= cutoff].reset_index(drop=True)
+    if cutoff is not None:
+        frame = frame[frame["age"] >= cutoff].reset_index(drop=True)
+    return _noticed(frame, coverage.notice())
+
+
+def _noticed(frame: pd.DataFrame, notice: str | None) -> pd.DataFrame:
+    """``frame`` with ``attrs["notice"]``: what its listing could not see (if anything)."""
+    if notice:
+        frame.attrs["notice"] = notice
+    return frame
 
 
 def stream(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *,
@@ -115,8 +130,9 @@ def usage(urls: URLs = None, storage_options: Mapping[str, Any] | None = None, *
         buckets = builtins.list(frame["bucket"].astype(str).unique())
         object_bytes = _run(fs, lambda client: accounting.object_bytes(
             client, buckets, prefix_depth if by == "prefix" else 0))
-    return accounting.summarize(frame, by, prefix_depth=prefix_depth, object_bytes=object_bytes,
-                                price=rate)
+    return _noticed(accounting.summarize(frame, by, prefix_depth=prefix_depth,
+                                         object_bytes=object_bytes, price=rate),
+                    frame.attrs.get("notice"))
 
 
 def _rows_of(target: Any, fs: MPUFileSystem, older_than: pd.Timedelta | None) -> pd.DataFrame:
@@ -161,8 +177,10 @@ def abort(target: pd.DataFrame | str | Iterable[Any], storage_options: Mapping[s
     fs = filesystem(storage_options, fs)
     protect, cutoff = parse_age(min_age, "min_age"), parse_age(older_than, "older_than")
     rows = _rows_of(target, fs, cutoff).reset_index(drop=True)
-    return _run(fs, lambda client: abort_rows(client, rows, min_age=protect, force=force,
-                                              dry_run=dry_run, concurrency=concurrency))
+    return _noticed(_run(fs, lambda client: abort_rows(client, rows, min_age=protect,
+                                                       force=force, dry_run=dry_run,
+                                                       concurrency=concurrency)),
+                    rows.attrs.get("notice"))
 
 
 def recheck(rows: pd.DataFrame, storage_options: Mapping[str, Any] | None = None, *,

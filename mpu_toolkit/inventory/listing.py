@@ -20,6 +20,8 @@ from ..errors import AccessDenied, ConfigurationError, NoSuchBucket, NoSuchUploa
 from .._engine.gather import bounded_gather
 from .._s3.client import S3Client
 from ..model import ObjectRef, UploadInfo, location
+from . import exact_keys
+from .exact_keys import Coverage
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +67,16 @@ def parse_targets(urls: str | Sequence[str] | None) -> list[Target]:
     return targets
 
 
-async def _uploads_of(client: S3Client, targets: Iterable[Target],
-                      page_size: int) -> list[UploadInfo]:
+async def _uploads_of(client: S3Client, targets: Iterable[Target], page_size: int,
+                      coverage: Coverage) -> list[UploadInfo]:
     jobs = []
     for target in targets:
         if target.bucket is None:  # every bucket the credentials can list
-            jobs += [partial(_listed_bucket, client, b, target.prefix, page_size)
+            jobs += [partial(_listed_bucket, client, b, target.prefix, page_size, coverage)
                      for b in await client.list_buckets()]
         else:
-            jobs.append(partial(client.list_uploads, target.bucket, target.prefix, page_size))
+            jobs.append(partial(exact_keys.list_uploads, client, target.bucket, target.prefix,
+                                page_size, coverage))
     listings = await bounded_gather(jobs, _LISTINGS_IN_FLIGHT)
     seen: dict[tuple[str, str, str], UploadInfo] = {}
     for listing in listings:
@@ -82,12 +85,12 @@ async def _uploads_of(client: S3Client, targets: Iterable[Target],
     return list(seen.values())
 
 
-async def _listed_bucket(client: S3Client, bucket: str, prefix: str,
-                         page_size: int) -> list[UploadInfo]:
+async def _listed_bucket(client: S3Client, bucket: str, prefix: str, page_size: int,
+                         coverage: Coverage) -> list[UploadInfo]:
     """One bucket of an every-bucket listing: a bucket deleted since ListBuckets is skipped,
     and one the credentials may not list is skipped with a warning (the rest still count)."""
     try:
-        return await client.list_uploads(bucket, prefix, page_size)
+        return await exact_keys.list_uploads(client, bucket, prefix, page_size, coverage)
     except NoSuchBucket:
         return []
     except AccessDenied as exc:
@@ -96,12 +99,14 @@ async def _listed_bucket(client: S3Client, bucket: str, prefix: str,
 
 
 async def collect(client: S3Client, targets: Sequence[Target], *,
-                  sizes: bool = True, page_size: int = 1000,
-                  concurrency: int = 16) -> list[UploadRecord]:
-    """Every incomplete upload under ``targets``, with parts and bytes when ``sizes``."""
+                  sizes: bool = True, page_size: int = 1000, concurrency: int = 16,
+                  coverage: Coverage | None = None) -> list[UploadRecord]:
+    """Every incomplete upload under ``targets``, with parts and bytes when ``sizes``;
+    ``coverage`` learns what the store did not let be seen (exact-key stores)."""
     if not 1 <= concurrency <= 256:
         raise ConfigurationError(f"concurrency={concurrency} must be 1..256")
-    uploads = await _uploads_of(client, targets, page_size)
+    uploads = await _uploads_of(client, targets, page_size,
+                                coverage or Coverage(client.provider))
     if not sizes:
         return [UploadRecord(u) for u in uploads]
 

@@ -22,6 +22,7 @@ import pandas as pd
 from .._s3.client import S3Client
 from ..errors import AccessDenied, NoSuchBucket, NoSuchUpload
 from ..model import ObjectRef, UploadInfo
+from .exact_keys import Coverage, iter_uploads
 from .listing import Target, UploadRecord, to_frame
 
 __all__ = ["ListingProgress", "ListingCallbacks", "stream"]
@@ -38,6 +39,8 @@ class ListingProgress:
     seconds: float     #: since the start
     done: bool = False
     stopped: bool = False
+    #: what the store did not let the listing see (exact-key stores), in words; else None
+    notice: str | None = None
 
     def __str__(self) -> str:
         state = "stopped" if self.stopped else "done" if self.done else "listing"
@@ -64,6 +67,7 @@ class ListingCallbacks:
 class _State:
     callbacks: ListingCallbacks
     batch: int
+    coverage: Coverage
     started: float = field(default_factory=time.monotonic)
     listed: int = 0
     sized: int = 0
@@ -73,7 +77,7 @@ class _State:
 
     def progress(self, **flags: bool) -> ListingProgress:
         return ListingProgress(self.listed, self.sized, time.monotonic() - self.started,
-                               **flags)
+                               **flags, notice=self.coverage.notice())
 
     def flush_rows(self) -> None:
         if self.pending_rows:
@@ -101,7 +105,7 @@ async def stream(client: S3Client, targets: Sequence[Target], callbacks: Listing
                  batch: int = 200) -> ListingProgress:
     """List ``targets``, reporting through ``callbacks`` as it goes; returns the final
     progress (``stopped=True`` if ``stop`` was set first)."""
-    state = _State(callbacks, batch)
+    state = _State(callbacks, batch, Coverage(client.provider))
     stop = stop or threading.Event()
     work = asyncio.ensure_future(_list_and_size(client, targets, state, sizes, page_size,
                                                 concurrency))
@@ -136,7 +140,8 @@ async def _list_and_size(client: S3Client, targets: Sequence[Target], state: _St
     try:
         for bucket, prefix in await _buckets(client, targets):
             try:
-                async for upload in client.iter_uploads(bucket, prefix, page_size):
+                async for upload in iter_uploads(client, bucket, prefix, page_size,
+                                                 state.coverage):
                     ident = (upload.bucket, upload.key, upload.upload_id)
                     if ident in state.seen:
                         continue

@@ -10,6 +10,7 @@ is forwarded as the client sent it, so SigV4 signatures stay valid.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from typing import Mapping, TypeVar
 
@@ -54,10 +55,13 @@ class Forwarded:
 
 class ProxyServer:
     """Serves :meth:`_handle` on ``127.0.0.1:port`` (``port`` 0: a free one) until
-    :meth:`stop`; a context manager. Subclasses set ``upstream`` and ``port``."""
+    :meth:`stop`; a context manager. Subclasses set ``upstream`` and ``port``, and may set
+    ``ssl_context`` to serve HTTPS (clients then send what they send only over TLS, such as
+    botocore's aws-chunked checksum trailers)."""
 
     upstream: str
     port: int
+    ssl_context: ssl.SSLContext | None = None
 
     def __enter__(self: _P) -> _P:
         return self.start()
@@ -67,7 +71,7 @@ class ProxyServer:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raise NotImplementedError
@@ -125,7 +129,8 @@ class ProxyServer:
                                                          client_max_size=6 * 1024**3))
             self._runner.app.router.add_route("*", "/{tail:.*}", self._handle)
             await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port,
+                               ssl_context=self.ssl_context)
             await site.start()
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             ready.set()

@@ -15,6 +15,7 @@ Host header and payload hash: the body is forwarded unchanged).
 from __future__ import annotations
 
 import re
+import ssl
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -50,8 +51,6 @@ STORE_QUIRKS: Mapping[str, frozenset[Quirk]] = {
     "minio": frozenset({"exact_key_listing"}),
     "r2": frozenset({"equal_parts", "no_trailers", "no_crc64nvme"}),
     "yandex": frozenset({"no_trailers"}),
-    "gcs": frozenset({"ignore_if_none_match", "ignore_if_match"}),
-    "b2": frozenset({"no_flexible_checksums"}),
 }
 
 ET.register_namespace("", "http://s3.amazonaws.com/doc/2006-03-01/")  # S3's answers, rewritten
@@ -81,7 +80,7 @@ def _text(element: ET.Element, name: str) -> str:
 def _without(payload: bytes, drop: Callable[[ET.Element], bool]) -> bytes:
     """An XML answer without the elements, at any depth, that ``drop`` names."""
     root = ET.fromstring(payload)
-    for parent in root.iter():
+    for parent in list(root.iter()):
         for child in [c for c in parent if drop(c)]:
             parent.remove(child)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -90,13 +89,15 @@ def _without(payload: bytes, drop: Callable[[ET.Element], bool]) -> bytes:
 @dataclass
 class QuirkProxy(ProxyServer):
     """Forwards to ``upstream`` with ``quirks``; ``credentials=(key, secret)`` sign changed
-    requests again (needed where the server checks signatures)."""
+    requests again (needed where the server checks signatures); ``ssl_context`` serves
+    HTTPS, over which botocore sends its checksums as aws-chunked trailers."""
 
     upstream: str
     quirks: Collection[Quirk]
     credentials: tuple[str, str] | None = None
     region: str = "us-east-1"
     port: int = 0
+    ssl_context: ssl.SSLContext | None = None
     refused: list[str] = field(default_factory=list)  #: "Operation:ErrorCode", in order
 
     def __post_init__(self) -> None:
@@ -152,19 +153,24 @@ class QuirkProxy(ProxyServer):
         numbers = [int(e.text or 0) for e in ET.fromstring(body).iter()
                    if _local(e.tag) == "PartNumber"]
         sizes = await self._part_sizes(request.path, request.query["uploadId"])
+        if sizes is None:
+            return None
         named = [sizes.get(n, -1) for n in numbers]
         if named and (len(set(named[:-1])) > 1 or named[-1] > named[0]):
             return (400, "InvalidPart", "All non-trailing parts must have the same length "
                                         f"(emulated R2: part sizes {named})")
         return None
 
-    async def _part_sizes(self, path: str, upload_id: str) -> dict[int, int]:
-        """ListParts upstream: the size of each part of the upload, by number."""
+    async def _part_sizes(self, path: str, upload_id: str) -> dict[int, int] | None:
+        """ListParts upstream: the size of each part of the upload, by number (None: the
+        server refused to list them)."""
         sizes: dict[int, int] = {}
         marker = "0"
         while True:
             path_qs = f"{path}?uploadId={quote(upload_id)}&part-number-marker={marker}"
             answer = await self._send("GET", path_qs, self._signed("GET", path_qs, {}), b"")
+            if answer.status != 200:  # the server's own Complete answer will say why
+                return None
             root = ET.fromstring(answer.payload)
             for part in root:
                 if _local(part.tag) == "Part":

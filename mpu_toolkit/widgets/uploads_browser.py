@@ -163,8 +163,9 @@ class UploadsBrowser(widgets.VBox):
                 final = self._listing.run()
             finally:
                 self.stop_button.disabled = True
-            self._say("stopped: the table shows what was listed until then" if final.stopped
-                      else "")
+            said = ["stopped: the table shows what was listed until then" if final.stopped
+                    else "", final.notice or ""]  # what an exact-key store left unseen
+            self._say(". ".join(filter(None, said)), "error" if final.notice else "info")
         self._start("listing uploads", work)
 
     def stop(self) -> None:

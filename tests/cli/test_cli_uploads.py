@@ -9,6 +9,7 @@ in none of the command's output.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -19,6 +20,8 @@ from typing import Any, Iterator
 import pytest
 from botocore.exceptions import ClientError
 from helpers import MPU
+
+from mpu_toolkit.testing.quirks import QuirkProxy
 
 pytestmark = pytest.mark.skipif(MPU is None, reason="the `mpu` console script is not installed "
                                                     "(pip install -e .)")
@@ -155,6 +158,30 @@ def test_uploads_empty_prefix_says_so(mpu, bucket, key):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no incomplete uploads"
     assert mpu.json("uploads", f"mpu://{bucket}/{key}/") == []
+
+
+def test_uploads_and_du_on_an_exact_key_store_say_what_they_cannot_see(mpu, uploads, boto,
+                                                                        bucket, key, server):
+    """MinIO (emulated): listed by the keys of the objects, with the notice on stderr (so that
+    --json stays JSON) instead of a silent "no incomplete uploads"."""
+    boto.put_object(Bucket=bucket, Key=f"{key}/a", Body=b"object")
+    seen = uploads.make(f"{key}/a", (10,))
+    uploads.make(f"{key}/no-object", (10,))
+    so = server.storage_options
+    with QuirkProxy(server.endpoint_url, ["exact_key_listing"],
+                    credentials=(so["key"], so["secret"])) as proxy:
+        listed = mpu("uploads", f"mpu://{bucket}/{key}/", "--provider", "minio", "--json",
+                     endpoint=proxy.endpoint_url)
+        du = mpu("du", f"mpu://{bucket}/{key}/", "--provider", "minio",
+                 endpoint=proxy.endpoint_url)
+        abort = mpu("abort", f"mpu://{bucket}/{key}/", "--provider", "minio", "--dry-run",
+                    "--force", endpoint=proxy.endpoint_url)
+    assert [row["upload_id"] for row in json.loads(listed.stdout)] == [seen]
+    assert "1 would-abort" in abort.stdout
+    for done in (listed, du, abort):
+        assert done.returncode == 0, done.stderr
+        assert "only by their exact key" in done.stderr and "not seen" in done.stderr
+        assert "stale_uploads_expiry" in done.stderr
 
 
 # --- mpu parts -------------------------------------------------------------------------------

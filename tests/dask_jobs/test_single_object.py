@@ -20,6 +20,7 @@ distributed = pytest.importorskip("distributed")
 import mpu_toolkit  # noqa: E402
 from mpu_toolkit import MPUFileSystem, start_upload, to_single_object  # noqa: E402
 from mpu_toolkit._plan.sizing import MiB  # noqa: E402
+from mpu_toolkit.testing.quirks import QuirkProxy  # noqa: E402
 
 PART = 5 * MiB
 
@@ -150,6 +151,29 @@ def test_single_object_without_a_distributed_client(storage_options, boto, bucke
     to_single_object(dd.from_pandas(df, npartitions=3), f"{bucket}/{key}.csv",
                      storage_options=storage_options, index=False)
     assert object_body(boto, bucket, f"{key}.csv") == df.to_csv(index=False).encode()
+
+
+def test_an_equal_parts_store_is_refused_up_front_and_would_refuse_at_complete(
+        server, storage_options, boto, bucket, key):
+    """Partitions make parts of many sizes: through an emulated R2, the generic default is
+    refused at Complete (after every byte was sent) and leaves nothing; R2's preset is
+    refused before any request, naming the way that works."""
+    df = frame(500_000)  # ~14 MB of CSV: a small first partition, then parts of 5 MiB
+    ddf = uneven(df, [1_000])
+    so = storage_options
+    with QuirkProxy(server.endpoint_url, ["equal_parts"],
+                    credentials=(so["key"], so["secret"])) as proxy:
+        through = {**so, "endpoint_url": proxy.endpoint_url}
+        with pytest.raises(mpu_toolkit.MPUError, match="InvalidPart"):
+            to_single_object(ddf, f"{bucket}/{key}.csv", storage_options=through,
+                             part_size=PART)
+        with pytest.warns(UserWarning, match="not Cloudflare R2's"), \
+                pytest.raises(mpu_toolkit.ConfigurationError, match="write_csv"):
+            to_single_object(ddf, f"{bucket}/{key}.csv", part_size=PART,
+                             storage_options={**through, "provider": "r2"})
+        assert proxy.refused == ["CompleteMultipartUpload:InvalidPart"]
+    assert not object_exists(boto, bucket, f"{key}.csv")
+    assert incomplete_uploads(boto, bucket, f"{key}.csv") == []
 
 
 def test_on_the_synchronous_scheduler_pieces_are_encoded_off_the_main_thread(

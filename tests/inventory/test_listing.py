@@ -62,7 +62,11 @@ def test_an_every_bucket_listing_skips_buckets_gone_or_forbidden_meanwhile(caplo
     from mpu_toolkit.errors import AccessDenied, NoSuchBucket
     from mpu_toolkit.inventory.listing import collect
 
+    from mpu_toolkit._s3.providers import GENERIC
+
     class Client:  # the three requests collect() makes, answered by a fake store
+        provider = GENERIC  # lists uploads by prefix
+
         async def list_buckets(self):
             return ["kept", "deleted", "forbidden"]
 

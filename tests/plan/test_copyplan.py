@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mpu_toolkit._plan.copyplan import copy_ranges, plan_compose
+from mpu_toolkit._plan.copyplan import copy_ranges, plan_compose, plan_equal
 from mpu_toolkit.errors import TooManyPartsError
 from mpu_toolkit._plan.sizing import MiB, PartLimits
 
@@ -40,6 +40,31 @@ def test_compose_plan_is_byte_exact_and_obeys_the_part_rules(sizes, part_size):
             assert len(part.segments) == 1
         else:  # downloaded pieces stay small: under two minimum parts
             assert part.size < 2 * TINY.min_part
+
+
+@settings(max_examples=400, deadline=None)
+@given(sizes=st.lists(st.integers(0, 260), min_size=1, max_size=25),
+       part_size=st.integers(5, 60))
+def test_equal_plan_is_byte_exact_with_one_part_size_and_a_last_no_larger(sizes, part_size):
+    """Cloudflare R2's rule: all parts but the last of one size, the last no larger; a part
+    inside one source is copied, one across sources uploaded."""
+    plan = plan_equal(sizes, part_size, TINY)
+    assert tiled(sizes, plan) == [(i, 0, n - 1) for i, n in enumerate(sizes) if n]
+    assert [p.number for p in plan] == list(range(1, len(plan) + 1))
+    if plan:
+        assert len({p.size for p in plan[:-1]}) <= 1 and plan[-1].size <= plan[0].size
+        assert TINY.min_part <= plan[0].size <= TINY.max_part or len(plan) == 1
+    for part in plan:
+        assert part.kind == ("copy" if len(part.segments) == 1 else "upload")
+        assert all(s.size >= 1 for s in part.segments)
+
+
+def test_equal_plan_copies_within_sources_and_uploads_across():
+    plan = plan_equal([6 * MiB, 7 * MiB + 5], 5 * MiB)
+    assert [(p.kind, p.size) for p in plan] == [("copy", 5 * MiB), ("upload", 5 * MiB),
+                                                ("copy", 3 * MiB + 5)]
+    assert plan[1].segments[0].source == 0 and plan[1].segments[1].source == 1
+    assert plan_equal([0, 0], 5 * MiB) == []
 
 
 @settings(max_examples=200, deadline=None)

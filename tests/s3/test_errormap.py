@@ -183,6 +183,17 @@ def test_unsupported_features_say_so(code, status):
     assert "does not implement it" in str(err)
 
 
+def test_checksum_refusals_say_how_to_write_instead():
+    """R2's answer to a checksum it does not implement; Yandex's (and RGW 16's) to
+    botocore's aws-chunked trailers: permanent, with the setting that avoids them."""
+    refused = mapped("NotImplemented", 501, "PutObject",
+                     "Header 'x-amz-checksum-crc64nvme' with value 'AA==' not implemented")
+    assert not refused.transient and "checksum='md5'" in str(refused)
+    mismatch = mapped("XAmzContentSHA256Mismatch", 400, "UploadPart")
+    assert not mismatch.transient and "aws-chunked checksum trailers" in str(mismatch)
+    assert "request_checksum_calculation='when_required'" in str(mismatch)
+
+
 def test_messages_echo_the_scheme_the_user_wrote() -> None:
     error = map_error(client_error("NoSuchKey", 404, "HeadObject"), operation="HeadObject",
                       bucket=BUCKET, key=KEY, scheme="s3a")

@@ -17,6 +17,7 @@ from mpu_toolkit.widgets.html_table import size_text as table_size
 from table_messages import Recorded, from_browser
 
 from mpu_toolkit import MPUFileSystem
+from mpu_toolkit.testing.quirks import QuirkProxy
 from mpu_toolkit.widgets import UploadsBrowser
 
 
@@ -85,6 +86,23 @@ def test_table_summary_and_human_sizes(open_browser, boto, bucket, key):
     assert space.count('role="img"') == 4 and "a&amp;b&lt;c&gt;.bin" not in space
     assert table_size(total) in space  # the total, in the pictures' words
     assert "done: 3 uploads listed, 3 sized" in browser.progress.value
+
+
+def test_an_exact_key_store_is_named_in_the_status(open_browser, server, boto, bucket, key):
+    """MinIO (emulated): the uploads of the objects' keys are listed, and the status says
+    that uploads of keys with no object are not seen, rather than showing an empty table
+    as if nothing were held."""
+    boto.put_object(Bucket=bucket, Key=f"{key}/a", Body=b"object")
+    seen = start(boto, bucket, f"{key}/a", [10])
+    start(boto, bucket, f"{key}/no-object", [10])
+    so = server.storage_options
+    with QuirkProxy(server.endpoint_url, ["exact_key_listing"],
+                    credentials=(so["key"], so["secret"])) as proxy:
+        browser = open_browser(fs=MPUFileSystem(**{**so, "endpoint_url": proxy.endpoint_url},
+                                                provider="minio", skip_instance_cache=True))
+        assert list(browser.frame["upload_id"]) == [seen]
+        assert "only by their exact key" in browser.status.value
+        assert "not seen" in browser.status.value
 
 
 def test_refresh_keeps_the_selection_where_the_uploads_still_exist(open_browser, boto, bucket,
