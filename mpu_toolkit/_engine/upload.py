@@ -31,6 +31,7 @@ from ..options import WriteOptions
 from .blocking import run_blocking, settle
 from .conditions import ensure_absent, ensure_unchanged
 from .gather import bounded_gather
+from .orphans import warn_possible_orphans
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -161,31 +162,13 @@ class S3Upload:
                 attempts=attempts)
         except Exception as error:
             if attempts.lost or _answer_lost(error):
-                await self._warn_possible_orphans(None)
+                await warn_possible_orphans(self._client, self.ref, None)
             raise
         self._upload_id = upload_id
         log.debug("%s: started upload %s", self.url, upload_id)
         if attempts.lost:
-            await self._warn_possible_orphans(upload_id)
+            await warn_possible_orphans(self._client, self.ref, upload_id)
         return upload_id
-
-    async def _warn_possible_orphans(self, ours: str | None) -> None:
-        """A CreateMultipartUpload whose answer was lost may have started an upload that
-        no one will finish (S3 has no idempotency token for it). Name the candidates; they
-        are not aborted here, since another writer of this key may own them."""
-        try:
-            others = [u.upload_id for u in await self._client.list_uploads(self.ref.bucket,
-                                                                           self.ref.key)
-                      if u.key == self.ref.key and u.upload_id != ours]
-        except Exception as exc:  # only a warning: the upload itself goes on
-            log.warning("%s: could not list uploads to look for orphans: %s", self.url, exc)
-            return
-        if others:
-            log.warning("%s: CreateMultipartUpload was retried after its answer was lost; "
-                        "it may have left incomplete upload(s) %s that no one will finish. If "
-                        "no other writer uses this key, abort them (`%s`) or let a lifecycle "
-                        "rule do it", self.url, ", ".join(others),
-                        hints.abort(self.url, "ID", young=True))
 
     @property
     def checksum(self) -> ChecksumMode:
