@@ -188,7 +188,7 @@ it back, not that it applies it (moto stores rules and never applies them).
 `--save NAME` (or `report.save(NAME)`) writes `providers/NAME.json` in the user's config
 directory: the matching built-in preset (`"provider"` of the JSON, or the generic one) with
 the recommended fields over it, a first `sources` line naming the doctor, the date and the
-endpoint, and in `measured` how each of those fields was measured (`mpu doctor on ENDPOINT,
+endpoint, and in `measured` how each of those fields was measured (`mpu_toolkit's doctor on ENDPOINT,
 DATE: CAPABILITY: EVIDENCE`). The preset's other values keep their provenance above.
 `provider=NAME` then acts on it: the integrity mode, whether an exclusive write HEADs first,
 whether a copy HEADs its sources again.

@@ -31,7 +31,7 @@ def save_preset(name: str | None, *, endpoint: str, region: str | None, provider
     record = preset_record(base)
     facts = {key: value for key, value in recommended.items() if key in record}
     record.update(facts)
-    here = f"mpu doctor on {endpoint}, {measured_on}: "
+    here = f"mpu_toolkit's doctor on {endpoint}, {measured_on}: "
     record["measured"] = {**{k: v for k, v in base.measured.items() if k not in facts},
                           **{k: here + line for k, line in measured.items() if k in facts}}
     record.update(endpoint=endpoint, region=region or base.region,

@@ -35,7 +35,7 @@ def test_a_saved_report_is_a_preset_provider_finds(report: DoctorReport, config:
     assert found.copy_source_if_match is False and found.list_uploads_by_prefix is True
     # every field the doctor set says how it was measured, under the endpoint and the date
     assert set(record["measured"]) == set(report.recommended)
-    here = f"mpu doctor on {report.endpoint}, {report.measured_on}: "
+    here = f"mpu_toolkit's doctor on {report.endpoint}, {report.measured_on}: "
     assert found.measured["if_none_match_complete"] == (
         here + "if_none_match_complete: "
         + report.capabilities["if_none_match_complete"].evidence)
@@ -66,8 +66,8 @@ def test_the_matching_built_in_preset_s_fields_are_kept(config: Path) -> None:
     assert found.sources[1:] == ceph.sources and "2026-12-06" in found.sources[0]
     # the measured field's line is the doctor's; the preset's other measured lines are kept
     assert found.measured["if_none_match_complete"] == (
-        "mpu doctor on http://127.0.0.1:7480, 2026-12-06: if_none_match_complete: 412")
-    assert found.measured["checksum"].startswith("mpu doctor on http://127.0.0.1:7480, "
+        "mpu_toolkit's doctor on http://127.0.0.1:7480, 2026-12-06: if_none_match_complete: 412")
+    assert found.measured["checksum"].startswith("mpu_toolkit's doctor on http://127.0.0.1:7480, "
                                                  "2026-12-06: none of ")
     assert found.measured["copies_by_reference"] == ceph.measured["copies_by_reference"]
 

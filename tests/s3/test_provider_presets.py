@@ -131,19 +131,29 @@ def test_over_https_no_trailer_goes_to_a_store_that_refuses_them(server, boto, b
         assert write_and_read_back(fs, boto, bucket, key) is not None
 
 
-@pytest.mark.parametrize("options", [
-    {"config_kwargs": {"request_checksum_calculation": "when_supported"}},
-    {"checksum": "crc32"}], ids=["botocore-default", "checksum-crc32"])
 @pytest.mark.parametrize("size", [100, 11 * MiB], ids=["put", "multipart"])
 def test_over_https_trailers_a_store_refuses_fail_clearly(server, boto, bucket, key, tls,
-                                                          options, size):
-    """Asked for flexible checksums, botocore trailers them: the store's refusal is permanent
-    (not retried), names the setting that avoids it, and leaves nothing behind."""
+                                                          size):
+    """Asked for botocore's own flexible checksums, botocore trailers them: the store's
+    refusal is permanent (not retried), names the setting that avoids it, and leaves
+    nothing behind."""
+    options = {"config_kwargs": {"request_checksum_calculation": "when_supported"}}
     with store(server, ["no_trailers"], None, tls, **options) as fs:
         with pytest.raises(MPUError, match="aws-chunked checksum trailers") as info:
             write(fs, bucket, key, size)
     assert not info.value.transient
     assert nothing_left(boto, bucket, key)
+
+
+@pytest.mark.parametrize("mode", ["crc32", "crc32c", "crc64nvme", "sha256"])
+@pytest.mark.parametrize("size", [100, 11 * MiB], ids=["put", "multipart"])
+def test_over_https_every_checksum_mode_is_a_header_not_a_trailer(server, boto, bucket, key,
+                                                                  tls, mode, size):
+    """mpu_toolkit computes each flexible checksum itself and sends it as a header, so a
+    store that refuses trailers takes it over HTTPS too (botocore's own would trailer it)."""
+    with store(server, ["no_trailers"], None, tls, checksum=mode) as fs:
+        data = write(fs, bucket, key, size)
+    assert boto.get_object(Bucket=bucket, Key=key)["Body"].read() == data
 
 
 @pytest.mark.parametrize("provider", ["r2", None])
