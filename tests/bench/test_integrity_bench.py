@@ -17,7 +17,8 @@ def test_md5_gets_a_sink_that_computes_md5_etags() -> None:
 
 def test_a_small_loaded_run_writes_the_marked_markdown_table(tmp_path) -> None:
     md = tmp_path / "integrity.md"
-    code = integrity_bench.main(["--size", "12MiB", "--repeat", "1", "--modes", "crc32c,md5",
+    code = integrity_bench.main(["--sink", "null", "--size", "12MiB", "--repeat", "1",
+                                 "--modes", "crc32c,md5",
                                  "--pause", "0", "--max-load", "-1", "--wait-quiet", "0",
                                  "--allow-loaded", "--markdown", str(md),
                                  "--json", str(tmp_path / "integrity.json")])
