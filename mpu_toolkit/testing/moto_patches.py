@@ -7,7 +7,9 @@
   them into (each in its own spooled file), so an object written in parts was held twice.
 * **A part racing its upload's abort is NoSuchUpload**, as on S3, not a 500: moto's threads
   read the part's closed file or its deleted upload (``ValueError``/``KeyError``), which the
-  client logged as a server error and retried.
+  client logged as a server error and retried. The abort itself disposes a snapshot of the
+  parts: moto iterated the live dict, which a racing part grew (``RuntimeError``, a 500 on the
+  abort).
 
 Both wrap moto's methods and check what they rely on: if moto's internals change, the server
 fails at start or answers the listing with an error, instead of showing 2010 dates again.
@@ -31,7 +33,7 @@ def install() -> None:
 
     for owner, name in ((FakeMultipart, "__init__"), (S3Response, "list_multipart_uploads"),
                         (S3Backend, "complete_multipart_upload"), (S3Response, "upload_part"),
-                        (S3Backend, "abort_multipart_upload")):
+                        (S3Backend, "abort_multipart_upload"), (FakeMultipart, "dispose")):
         if not callable(getattr(owner, name, None)):
             raise RuntimeError(f"moto changed: {owner.__name__}.{name} is gone; mpu_toolkit's "
                                "local server cannot report real upload dates")
@@ -42,7 +44,8 @@ def install() -> None:
                               (S3Backend, "complete_multipart_upload", _releasing_parts),
                               (S3Response, "upload_part", _gone_upload_is_no_such_upload),
                               (S3Backend, "abort_multipart_upload",
-                               _gone_upload_is_no_such_upload)):
+                               _gone_upload_is_no_such_upload),
+                              (FakeMultipart, "dispose", _disposing_a_snapshot)):
         setattr(owner, name, wrap(getattr(owner, name)))
 
 
@@ -101,6 +104,16 @@ def _releasing_parts(complete: Callable[..., Any]) -> Callable[..., Any]:
             multipart.parts.clear()
         return key
     return _marked(complete_multipart_upload)
+
+
+def _disposing_a_snapshot(dispose: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Dispose of the parts present now; a part that a racing request adds meanwhile is dropped
+    with its (already unlisted) upload, instead of failing the abort with ``RuntimeError``."""
+    @functools.wraps(dispose)
+    def wrapper(self: Any) -> None:
+        for part in list(self.parts.values()):
+            part.dispose()
+    return _marked(wrapper)
 
 
 def _gone_upload_is_no_such_upload(request: Callable[..., Any]) -> Callable[..., Any]:

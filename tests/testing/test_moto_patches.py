@@ -115,3 +115,29 @@ def test_parts_racing_their_uploads_abort_are_no_such_upload_never_a_500(local_s
             answers += pool.map(part, range(1, 25))
     assert set(answers) <= {"200", "NoSuchUpload", "aborted"}, answers
     assert "NoSuchUpload" in answers  # the race did happen
+
+
+def test_an_abort_disposes_the_parts_present_even_while_a_part_arrives():
+    """A part added while the abort disposes (another server thread): every part present is
+    disposed and the abort does not fail; moto's own dispose raised RuntimeError (a 500)."""
+    from moto.s3.models import FakeMultipart
+
+    def upload_with_a_part_arriving(disposed: list[int]) -> Any:
+        parts: dict[int, Any] = {}
+
+        def part(number: int) -> Any:
+            def dispose() -> None:
+                disposed.append(number)
+                parts.setdefault(number + 10, SimpleNamespace(dispose=lambda: None))
+            return SimpleNamespace(dispose=dispose)
+
+        parts.update({n: part(n) for n in (1, 2, 3)})
+        return SimpleNamespace(parts=parts)
+
+    moto_patches.install()
+    disposed: list[int] = []
+    upload = upload_with_a_part_arriving(disposed)
+    FakeMultipart.dispose(upload)
+    assert disposed == [1, 2, 3] and len(upload.parts) == 6
+    with pytest.raises(RuntimeError, match="changed size during iteration"):
+        FakeMultipart.dispose.__wrapped__(upload_with_a_part_arriving([]))  # moto's own
