@@ -251,5 +251,5 @@ def remove_lifecycle(url: str, storage_options: Mapping[str, Any] | None = None,
         client, bucket, rule_id=rule_id)))
 
 
-#: :func:`list_uploads` by its documented name: ``uploads.list(...)``
 list = list_uploads  # noqa: A001
+""":func:`list_uploads` by its documented name: ``uploads.list(...)``."""
