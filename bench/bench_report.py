@@ -197,7 +197,11 @@ def text_table(lines: list[list[str]], right: list[bool],
 
 def save_report(report: dict[str, Any], path: str | None, default_dir: str, name: str,
                 started: Any) -> str:
-    """Write the run's JSON (to ``path``, or ``default_dir/name-<time>.json``); say where."""
+    """Write the run's JSON (to ``path``, or ``default_dir/name-<time>.json``); say where.
+
+    bench/results/ is git-ignored: a run the docs publish is copied, unchanged, into
+    docs/bench-data/, whose JSON the docs build draws as charts (docs/hooks/bench_charts.py).
+    """
     import json
     import os
 
