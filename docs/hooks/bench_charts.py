@@ -49,7 +49,6 @@ EXTRA_PANELS = (("digest_cpu_s_per_gib", "the digest alone: CPU-s per GiB"),)
 class Chart:
     """One server of one published run: its rows, and where its SVG goes."""
 
-    source: str  # the JSON's name in bench-data/
     server: str
     rows: list[dict[str, Any]]
     run: dict[str, Any]
@@ -97,7 +96,7 @@ def charts_of(name: str, run: dict[str, Any]) -> list[Chart]:
     for row in usable:
         servers.setdefault(str(row.get("server") or run.get("server") or "?"), []).append(row)
     stem = name.removesuffix(".json")
-    return [Chart(name, server, found, run,
+    return [Chart(server, found, run,
                   f"{CHARTS}/{stem}.svg" if len(servers) == 1
                   else f"{CHARTS}/{stem}-{_slug(server)}.svg")
             for server, found in servers.items()]
