@@ -142,8 +142,8 @@ def intro() -> Iterator[str]:
 # Providers: every preset value, and where it comes from
 
 `provider=NAME` (or `MPU_PROVIDER=NAME`, or `mpu --provider NAME`) fills what your options
-leave out from a preset: see the README's "Providers". Each cell below is a value and its
-provenance:
+leave out from a preset: see the guide, [Providers](guides/providers.md). Each cell below is
+a value and its provenance:
 
 - **doc** — documented: the preset's sources say so (the link leads to them, with the date
   they were read; reports where the documentation is silent are marked third-party);
@@ -168,7 +168,8 @@ def doctor_section() -> Iterator[str]:
     yield """## Correct it with `mpu doctor`
 
 A preset says what a store's documentation promises; `mpu doctor` measures what *your* store
-does, under a prefix of its own that it removes again (README: "Measure your store"):
+does, under a prefix of its own that it removes again
+([measure your store](guides/doctor.md)):
 
 ```bash
 mpu doctor mpu://bucket/prefix --json          # "capabilities" and "recommended"

@@ -29,7 +29,7 @@ DEFAULT_PORT = 9000
 def register(add: Adder) -> None:
     cmd = add("serve", "run a local S3 endpoint (moto) on 127.0.0.1 until Ctrl-C", cmd_serve,
               description="Run a local S3 endpoint (moto) on 127.0.0.1 in the foreground, to "
-                          "try mpu_toolkit and the README's examples against. Prints the "
+                          "try mpu_toolkit and the examples of docs/getting-started.md against. Prints the "
                           "storage_options and AWS_* variables to use and where the bytes are "
                           "kept; Ctrl-C, SIGTERM or SIGHUP stops it.")
     cmd.add_argument("--port", type=int, default=DEFAULT_PORT,

@@ -3,7 +3,7 @@ permanent, for a bytes stream and for ``write_parquet``, through a fault-injecti
 127.0.0.1 in front of the real server; plus the producer raising, the writer garbage-
 collected unclosed, and the writing process killed with SIGKILL mid-stream.
 
-Expected outcomes (the README's table is this file's summary):
+Expected outcomes (the table in docs/guarantees.md is this file's summary):
 
 * transient (the fault goes away after two tries): the object is byte-exact;
 * permanent: one clear error naming the request, no object, no incomplete upload — or, with
