@@ -94,7 +94,7 @@ class FaultProxy(ProxyServer):
             if rule.action == "reset":
                 self._reset(request)
             if rule.action == "delay":
-                await asyncio.sleep(rule.seconds)
+                await self._park(rule.seconds)
             if rule.action == "stall":  # the client times out first
                 await self._park()
         forwarded = await self._forward(request, body)

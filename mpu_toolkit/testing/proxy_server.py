@@ -111,12 +111,16 @@ class ProxyServer:
                f"<Message>{message}</Message></Error>")
         return web.Response(status=status, body=xml.encode(), content_type="application/xml")
 
-    async def _park(self) -> None:
-        """Wait until the proxy stops (a request that is never answered)."""
+    async def _park(self, seconds: float = 3600) -> None:
+        """Wait ``seconds`` or until the proxy stops, whichever comes first (a slow request, or
+        one never answered): stopping the proxy never waits for a parked request."""
         task = asyncio.current_task()
         assert task is not None
         self._parked.add(task)
-        await asyncio.sleep(3600)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._parked.discard(task)
 
     def start(self: _P) -> _P:
         ready = threading.Event()
@@ -146,7 +150,7 @@ class ProxyServer:
 
     def stop(self) -> None:
         async def shutdown() -> None:
-            for task in self._parked:
+            for task in list(self._parked):
                 task.cancel()
             await self._runner.cleanup()
             await self._session.close()
