@@ -110,6 +110,10 @@ def _close_commands(typed: str, commands: Iterable[str]) -> list[str]:
     names = sorted(commands)
     alias = _COMMAND_ALIASES.get(typed.lower())
     close = difflib.get_close_matches(typed.lower(), names, n=3, cutoff=0.6)
+    if close:  # the closest, and others as close as it (ls/lss, not also ls/lifecycle)
+        best = difflib.SequenceMatcher(None, typed.lower(), close[0]).ratio()
+        close = [n for n in close
+                 if difflib.SequenceMatcher(None, typed.lower(), n).ratio() >= best - 0.05]
     return list(dict.fromkeys(([alias] if alias in names else []) + close))[:3]
 
 
