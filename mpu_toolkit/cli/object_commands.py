@@ -97,8 +97,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _scheme(url: str | None) -> str:
-    scheme = (url or "mpu://").partition("://")[0].lower()
-    return "mpu" if scheme == "s3a" else scheme
+    """The scheme the user wrote, for the URLs printed back."""
+    return (url or "mpu://").partition("://")[0].lower()
 
 
 def _base(fs: MPUFileSystem, url: str | None, listed: list[ObjectEntry]) -> str:
