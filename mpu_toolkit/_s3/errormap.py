@@ -244,7 +244,8 @@ def missing_path(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> S
 def _listing(bucket: str, key: str, scheme: str) -> str:
     """The ``mpu ls`` of the prefix that holds ``key``: where a mistyped name shows up."""
     parent = key.rstrip("/").rpartition("/")[0]
-    return hints.list_objects(f"{scheme}://{bucket}/{parent + '/' if parent else ''}")
+    return hints.list_objects(f"{scheme}://{bucket}/{parent + '/' if parent else ''}"
+                              if bucket else None)
 
 
 def object_exists(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> ObjectExists:
