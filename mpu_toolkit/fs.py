@@ -188,8 +188,8 @@ class MPUFileSystem(S3FileSystem):
             self._missing(path, exc)
 
     def _missing(self, path: str, exc: FileNotFoundError) -> NoReturn:
-        if isinstance(exc, MPUError):
-            raise exc
+        if isinstance(exc, MPUError) or not self.split_path(path)[1]:
+            raise exc  # already ours, or no key to name (a bucket is looked up by HEAD)
         ref = self.object_ref(path)
         raise missing_path(ref.bucket, ref.key, self._client.endpoint, ref.scheme) from exc
 
