@@ -23,7 +23,7 @@ import inspect
 import mimetypes
 import os
 from dataclasses import fields
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NoReturn, Sequence
 
 from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from aiobotocore.session import AioSession
@@ -37,10 +37,10 @@ from ._engine.servercopy import CopyResult, ServerCopy
 from ._engine.upload import S3Upload
 from ._s3 import redact, retry, roundtrips, signing
 from ._s3.client import S3Client
-from ._s3.errormap import map_error, missing_bucket, missing_path
+from ._s3.errormap import map_error, missing_bucket, missing_path, precondition_failed
 from ._s3.providers import GENERIC, provider_named
 from .errors import ConfigurationError, InvalidName, MPUError
-from .model import SCHEMES, ObjectInfo, ObjectRef
+from .model import SCHEMES, ObjectRef
 from ._plan.sizing import S3_LIMITS, PartLimits, parse_size
 from .options import (DEFAULT_MAX_MEMORY, CopyOptions, CopyOptionsDict, OpenWriterOptions,
                       WriteOptions, WriteOptionsDict, closest)
@@ -164,7 +164,7 @@ class MPUFileSystem(S3FileSystem):
         try:
             return await call(**params)
         except Exception as exc:
-            if method == "get_object" and "IfMatch" in params and _precondition_failed(exc):
+            if method == "get_object" and "IfMatch" in params and precondition_failed(exc):
                 # s3fs's reader promises FileExpired when the object changed under it
                 raise FileExpired(f"{params['Bucket']}/{params['Key']}",
                                   params["IfMatch"]) from exc
@@ -173,15 +173,25 @@ class MPUFileSystem(S3FileSystem):
                             endpoint=self._client.endpoint) from exc
 
     async def _info(self, path: str, *args: Any, **kwargs: Any) -> Any:
-        """s3fs's ``info``; a path that is not there says so with its URL and endpoint, where
-        s3fs raises a bare ``FileNotFoundError(path)``."""
+        """s3fs's ``info`` (and ``ls``); a path that is not there says so with its URL, the
+        endpoint and the ``mpu ls`` that shows what is, where s3fs raises a bare
+        ``FileNotFoundError(path)`` (a NoSuchKey is one still)."""
         try:
             return await super()._info(path, *args, **kwargs)
         except FileNotFoundError as exc:
-            if isinstance(exc, MPUError):
-                raise
-            ref = self.object_ref(path)
-            raise missing_path(ref.bucket, ref.key, self._client.endpoint, ref.scheme) from exc
+            self._missing(path, exc)
+
+    async def _ls(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super()._ls(path, *args, **kwargs)
+        except FileNotFoundError as exc:
+            self._missing(path, exc)
+
+    def _missing(self, path: str, exc: FileNotFoundError) -> NoReturn:
+        if isinstance(exc, MPUError) or not self.split_path(path)[1]:
+            raise exc  # already ours, or no key to name (a bucket is looked up by HEAD)
+        ref = self.object_ref(path)
+        raise missing_path(ref.bucket, ref.key, self._client.endpoint, ref.scheme) from exc
 
     # -- writing --------------------------------------------------------------------------------
     def object_ref(self, path: str, write: bool = False) -> ObjectRef:
@@ -223,7 +233,7 @@ class MPUFileSystem(S3FileSystem):
         existing = (run_blocking(self.loop, self._client.head_if_exists(ref))
                     if given.pop("append", False) else None)
         if existing is not None:
-            given = {**_kept_attributes(existing, given), **given}
+            given = {**existing.kept_attributes(given), **given}
         return MPUWriteFile.open(self.multipart_upload(ref, **given), append_to=existing,
                                  autocommit=autocommit, fs=self, on_commit=lambda _: (
                                      self.invalidate_cache(f"{ref.bucket}/{ref.key}")))
@@ -380,18 +390,6 @@ def filesystem(storage_options: Mapping[str, Any] | None = None,
                fs: MPUFileSystem | None = None) -> MPUFileSystem:
     """``fs`` if given, else the (fsspec-cached) filesystem for ``storage_options``."""
     return fs if fs is not None else MPUFileSystem(**dict(storage_options or {}))
-
-
-def _precondition_failed(exc: BaseException) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") in ("PreconditionFailed", "412")
-
-
-def _kept_attributes(existing: ObjectInfo, given: Mapping[str, Any]) -> dict[str, Any]:
-    """An append keeps the object's metadata, content type and headers (unless given)."""
-    kept: dict[str, Any] = {"metadata": dict(existing.metadata),
-                            "content_type": existing.content_type, **existing.headers}
-    return {k: v for k, v in kept.items() if k not in given and v}
 
 
 # fsspec's blocking wrappers let a KeyboardInterrupt reach the caller while the coroutine runs

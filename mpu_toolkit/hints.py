@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import shlex
 
-__all__ = ["abort", "list_uploads", "resume_put", "lifecycle", "serve", "doctor"]
+__all__ = ["abort", "list_uploads", "resume_put", "lifecycle", "serve", "doctor", "list_objects",
+           "remove"]
 
 
 def _mpu(*words: str) -> str:
@@ -50,3 +51,13 @@ def doctor(url: str = "mpu://BUCKET", save: str | None = None) -> str:
     """``mpu doctor URL [--save NAME]``: measure what the store honours (and keep it as a
     user preset that ``--provider NAME`` finds)."""
     return _mpu("doctor", url, *(("--save", save) if save else ()))
+
+
+def list_objects(url: str | None = None) -> str:
+    """``mpu ls [URL]``: the objects and prefixes under URL (none: the buckets)."""
+    return _mpu("ls", *((url,) if url else ()))
+
+
+def remove(url: str = "URL", *, recursive: bool = False) -> str:
+    """``mpu rm URL [--recursive]``: delete an object (every object under a prefix)."""
+    return _mpu("rm", url, *(("--recursive",) if recursive else ()))

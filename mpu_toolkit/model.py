@@ -132,3 +132,10 @@ class ObjectInfo:
     @property
     def url(self) -> str:
         return self.ref.url
+
+    def kept_attributes(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """What an append keeps of this object: its metadata, content type and headers,
+        those not ``given``."""
+        kept: dict[str, Any] = {"metadata": dict(self.metadata),
+                                "content_type": self.content_type, **self.headers}
+        return {k: v for k, v in kept.items() if k not in given and v}

@@ -20,7 +20,7 @@ from helpers import incomplete_uploads, object_exists, wait_until
 
 import mpu_toolkit
 from mpu_toolkit import (ConfigurationError, EndpointUnreachable, MPUFileSystem, NoSuchBucket,
-                         WriterClosedError)
+                         NoSuchKey, WriterClosedError)
 from mpu_toolkit._plan.integrity import multipart_etag
 from mpu_toolkit._plan.sizing import MiB
 
@@ -270,6 +270,33 @@ def test_a_read_of_a_path_not_there_names_its_url_and_endpoint(storage_options, 
     assert not fs.exists(f"{bucket}/{key}")  # exists() still answers, without raising
     with pytest.raises(NoSuchBucket, match="mpu-missing-bucket-9b"):
         fs.info("mpu-missing-bucket-9b")
+
+
+def test_reads_of_a_missing_key_or_bucket_name_the_listing_that_shows_what_exists(
+        storage_options, bucket, key):
+    """As writes do: still a FileNotFoundError (fsspec, pandas and pyarrow catch it), with the
+    URL, the endpoint and the `mpu ls` of the prefix that holds the key (or of the buckets)."""
+    fs = MPUFileSystem(**storage_options, skip_instance_cache=True)
+    fs.pipe(f"{bucket}/{key}/there.bin", b"x")
+    listing = f"`mpu ls mpu://{bucket}/{key}/`"
+    for read in (lambda: fs.open(f"{bucket}/{key}/nope.bin", "rb"),
+                 lambda: fs.cat(f"mpu://{bucket}/{key}/nope.bin"),
+                 lambda: fs.info(f"{bucket}/{key}/nope.bin"),
+                 lambda: fs.ls(f"{bucket}/{key}/nope.bin/"),
+                 lambda: pd.read_csv(f"mpu://{bucket}/{key}/nope.bin",
+                                     storage_options=storage_options)):
+        with pytest.raises(FileNotFoundError) as info:
+            read()
+        assert isinstance(info.value, NoSuchKey) and listing in str(info.value)
+        assert f"{bucket}/{key}/nope.bin" in str(info.value)
+    for read in (lambda: fs.open("mpu-missing-bucket-9b/t.parquet", "rb"),
+                 lambda: fs.ls("mpu-missing-bucket-9b/t/"),
+                 lambda: pd.read_csv("mpu://mpu-missing-bucket-9b/t.csv",
+                                     storage_options=storage_options)):
+        with pytest.raises(FileNotFoundError) as info:
+            read()
+        assert isinstance(info.value, NoSuchBucket) and "`mpu ls` lists the buckets" in str(
+            info.value)
 
 
 def test_an_endpoint_without_a_scheme_is_refused_with_the_fix():

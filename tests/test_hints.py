@@ -1,6 +1,7 @@
 """The commands that messages suggest (mpu_toolkit/hints.py) are real: each parses with the
-CLI's own parser, the abort hint asks no question (``--yes``, so a pasted hint works in a
-script), and no message below the CLI writes an ``mpu`` command of its own."""
+CLI's own parser, none would stop at a confirmation a script cannot give (every command that
+takes ``--yes`` is suggested with it), and no message below the CLI writes an ``mpu`` command
+of its own."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ HINTS = {
     "serve": hints.serve("9000"),
     "doctor": hints.doctor(),
     "doctor saved": hints.doctor(URL, save="my-store"),
+    "ls": hints.list_objects(),
+    "ls of": hints.list_objects(URL),
+    "rm": hints.remove(),
+    "rm recursive": hints.remove("mpu://bucket/a prefix/", recursive=True),
 }
 
 
@@ -38,6 +43,16 @@ def test_every_hint_parses_with_the_cli(name: str) -> None:
     assert words[0] == "mpu"
     args = build_parser().parse_args(words[1:])  # an unknown command or flag exits 2
     assert callable(args.run)
+
+
+@pytest.mark.parametrize("name", sorted(HINTS))
+def test_no_hint_stops_for_a_confirmation(name: str) -> None:
+    """A command that asks before it acts (``--yes``) exits 2 when no one can answer: a hint
+    for one carries ``--yes``, so that pasted into a script it runs."""
+    words = shlex.split(HINTS[name])
+    command = build_parser()._subparsers._group_actions[0].choices[words[1]]  # type: ignore
+    if "--yes" in command._option_string_actions:
+        assert build_parser().parse_args(words[1:]).yes, HINTS[name]
 
 
 def test_the_abort_hint_runs_unattended_and_keeps_the_values() -> None:
@@ -67,7 +82,8 @@ def strings(tree: ast.AST) -> list[str]:
             and isinstance(node.value, str) and id(node) not in docstrings]
 
 
-COMMAND = re.compile(r"\bmpu (?:abort|uploads|put|lifecycle|serve|cp|compose|parts|du|demo|doctor)\b")
+COMMAND = re.compile(r"\bmpu (?:abort|uploads|put|lifecycle|serve|cp|compose|parts|du|demo|doctor"
+                     r"|ls|stat|cat|rm)\b")
 
 
 def test_no_message_below_the_cli_writes_a_command_itself() -> None:

@@ -18,15 +18,15 @@ from ..errors import (AccessDenied, ConfigurationError, CredentialsError, Endpoi
                       S3Error, SourceChanged, TransientS3Error)
 from ..model import location
 
-__all__ = ["map_error", "error_class", "missing_bucket"]
+__all__ = ["map_error", "error_class", "missing_bucket", "precondition_failed"]
 
 
 _ADVICE = {
     NoSuchUpload: "the upload was completed, aborted or expired; start a new upload "
     "(list live ones with mpu_toolkit's uploads inventory)",
     NoSuchBucket: "create the bucket first (e.g. fs.mkdir('{bucket}')) or check the bucket "
-    "name and endpoint_url",
-    NoSuchKey: "check the key; list the bucket to see what exists",
+    f"name and endpoint_url (`{hints.list_objects()}` lists the buckets there)",
+    NoSuchKey: "check the key: `{listing}` shows what exists",
     AccessDenied: "these credentials may not do it: ask for {permission} on this bucket, or "
     "use other credentials",
     CredentialsError: "the server refused the credentials: check key= and secret= (in a "
@@ -157,6 +157,12 @@ def error_class(code: str, status: int | None, operation: str, message: str) -> 
     return S3Error
 
 
+def precondition_failed(exc: BaseException) -> bool:
+    """A botocore answer 412: the condition of the request (If-Match ...) did not hold."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") in ("PreconditionFailed", "412")
+
+
 _S3_BUCKET_NAME = re.compile(r"^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -184,8 +190,9 @@ def map_error(exc: BaseException, *, operation: str = "", bucket: str = "", key:
         if cls is NoSuchBucket and not _S3_BUCKET_NAME.match(bucket):
             cls, advice = InvalidName, f"{bucket!r} is not a valid name: " + _ADVICE[InvalidName]
         permission = _PERMISSIONS.get(operation, f"s3:{operation or 'the action'}")
-        text = (f"{op} on {where} failed: {code or status} {message}".rstrip()
-                + f" — {advice.format(bucket=bucket, permission=permission)}")
+        text = (f"{op} on {where} failed: {code or status} {message}".rstrip() + " — "
+                + advice.format(bucket=bucket, permission=permission,
+                                listing=_listing(bucket, key, scheme)))
         return cls(text, code=code, status=status, operation=operation, bucket=bucket,
                    key=key, request_id=str(meta.get("RequestId", "")))
     if isinstance(exc, bce.ParamValidationError) and "bucket" in str(exc).lower():
@@ -229,8 +236,16 @@ def missing_bucket(bucket: str, endpoint: str) -> S3Error:
 def missing_path(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> S3Error:
     """The error for a read of a path that is neither an object nor a prefix."""
     return NoSuchKey(f"{location(bucket, key, scheme)} does not exist at {endpoint} (no object "
-                     "and no prefix of that name) — " + _ADVICE[NoSuchKey], code="NoSuchKey",
-                     status=404, bucket=bucket, key=key)
+                     "and no prefix of that name) — "
+                     + _ADVICE[NoSuchKey].format(listing=_listing(bucket, key, scheme)),
+                     code="NoSuchKey", status=404, bucket=bucket, key=key)
+
+
+def _listing(bucket: str, key: str, scheme: str) -> str:
+    """The ``mpu ls`` of the prefix that holds ``key``: where a mistyped name shows up."""
+    parent = key.rstrip("/").rpartition("/")[0]
+    return hints.list_objects(f"{scheme}://{bucket}/{parent + '/' if parent else ''}"
+                              if bucket else None)
 
 
 def object_exists(bucket: str, key: str, endpoint: str, scheme: str = "mpu") -> ObjectExists:

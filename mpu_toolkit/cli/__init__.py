@@ -1,15 +1,17 @@
 """The ``mpu`` command: a thin layer over the library, with aws-cli-like names and ``--json``.
 
-Commands: ``cp``, ``put`` and ``compose`` move objects and files (server-side copies,
-resumable uploads, downloads; :mod:`.transfer_commands`); ``uploads``, ``parts``, ``du``,
+Commands: ``ls``, ``stat``, ``cat`` and ``rm`` list, show, read and delete objects
+(:mod:`.object_commands`); ``cp``, ``put`` and ``compose`` move objects and files
+(server-side copies, resumable uploads, downloads; :mod:`.transfer_commands`); ``uploads``, ``parts``, ``du``,
 ``abort`` and ``lifecycle`` find, cost and clean up incomplete uploads (:mod:`.commands`);
 ``doctor`` measures what the store honours (:mod:`.doctor`);
 ``demo`` runs the main job (:mod:`.demo`) and ``serve`` a local S3 (:mod:`.serve`). The
 arguments and global options are in :mod:`.parser`.
 
 Exit codes: 0 success; 1 an operation failed (an upload could not be aborted, a server
-error); 2 bad usage (unknown option, invalid value, a refused unconfirmed abort); 130
-interrupted (Ctrl-C: the work in flight is stopped, and what was aborted or kept is said).
+error, a missing key); 2 bad usage (unknown option, invalid value, a refused unconfirmed
+abort, ``rm`` of a prefix without ``--recursive``); 130 interrupted (Ctrl-C: the work in
+flight is stopped, and what was aborted or kept is said).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 from typing import Sequence
 
 from ..errors import ConfigurationError, MPUError
-from . import commands, demo, doctor, parser, serve, transfer_commands
+from . import commands, demo, doctor, object_commands, parser, serve, transfer_commands
 from .commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import Adder
 
@@ -30,6 +32,7 @@ __all__ = ["main", "build_parser"]
 
 def build_parser() -> argparse.ArgumentParser:
     def register(add: Adder) -> None:
+        object_commands.register(add)
         transfer_commands.register(add)
         commands.register(add)
         doctor.register(add)

@@ -10,7 +10,9 @@ is the endpoint when no flag (or ``--provider`` preset) gives one.
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+import difflib
+import re
+from typing import Any, Callable, Iterable
 
 from .. import __version__
 from .._s3.providers import PROVIDERS
@@ -53,27 +55,73 @@ def _global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool,
                        help="log more (-v info, -vv debug)")
 
 
+#: commands people type from other tools, and the ``mpu`` command that does it
+_COMMAND_ALIASES = {"upload": "put", "download": "cp", "copy": "cp", "list": "ls",
+                    "dir": "ls", "delete": "rm", "del": "rm", "remove": "rm", "head": "stat",
+                    "info": "stat", "get": "cp", "mv": "cp"}
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, plus a "did you mean" for a misspelled option, as for storage_options."""
+    """argparse, plus a "did you mean" for a misspelled option or command (Python 3.11 has no
+    ``suggest_on_error``), and an unknown option reported with its subcommand's usage."""
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # argparse would report them with the top-level usage
+            chosen = _subcommand(self, getattr(parsed, "command", None)) or self
+            chosen.error("unrecognized arguments: " + " ".join(extras))
+        return parsed
 
     def error(self, message: str) -> Any:  # argparse's signature: NoReturn
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):
             known = _option_strings(self)
             words = [w.split("=")[0] for w in message[len(prefix):].split() if w[:2] == "--"]
-            hints = [f"{hint} for {word}" for word in words if (hint := closest(word, known))]
-            if hints:
-                message += " — did you mean " + ", ".join(hints) + "?"
+            meant = {word: hint for word in words if (hint := closest(word, known))}
+            if len(words) == 1 and meant:
+                message += f" — did you mean {meant[words[0]]}?"
+            elif meant:
+                message += " — did you mean " + ", ".join(f"{hint} for {word}" for word, hint
+                                                          in meant.items()) + "?"
+        typed = re.search(r"invalid choice: '?([^'\s]+)'?", message)
+        commands = _subcommands(self)
+        if typed and typed.group(1) not in commands and commands:
+            names = _close_commands(typed.group(1), commands)
+            if names:
+                message += " — did you mean " + " or ".join(names) + "?"
         super().error(message)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _subcommand(parser: argparse.ArgumentParser,
+                name: str | None) -> argparse.ArgumentParser | None:
+    return _subcommands(parser).get(name) if name else None
+
+
+def _close_commands(typed: str, commands: Iterable[str]) -> list[str]:
+    """The commands ``typed`` may have meant: the alias of another tool's name, then the
+    closest spellings (``upload``: put, uploads; ``lss``: ls)."""
+    names = sorted(commands)
+    alias = _COMMAND_ALIASES.get(typed.lower())
+    close = difflib.get_close_matches(typed.lower(), names, n=3, cutoff=0.6)
+    if close:  # the closest, and others as close as it (ls/lss, not also ls/lifecycle)
+        best = difflib.SequenceMatcher(None, typed.lower(), close[0]).ratio()
+        close = [n for n in close
+                 if difflib.SequenceMatcher(None, typed.lower(), n).ratio() >= best - 0.05]
+    return list(dict.fromkeys(([alias] if alias in names else []) + close))[:3]
 
 
 def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
     """Every long option of ``parser`` and of its subcommands."""
     names = {o for o in parser._option_string_actions if o.startswith("--")}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                names |= _option_strings(sub)
+    for sub in _subcommands(parser).values():
+        names |= _option_strings(sub)
     return names
 
 

@@ -236,3 +236,15 @@ def test_a_bodyless_404_to_head_bucket_is_the_bucket() -> None:
     error = map_error(client_error("404", 404, "HeadBucket", message="Not Found"),
                       operation="HeadBucket", bucket=BUCKET)
     assert isinstance(error, NoSuchBucket) and "create the bucket" in str(error)
+
+
+
+def test_a_missing_key_or_bucket_names_the_listing_that_shows_what_exists():
+    from mpu_toolkit._s3.errormap import missing_path
+
+    error = missing_path("b", "year=2026/month=01/part-0.parquet", "http://127.0.0.1:9", "s3")
+    assert isinstance(error, FileNotFoundError)
+    assert "`mpu ls s3://b/year=2026/month=01/` shows what exists" in str(error)
+    assert "`mpu ls mpu://b/` shows" in str(missing_path("b", "top.csv", "http://127.0.0.1:9"))
+    assert f"`mpu ls mpu://{BUCKET}/dir/` shows" in str(mapped("NoSuchKey", 404, "GetObject"))
+    assert "`mpu ls` lists the buckets" in str(mapped("NoSuchBucket", 404, "GetObject"))
