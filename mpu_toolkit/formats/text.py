@@ -125,12 +125,11 @@ def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool],
         out = _compressor(codec, level, file)
         for number, df in enumerate(dataframes(pulled)):
             out.write(render(df, number == 0).encode(encoding))
-            upload.add_rows(len(df))
         out.close()
 
     with FrameUpload(url, storage_options=storage_options, progress=progress,
                      writer_options=writer_options) as upload:
-        encode_off_thread(encode, chunks, upload.file)
+        encode_off_thread(encode, upload.taking(chunks), upload.file)
     assert upload.result is not None
     return upload.result
 
