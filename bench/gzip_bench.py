@@ -13,7 +13,8 @@ timestamps; 2.9 M rows are ~200 MB of CSV) is written as ``.csv.gz`` and ``.json
 * ``pandas-s3fs``: ``df.to_csv("s3://….csv.gz", compression="gzip")`` through s3fs (pandas'
   GzipFile, level 9), and ``df.to_json(…, orient="records", lines=True)`` the same way.
 
-Each run is timed in this process (the server is another one): seconds, MB/s of uncompressed
+Every method renders pandas' text: the time pandas takes to render it alone, in memory, is
+printed as the ceiling of them all. Each run is timed in this process (the server is another one): seconds, MB/s of uncompressed
 text, CPU seconds of this process (all its threads), the object's size and the ratio (text /
 object); median of --repeats, repetitions interleaved. Every method's first object is read
 back (unless on the null sink, which keeps nothing), decompressed and its MD5 compared with
@@ -154,11 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     env = environment(("pandas", "numpy", "isal", "s3fs", "fsspec", "moto"))
     started = datetime.now()
     df = pandas_frame(partition_bounds(args.rows, 8))
-    sizes, md5s = {}, {}
+    sizes, md5s, ceilings = {}, {}, {}
     for fmt in args.formats:
+        t0 = time.perf_counter()
         text = render(df, fmt).encode()
+        ceilings[fmt] = len(text) / (time.perf_counter() - t0) / 1e6
         sizes[fmt], md5s[fmt] = len(text), hashlib.md5(text).hexdigest()
-        print(f"{fmt}: {args.rows:,} rows, {fmt_size(sizes[fmt])} of text", flush=True)
+        print(f"{fmt}: {args.rows:,} rows, {fmt_size(sizes[fmt])} of text, rendered by pandas "
+              f"alone (in memory, no gzip, no upload) at {ceilings[fmt]:.1f} MB/s: the "
+              "ceiling of every method here", flush=True)
         del text
     server = Server.announced(args, env)
     keeps_bytes = not (args.sink and server.name.startswith("sink"))
@@ -188,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server {server.name}; {args.rows:,} rows; median of {args.repeats}; MB/s of "
           "uncompressed text; CPU-s of this process; x pandas: its seconds / these\n")
     print(table(rows, check.mark))
+    print("\npandas' rendering alone: " + ", ".join(
+        f"{fmt} {ceilings[fmt]:.1f} MB/s" for fmt in args.formats))
     save_report({"started": started.isoformat(), "argv": sys.argv, "environment": env,
                  "server": server.name, "quiet": check.quiet, "load_at_start": check.start,
                  "mark": check.mark, "rows": args.rows, "text_bytes": sizes,
+                 "render_alone_mb_per_s": ceilings,
                  "summary": rows, "runs": runs},
                 args.json, os.path.join(HERE, "results"),
                 f"gzip-{server.name.split('(')[0]}", started)

@@ -1,8 +1,9 @@
 """CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
 
-Each chunk (see :mod:`mpu_toolkit.formats.frames`) is rendered by pandas (``to_csv``; ``to_json(
-orient="records", lines=True)``), encoded, compressed on the fly into one gzip member or one
-zstd frame, and written to the upload; only one chunk's text is held at a time. The CSV
+Each chunk (see :mod:`mpu_toolkit.formats.frames`), in slices of ``CHUNK_ROWS`` rows, is rendered
+by pandas (``to_csv``; ``to_json(orient="records", lines=True)``), encoded, compressed on the
+fly into one gzip member or one zstd frame, and written to the upload; only one slice's text
+is held at a time, and a large frame's parts upload while the rest renders. The CSV
 header is written once, from the first chunk. As with Parquet, any exception aborts the
 upload: no truncated object, and no gzip trailer that would make one look complete.
 """
@@ -123,8 +124,12 @@ def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool],
 
     def encode(pulled: Iterator[Any], file: Any) -> None:
         out = _compressor(codec, level, file)
-        for number, df in enumerate(dataframes(pulled)):
-            out.write(render(df, number == 0).encode(encoding))
+        first = True
+        for df in dataframes(pulled):
+            # a large frame in slices: its text stays small, and its parts upload as it renders
+            for piece in row_chunks(df):
+                out.write(render(piece, first).encode(encoding))
+                first = False
         out.close()
 
     with FrameUpload(url, storage_options=storage_options, progress=progress,

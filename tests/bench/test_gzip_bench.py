@@ -23,4 +23,4 @@ def test_a_tiny_loaded_run_reports_every_method_checked_and_marked(tmp_path, cap
         assert rows[f"mpu-level6:{fmt}"]["size"] <= rows[f"mpu-level1:{fmt}"]["size"]
         assert rows[f"pandas-s3fs:{fmt}"]["speed"] == 1.0
     assert "igzip level 3 (the default)" in printed and "LOADED (load " in printed
-    assert "FAILED" not in printed
+    assert "FAILED" not in printed and "pandas' rendering alone: csv " in printed
