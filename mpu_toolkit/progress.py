@@ -53,7 +53,7 @@ class ProgressEvent:
     upload_id: str | None = None
     etag: str | None = None
     error: str | None = None
-    rows: int | None = None  #: rows encoded so far, for frame writes (write_parquet ...)
+    rows: int | None = None  #: rows taken from the producer so far, for frame writes (write_parquet ...)
     memory_in_use: int = 0  #: bytes of part buffers the writer holds now (see max_memory)
 
     @property

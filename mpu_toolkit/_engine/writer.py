@@ -136,9 +136,14 @@ class MultipartWriter(io.BufferedIOBase):
         except BaseException as exc:
             self._fail(exc)
         self._written += size
-        if self._progress is not None and self._clock() - self._last_emit >= _EMIT_INTERVAL:
-            self._emit()  # throttled: encoders make many tiny writes (Parquet page headers)
+        self.report()  # throttled: encoders make many tiny writes (Parquet page headers)
         return size
+
+    def report(self) -> None:
+        """A progress event now, unless one went out within the last 0.1 s (as after a write):
+        for a caller whose progress moved without a write, e.g. a frame writer's rows taken."""
+        if self._progress is not None and self._clock() - self._last_emit >= _EMIT_INTERVAL:
+            self._emit()
 
     def close(self) -> None:
         """Finish and (with autocommit) publish — unless an exception is propagating, in

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -106,10 +106,17 @@ class FrameUpload:
 
         return forward
 
-    def add_rows(self, rows: int, row_groups: int = 0) -> None:
-        self.rows += rows
-        if row_groups:
-            self.row_groups = (self.row_groups or 0) + row_groups
+    def taking(self, chunks: Iterable[Any]) -> Iterator[Any]:
+        """``chunks`` (DataFrames, Tables, RecordBatches), each counted in :attr:`rows` as it is
+        taken, and shown by the progress display at once: rows move while a Parquet row group
+        is still being filled, not only once it is written."""
+        for chunk in chunks:
+            self.rows += len(chunk)
+            self._writer.report()
+            yield chunk
+
+    def add_row_group(self) -> None:
+        self.row_groups = (self.row_groups or 0) + 1
 
     def __enter__(self) -> "FrameUpload":
         return self

@@ -65,13 +65,14 @@ def write_parquet(frames: Frames, url: str, *, storage_options: Mapping[str, Any
         named=("schema", "row_group_size", "compression", "preserve_index", "progress"))
     size = RowGroupSize.parse(row_group_size)
     writer_options.setdefault("content_type", PARQUET.content_type)
+    chunks = iter_chunks(frames)
     with FrameUpload(url, storage_options=storage_options, progress=progress,
                      writer_options=writer_options) as upload:
         upload.row_groups = 0
-        stream_parquet(frames, upload.file, schema=schema, row_group_size=size,
-                       compression=compression, preserve_index=preserve_index,
-                       on_row_group=lambda rows: upload.add_rows(rows, row_groups=1),
-                       **parquet_options)
+        stream_parquet(upload.taking(chunks), upload.file, schema=schema,
+                       row_group_size=size, compression=compression,
+                       preserve_index=preserve_index,
+                       on_row_group=lambda rows: upload.add_row_group(), **parquet_options)
     assert upload.result is not None
     return upload.result
 

@@ -1,8 +1,9 @@
 """CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
 
-Each chunk (see :mod:`mpu_toolkit.formats.frames`) is rendered by pandas (``to_csv``; ``to_json(
-orient="records", lines=True)``), encoded, compressed on the fly into one gzip member or one
-zstd frame, and written to the upload; only one chunk's text is held at a time. The CSV
+Each chunk (see :mod:`mpu_toolkit.formats.frames`), in slices of ``CHUNK_ROWS`` rows, is rendered
+by pandas (``to_csv``; ``to_json(orient="records", lines=True)``), encoded, compressed on the
+fly into one gzip member or one zstd frame, and written to the upload; only one slice's text
+is held at a time, and a large frame's parts upload while the rest renders. The CSV
 header is written once, from the first chunk. As with Parquet, any exception aborts the
 upload: no truncated object, and no gzip trailer that would make one look complete.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import inspect
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -22,7 +22,8 @@ import pyarrow as pa
 from typing_extensions import Unpack
 
 from ..errors import ConfigurationError
-from .compression import Compression, codec_for, suffix
+from .compression import (GZIP_LEVEL, Compression, TextCompression, codec_and_level,
+                          codec_for, gzip_compressor, suffix)
 from .frames import Frames, dataframes, iter_chunks, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
 from .keywords import CsvWriteOptions, JsonlWriteOptions
@@ -42,7 +43,7 @@ _NAMED = ("compression", "encoding", "progress")  # the writers' own parameters
 
 
 def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
-              compression: Compression = "infer", encoding: str = "utf-8",
+              compression: TextCompression = "infer", encoding: str = "utf-8",
               progress: bool | ProgressCallback | None = None,
               **options: Unpack[CsvWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as one CSV object to ``url``; the header comes from the first chunk.
@@ -50,9 +51,12 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
     ``options``: ``DataFrame.to_csv`` keywords (``sep``, ``index``, ``header``,
     ``date_format``, ``na_rep`` ...; pandas' defaults) and writer options (``part_size``,
     ``concurrency``, ``checksum``, ``exclusive``, ``metadata``, ``storage_class`` ...: see
-    :func:`~mpu_toolkit.open_writer`). ``compression``: ``"gzip"`` (level 6), ``"zstd"`` (level 1), ``None``,
-    or ``"infer"`` from the extension (``.gz``, ``.zst``). On any exception the upload is
-    aborted and nothing is published.
+    :func:`~mpu_toolkit.open_writer`). ``compression``: ``"infer"`` from the extension
+    (``.gz``, ``.zst``), ``"gzip"``, ``"zstd"`` (level 1), ``None``, or as in pandas a dict
+    ``{"method": "gzip", "compresslevel": N}``: gzip's levels 0-9, by default 3; levels 1-3
+    are compressed by ISA-L's igzip (several times zlib's speed, a ratio at least zlib's at the
+    same level), the others by zlib (6: zlib's default, 9: Python's gzip's and pandas'). On
+    any exception the upload is aborted and nothing is published.
     """
     csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv", _NAMED)
     return _write_text(frames, url, renderer("csv", csv_options), CSV, storage_options,
@@ -60,7 +64,7 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
 
 
 def write_jsonl(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | None = None,
-                compression: Compression = "infer", encoding: str = "utf-8",
+                compression: TextCompression = "infer", encoding: str = "utf-8",
                 progress: bool | ProgressCallback | None = None,
                 **options: Unpack[JsonlWriteOptions]) -> FrameWriteResult:
     """Stream ``frames`` as JSON Lines (one object per row) to ``url``.
@@ -90,19 +94,19 @@ def renderer(kind: Kind, options: Mapping[str, Any]) -> Render:
 
 
 def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
-                 encoding: str = "utf-8") -> bytes:
+                 encoding: str = "utf-8", level: int = GZIP_LEVEL) -> bytes:
     """One chunk as a self-contained piece: a whole gzip member or zstd frame (pieces
     concatenate into a valid file), or plain encoded text. Off the main thread
     (:mod:`.offthread`): an interrupt never lands inside pandas' encoder."""
-    return off_main_thread(_encode_chunk, df, render, first, codec, encoding)
+    return off_main_thread(_encode_chunk, df, render, first, codec, encoding, level)
 
 
 def _encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
-                  encoding: str) -> bytes:
+                  encoding: str, level: int) -> bytes:
     data = render(df, first).encode(encoding)
     if codec == "gzip":
-        packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        return packer.compress(data) + packer.flush()
+        packer = gzip_compressor(level)
+        return bytes(packer.compress(data) + packer.flush())
     if codec == "zstd":
         return bytes(pa.compress(data, "zstd", asbytes=True))
     return data
@@ -110,24 +114,27 @@ def _encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | No
 
 def _write_text(frames: Frames, url: str, render: Callable[[pd.DataFrame, bool], str],
                 format: Format, storage_options: Mapping[str, Any] | None,
-                compression: Compression, encoding: str,
+                compression: TextCompression, encoding: str,
                 progress: bool | ProgressCallback | None,
                 writer_options: dict[str, Any]) -> FrameWriteResult:
-    codec = codec_for(compression, url)
+    codec, level = codec_and_level(compression, url)
     codecs.lookup(encoding)  # an unknown encoding fails here, before any upload
     writer_options.setdefault("content_type", format.content_type)
     chunks = iter_chunks(frames)  # pulled on this thread; rendered off it (.offthread)
 
     def encode(pulled: Iterator[Any], file: Any) -> None:
-        out = _compressor(codec, file)
-        for number, df in enumerate(dataframes(pulled)):
-            out.write(render(df, number == 0).encode(encoding))
-            upload.add_rows(len(df))
+        out = _compressor(codec, level, file)
+        first = True
+        for df in dataframes(pulled):
+            # a large frame in slices: its text stays small, and its parts upload as it renders
+            for piece in row_chunks(df):
+                out.write(render(piece, first).encode(encoding))
+                first = False
         out.close()
 
     with FrameUpload(url, storage_options=storage_options, progress=progress,
                      writer_options=writer_options) as upload:
-        encode_off_thread(encode, chunks, upload.file)
+        encode_off_thread(encode, upload.taking(chunks), upload.file)
     assert upload.result is not None
     return upload.result
 
@@ -139,22 +146,22 @@ class _Stream(Protocol):
 
 
 class _Gzip:
-    """One gzip member, compressed as written (zlib releases the GIL while it works)."""
+    """One gzip member, compressed as written (igzip or zlib: see .compression)."""
 
-    def __init__(self, file: Any) -> None:
+    def __init__(self, file: Any, level: int) -> None:
         self._file = file
-        self._zlib = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        self._packer = gzip_compressor(level)
 
     def write(self, data: bytes) -> None:
-        self._file.write(self._zlib.compress(data))
+        self._file.write(self._packer.compress(data))
 
     def close(self) -> None:
-        self._file.write(self._zlib.flush())
+        self._file.write(self._packer.flush())
 
 
-def _compressor(codec: str | None, file: Any) -> _Stream:
+def _compressor(codec: str | None, level: int, file: Any) -> _Stream:
     if codec == "gzip":
-        return _Gzip(file)
+        return _Gzip(file, level)
     if codec == "zstd":
         return pa.CompressedOutputStream(file, "zstd")  # one zstd frame; no new dependency
     return file

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import threading
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -59,6 +61,25 @@ def test_jsonl_is_what_to_json_lines_writes(fs, bucket, key, storage_options, co
     text = decompress(fs.cat(f"{bucket}/{key}.jsonl"), codec)
     expected = pd.concat(chunks()).to_json(orient="records", lines=True, date_format="iso")
     assert text == expected and text.count("\n") == 3000
+
+
+@pytest.mark.parametrize("writer, name, read, expected", [
+    (write_csv, "csv", pd.read_csv, lambda df: df.to_csv()),
+    (write_jsonl, "jsonl", partial(pd.read_json, lines=True),
+     lambda df: df.to_json(orient="records", lines=True, date_format="iso"))])
+def test_gzip_level_is_passed_as_pandas_dict_and_any_level_reads_back(
+        fs, bucket, key, storage_options, writer, name, read, expected):
+    options = {"date_format": "iso"} if name == "jsonl" else {}
+    sizes = {}
+    for level in (1, 3, 9):
+        url = f"mpu://{bucket}/{key}-{level}.{name}"  # no .gz: the dict's method says it
+        writer(chunks(), url, storage_options=storage_options,
+               compression={"method": "gzip", "compresslevel": level}, **options)
+        with fs.open(url, "rb") as f:
+            back = read(f, compression="gzip")
+        pd.testing.assert_frame_equal(back, read(io.StringIO(expected(pd.concat(chunks())))))
+        sizes[level] = fs.size(url)
+    assert sizes[9] < sizes[1]
 
 
 def test_large_gzip_stream_is_one_valid_member_over_many_parts(fs, bucket, key, boto,
