@@ -1,7 +1,7 @@
 """gzip'd text: mpu_toolkit's write_csv / write_jsonl against pandas' to_csv / to_json, one frame.
 
     python bench/gzip_bench.py [--rows 2900000] [--repeats 3] [--formats csv,jsonl]
-        [--sink null | --endpoint URL --key K --secret S] [--wait-quiet 120] [--allow-loaded]
+        [--sink md5 | --endpoint URL --key K --secret S] [--wait-quiet 120] [--allow-loaded]
         [--json out.json]
 
 The same frame (dask_common.make_partition's rows: int64 ids, normal floats, categories,
@@ -76,6 +76,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         m for m in args.methods if m not in METHODS]
     if unknown or args.repeats < 1 or args.rows < 1:
         p.error(f"unknown {unknown}" if unknown else "--repeats and --rows must be >= 1")
+    if args.sink and "md5" not in args.sink.split(","):
+        # the writers check each part's ETag against its MD5 (the default integrity for an
+        # unknown store); the sink's stand-in ETags would fail every part
+        fixed = "md5" if args.sink == "null" else f"{args.sink},md5"
+        p.error(f"--sink {args.sink}: use --sink {fixed}, so that the sink's ETags are the "
+                "parts' MD5s that the writers check")
     return args
 
 

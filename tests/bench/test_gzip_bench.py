@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import gzip_bench
 
 
@@ -24,3 +26,11 @@ def test_a_tiny_loaded_run_reports_every_method_checked_and_marked(tmp_path, cap
         assert rows[f"pandas-s3fs:{fmt}"]["speed"] == 1.0
     assert "igzip level 3 (the default)" in printed and "LOADED (load " in printed
     assert "FAILED" not in printed and "pandas' rendering alone: csv " in printed
+
+
+def test_a_sink_without_md5_etags_is_refused_naming_the_setting(capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        gzip_bench.parse_args(["--sink", "null"])
+    assert exited.value.code == 2
+    assert "use --sink md5" in capsys.readouterr().err
+    assert gzip_bench.parse_args(["--sink", "rtt=20,md5"]).sink == "rtt=20,md5"
