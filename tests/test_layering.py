@@ -184,3 +184,17 @@ def test_the_rule_catches_an_upward_import_and_a_sideways_one() -> None:
     assert upward("mpu_toolkit.formats.parquet",
                   imports_of(frames, "mpu_toolkit.formats.parquet", False)) == [
         "mpu_toolkit.inventory.listing"]
+
+
+def test_every_test_module_has_its_own_basename() -> None:
+    """The tests' folders are not packages (rootdir imports): two ``test_x.py`` in different
+    folders cannot be collected in one session ("import file mismatch"), which a run of a few
+    files never shows and the whole suite does."""
+    tests = pathlib.Path(__file__).resolve().parent
+    by_name: dict[str, list[str]] = {}
+    for path in tests.rglob("*.py"):
+        if "output" not in path.relative_to(tests).parts:
+            by_name.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    shared = {name: paths for name, paths in by_name.items()
+              if len(paths) > 1 and name not in ("__init__.py", "conftest.py")}
+    assert not shared, f"rename one of each: {shared}"
