@@ -71,7 +71,7 @@ def codec_and_level(compression: TextCompression, url: str) -> tuple[str | None,
     if options:
         raise ConfigurationError(f"compression={dict(compression)!r}: {sorted(options)} not "
                                  "supported; the dict takes 'method' and 'compresslevel' (gzip)")
-    if level != GZIP_LEVEL and codec != "gzip":
+    if "compresslevel" in compression and codec != "gzip":
         raise ConfigurationError(f"compression={dict(compression)!r}: compresslevel is gzip's "
                                  f"(0-9), and this writes {codec or 'uncompressed'}")
     if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 9:

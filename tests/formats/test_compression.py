@@ -50,6 +50,7 @@ def test_pandas_dict_form_gives_the_codec_and_gzip_level():
     ({"method": "gzip", "compresslevel": 10}, "compresslevel=10: gzip's levels are 0"),
     ({"method": "gzip", "compresslevel": "9"}, "compresslevel='9'"),
     ({"method": "zstd", "compresslevel": 1}, "compresslevel is gzip's .* writes zstd"),
+    ({"method": "zstd", "compresslevel": 3}, "compresslevel is gzip's .* writes zstd"),
     ({"method": "gzip", "mtime": 0}, r"\['mtime'\] not supported"),
     ({"method": "brotli"}, "compression='brotli'")])
 def test_a_wrong_dict_is_refused_naming_what_it_takes(compression, message):
