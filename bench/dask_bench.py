@@ -19,7 +19,7 @@ a millisecond timestamp ``ts``; index = global row number) is written as one obj
 * ``pandas-s3fs``: ``df.to_csv("s3://bucket/key.csv", storage_options=so)``, plain s3fs with
   ``config_kwargs`` request/response checksums "when_required" (as bench_writers.py's s3fs);
 
-and, unless --no-gzip, the same four as ``.csv.gz`` (to_single_object: gzip level 3, igzip, one
+and, unless --no-gzip, the same four as ``.csv.gz`` (to_single_object: gzip level 4, libdeflate, one
 gzip member per partition; pandas: ``compression="gzip"``, i.e. ``gzip.GzipFile``'s level 9
 unless --pandas-gzip-level). ``df`` is the concatenation of the same 8 partitions, built
 locally before timing, so every method writes identical CSV text.
@@ -76,7 +76,7 @@ METHODS: dict[str, tuple[str, str, str]] = {
                     "df.to_csv('s3://...', storage_options=so + config_kwargs checksums "
                     "when_required): s3fs 50 MiB blocks, uploaded as written (serial)"),
     "dask-gz": ("gzip", "dask to_single_object",
-                "to_single_object(ddf, 'mpu://...csv.gz'): gzip level 3 (igzip) on the workers, one "
+                "to_single_object(ddf, 'mpu://...csv.gz'): gzip level 4 (libdeflate) on the workers, one "
                 "member per partition; INCLUDES generating the partitions"),
     "dask-persisted-gz": ("gzip", "dask to_single_object (persisted)",
                           "the same on the persisted frame"),

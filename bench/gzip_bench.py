@@ -7,9 +7,12 @@
 The same frame (dask_common.make_partition's rows: int64 ids, normal floats, categories,
 timestamps; 2.9 M rows are ~200 MB of CSV) is written as ``.csv.gz`` and ``.jsonl.gz`` by:
 
-* ``mpu``: ``write_csv(df, "mpu://….csv.gz")`` at the default level (3: ISA-L's igzip);
-* ``mpu-level1``: ``compression={"method": "gzip", "compresslevel": 1}`` (igzip's fastest);
-* ``mpu-level6``: ``compresslevel: 6`` (zlib's level 6: what write_csv did before igzip);
+* ``mpu``: ``write_csv(df, "mpu://….csv.gz")`` at the default level (4: libdeflate's);
+* ``mpu-level1``: ``compression={"method": "gzip", "compresslevel": 1}`` (the fastest);
+* ``mpu-level6``: ``compresslevel: 6`` (libdeflate's level 6);
+* ``old-default``: what write_csv did until 2026-12-06, rebuilt here: pandas renders slices
+  of 50,000 rows, zlib compresses them at level 6 into one gzip member, on one thread, into
+  ``open_writer`` (its ratio and speed are the "x old" column's reference);
 * ``pandas-s3fs``: ``df.to_csv("s3://….csv.gz", compression="gzip")`` through s3fs (pandas'
   GzipFile, level 9), and ``df.to_json(…, orient="records", lines=True)`` the same way.
 
@@ -31,6 +34,7 @@ import hashlib
 import os
 import sys
 import time
+import zlib
 from datetime import datetime
 from typing import Any, Callable
 
@@ -48,9 +52,10 @@ DEFAULT_ROWS = 2_900_000  # ~200 MB of CSV at ~69 bytes a row
 FORMATS = ("csv", "jsonl")
 #: method -> (label, compressor)
 METHODS: dict[str, tuple[str, str]] = {
-    "mpu": ("mpu_toolkit write_{fmt}", "igzip level 3 (the default)"),
-    "mpu-level1": ("mpu_toolkit write_{fmt}, compresslevel 1", "igzip level 1"),
-    "mpu-level6": ("mpu_toolkit write_{fmt}, compresslevel 6", "zlib level 6 (the old default)"),
+    "mpu": ("mpu_toolkit write_{fmt}", "libdeflate level 4 (the default)"),
+    "mpu-level1": ("mpu_toolkit write_{fmt}, compresslevel 1", "libdeflate level 1"),
+    "mpu-level6": ("mpu_toolkit write_{fmt}, compresslevel 6", "libdeflate level 6"),
+    "old-default": ("the old default (pandas, then zlib, one thread)", "zlib level 6"),
     "pandas-s3fs": ("pandas to_{pandas} s3:// (s3fs)", "gzip.GzipFile level 9 (pandas')"),
 }
 LEVELS = {"mpu": None, "mpu-level1": 1, "mpu-level6": 6}
@@ -90,10 +95,29 @@ def render(df: Any, fmt: str) -> str:
     return df.to_csv() if fmt == "csv" else df.to_json(**JSONL)
 
 
+SLICE_ROWS = 50_000  # the old default's slices (formats.frames.CHUNK_ROWS then and now)
+
+
+def old_default(df: Any, fmt: str, url: str, so: dict[str, Any]) -> None:
+    """write_csv / write_jsonl's gzip path until 2026-12-06: pandas' text of each slice,
+    compressed by zlib at level 6 into one gzip member as it is rendered, one thread."""
+    from mpu_toolkit import open_writer
+
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    with open_writer(url, storage_options=so) as out:
+        for start in range(0, len(df), SLICE_ROWS):
+            piece = df.iloc[start:start + SLICE_ROWS]
+            text = piece.to_csv(header=start == 0) if fmt == "csv" else piece.to_json(**JSONL)
+            out.write(packer.compress(text.encode()))
+        out.write(packer.flush())
+
+
 def writer(method: str, fmt: str, df: Any, so: dict[str, Any], bucket: str
            ) -> tuple[str, Callable[[], None]]:
     """The object's key, and the call that writes it."""
     key = f"{method}.{fmt}.gz"
+    if method == "old-default":
+        return key, lambda: old_default(df, fmt, f"mpu://{bucket}/{key}", so)
     if method == "pandas-s3fs":
         url = f"s3://{bucket}/{key}"
         options = {**so, "config_kwargs": BOTO_CHECKSUMS_OFF}
@@ -140,7 +164,7 @@ def run_one(server: Server, method: str, fmt: str, df: Any, text_bytes: int,
 
 def table(rows: list[dict[str, Any]], mark: str) -> str:
     lines = [["format", "method", "compressor", "MB/s", "CPU-s", "size", "ratio", "x pandas",
-              "runs"]]
+              "x old", "runs"]]
     for row in rows:
         method, fmt = row["method"].split(":")
         label = METHODS[method][0].format(fmt=fmt, pandas="csv" if fmt == "csv" else "json")
@@ -151,14 +175,16 @@ def table(rows: list[dict[str, Any]], mark: str) -> str:
                       fmt_size(row["size"]) if ok else "-",
                       f"{row['ratio']:.3f}" if ok else "-",
                       f"{row['speed']:.2f}" if row.get("speed") else "-",
+                      f"{row['vs_old']:.2f}" if row.get("vs_old") else "-",
                       f"{row['ok']}/{row['runs']}" + (f"  {mark}" if mark and ok else "")])
-    return text_table(lines, [False, False, False, True, True, True, True, True, False], rows)
+    return text_table(lines, [False, False, False, True, True, True, True, True, True, False],
+                      rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     check = wait_for_quiet(args.wait_quiet, args.allow_loaded, args.max_load)
-    env = environment(("pandas", "numpy", "isal", "s3fs", "fsspec", "moto"))
+    env = environment(("pandas", "numpy", "pyarrow", "deflate", "s3fs", "fsspec", "moto"))
     started = datetime.now()
     df = pandas_frame(partition_bounds(args.rows, 8))
     sizes, md5s, ceilings = {}, {}, {}
@@ -195,9 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     reference = {fmt: f"pandas-s3fs:{fmt}" for fmt in args.formats}
     rows = method_rows(names, runs, catalog, reference, ("seconds", "cpu_s", "mb_per_s"),
                        ("size", "ratio"))
+    for row in rows:  # x old: the old default's seconds / these, on the same format
+        old = next((r for r in rows if r["method"] == f"old-default:{row['group']}"), None)
+        row["vs_old"] = (old["seconds"] / row["seconds"]
+                         if old and old.get("seconds") and row.get("seconds") else None)
     print("\n" + report_header(env, check, os.getloadavg()[0]))
     print(f"server {server.name}; {args.rows:,} rows; median of {args.repeats}; MB/s of "
-          "uncompressed text; CPU-s of this process; x pandas: its seconds / these\n")
+          "uncompressed text; CPU-s of this process; x pandas / x old: its seconds / these\n")
     print(table(rows, check.mark))
     print("\npandas' rendering alone: " + ", ".join(
         f"{fmt} {ceilings[fmt]:.1f} MB/s" for fmt in args.formats))

@@ -24,7 +24,8 @@ def test_a_tiny_loaded_run_reports_every_method_checked_and_marked(tmp_path, cap
     for fmt in gzip_bench.FORMATS:  # a higher level is never larger on the same frame
         assert rows[f"mpu-level6:{fmt}"]["size"] <= rows[f"mpu-level1:{fmt}"]["size"]
         assert rows[f"pandas-s3fs:{fmt}"]["speed"] == 1.0
-    assert "igzip level 3 (the default)" in printed and "LOADED (load " in printed
+        assert rows[f"old-default:{fmt}"]["vs_old"] == 1.0 and rows[f"mpu:{fmt}"]["vs_old"] > 0
+    assert "libdeflate level 4 (the default)" in printed and "x old" in printed and "LOADED (load " in printed
     assert "FAILED" not in printed and "pandas' rendering alone: csv " in printed
 
 

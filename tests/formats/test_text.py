@@ -82,7 +82,7 @@ def test_gzip_level_is_passed_as_pandas_dict_and_any_level_reads_back(
     assert sizes[9] < sizes[1]
 
 
-def test_large_gzip_stream_is_one_valid_member_over_many_parts(fs, bucket, key, boto,
+def test_large_gzip_stream_is_one_valid_gzip_file_over_many_parts(fs, bucket, key, boto,
                                                                storage_options):
     rng = np.random.default_rng(3)
     frames = [pd.DataFrame({"r": rng.random(200_000)}) for _ in range(4)]
