@@ -24,7 +24,7 @@ from typing import Sequence
 
 from ..errors import ConfigurationError, MPUError
 from . import commands, demo, doctor, object_commands, parser, serve, transfer_commands
-from .commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from .commands import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import Adder
 
 __all__ = ["main", "build_parser"]
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `mpu uploads --json | head`: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,9 @@ __all__ = ["register", "storage_options", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"
            "EXIT_INTERRUPTED"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: the reader of stdout left (`mpu cat … | head`): what the shell reports for a process that
+#: SIGPIPE ended (128 + 13), as for `cat`, so that `set -o pipefail` scripts see the same
+EXIT_BROKEN_PIPE = 141
 _URLS = "mpu://bucket/prefix (or s3://); none: every bucket the credentials can list"
 _WIDTH = 100  # what the default table fits in
 _ID = 12      # characters of an upload id shown by default (a prefix is enough to name one)

@@ -148,10 +148,18 @@ def cmd_cat(args: argparse.Namespace) -> int:
             data = source.read(min(CHUNK, left))
             if not data:
                 break
-            out.write(data)
+            _write_all(out, data)
             left -= len(data)
     out.flush()
     return EXIT_OK
+
+
+def _write_all(out: BinaryIO, data: bytes) -> None:
+    """All of ``data``: a pipe whose reader left takes part of a write and reports the part
+    (the error comes with the next write), which would end ``cat`` as if all went out."""
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
 
 
 _RANGE = re.compile(r"^(\d+)-(\d*)$")

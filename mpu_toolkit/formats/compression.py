@@ -34,7 +34,7 @@ CODECS: dict[str, tuple[str, ...]] = {"gzip": (".gz", ".gzip"), "zstd": (".zst",
 #: zlib's 6 speed; 3 and below are a little faster and larger than zlib's 6 on JSON Lines
 GZIP_LEVEL = 4
 #: text gathered into one gzip member: past the first 32 KiB window of each member there is
-#: nothing to lose to the boundary (~0.1% larger than one member), and each is one call
+#: little to lose to the boundaries (0.03% larger than one member on 41 MB of CSV)
 MEMBER_BYTES = 4 << 20
 
 

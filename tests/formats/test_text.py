@@ -94,6 +94,28 @@ def test_large_gzip_stream_is_one_valid_gzip_file_over_many_parts(fs, bucket, ke
     assert boto.head_object(Bucket=bucket, Key=f"{key}.csv.gz")["ContentType"] == "text/csv"
 
 
+def test_a_gzip_of_many_members_is_read_whole_by_every_usual_reader(fs, bucket, key, tmp_path,
+                                                                  storage_options):
+    import duckdb
+    import polars as pl
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"r": rng.random(500_000), "i": np.arange(500_000)})
+    write_csv(df, f"mpu://{bucket}/{key}.csv.gz", storage_options=storage_options, index=False)
+    blob = fs.cat(f"{bucket}/{key}.csv.gz")
+    assert blob.count(b"\x1f\x8b\x08") >= 3  # several members (and few false matches)
+    local = tmp_path / "t.csv.gz"
+    local.write_bytes(blob)
+    expected = df.to_csv(index=False)
+    assert gzip.decompress(blob).decode() == expected
+    pd.testing.assert_frame_equal(pd.read_csv(local), df)
+    assert pacsv.read_csv(local).num_rows == len(df)
+    assert pl.read_csv(local).height == len(df)
+    assert duckdb.sql(f"select count(*), sum(i) from read_csv('{local}')").fetchall() == [
+        (len(df), int(df["i"].sum()))]
+
+
 @pytest.mark.parametrize("writer, suffix", [(write_csv, ".csv.gz"), (write_jsonl, ".jsonl.zst")])
 def test_failing_producer_leaves_nothing(bucket, key, boto, storage_options, writer, suffix):
     events = []
