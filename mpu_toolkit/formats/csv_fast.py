@@ -45,7 +45,6 @@ _CELLS_PER_CHUNK = 100_000  # pandas' csvs._DEFAULT_CHUNKSIZE_CELLS
 _TEXT = pa.large_string()
 _PER_SECOND = {"s": 1, "ms": 10 ** 3, "us": 10 ** 6, "ns": 10 ** 9}
 _UNIT_OF = {3: "ms", 6: "us", 9: "ns"}
-_FIRST_YEAR, _END_YEAR = np.datetime64("1000-01-01"), np.datetime64("10000-01-01")
 
 
 def fast_renderer(options: Mapping[str, Any]) -> FastRender | None:
@@ -101,16 +100,19 @@ def _render(style: _Style, index: bool, header: bool, df: pd.DataFrame,
     if (not names or isinstance(df.columns, pd.MultiIndex)
             or not all(isinstance(name, str) for name in names)):
         return None
-    chunk = (_CELLS_PER_CHUNK // len(names)) or 1
-    columns = [_column(df.iloc[:, i], style, chunk) for i in range(len(names))]
+    columns = []
     if index:
         label = df.index.name
-        if (not _is_int_index(df.index)) or not (label is None or isinstance(label, str)):
+        if not _is_int_index(df.index) or not isinstance(label, (str, type(None))):
             return None
         names.insert(0, label or "")
-        columns.insert(0, pc.cast(pa.array(df.index.to_numpy()), _TEXT))
-    if any(column is None for column in columns):
-        return None
+        columns.append(pc.cast(pa.array(df.index.to_numpy()), _TEXT))
+    chunk = (_CELLS_PER_CHUNK // df.shape[1]) or 1
+    for i in range(df.shape[1]):
+        column = _column(df.iloc[:, i], style, chunk)
+        if column is None:
+            return None
+        columns.append(column)
     head = style.line(names).encode() if header and first else b""
     return head + _join(columns, style.sep) if len(df) else head
 
@@ -181,8 +183,7 @@ def _categories(series: pd.Series, style: _Style) -> Any:
 def _floats(values: np.ndarray, style: _Style) -> Any:
     text = pc.cast(pa.array(values, from_pandas=True), _TEXT)  # NaN: null
     size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        integral = (size < 1e10) & (values == np.trunc(values))
+    integral = (size < 1e10) & (values == np.trunc(values))
     if integral.any():  # Arrow: "1", "-0"; Python: "1.0", "-0.0"
         fixed = pc.binary_join_element_wise(text.filter(integral), _t(".0"), _t(""))
         text = pc.replace_with_mask(text, integral, fixed)
@@ -199,8 +200,10 @@ def _datetimes(values: np.ndarray, style: _Style, chunk: int) -> Any:
         return None
     ticks = values.view(np.int64)
     valid = ~np.isnat(values)
-    if valid.any() and (values[valid].min() < _FIRST_YEAR or values[valid].max() >= _END_YEAR):
-        return None  # pandas writes the year unpadded, Arrow in four digits
+    if valid.any():
+        first, last = np.array([values[valid].min(), values[valid].max()]).astype("M8[Y]")
+        if first < np.datetime64("1000", "Y") or last > np.datetime64("9999", "Y"):
+            return None  # pandas writes the year unpadded, Arrow in four digits
     per_second = _PER_SECOND[unit]
     fraction = np.where(valid, ticks % per_second, 0)
     digits = np.zeros(len(values), np.int8)
