@@ -182,8 +182,9 @@ def _categories(series: pd.Series, style: _Style) -> Any:
 
 def _floats(values: np.ndarray, style: _Style) -> Any:
     text = pc.cast(pa.array(values, from_pandas=True), _TEXT)  # NaN: null
-    size = np.abs(values)
-    integral = (size < 1e10) & (values == np.trunc(values))
+    with np.errstate(invalid="ignore"):  # a signalling NaN
+        size = np.abs(values)
+        integral = (size < 1e10) & (values == np.trunc(values))
     if integral.any():  # Arrow: "1", "-0"; Python: "1.0", "-0.0"
         fixed = pc.binary_join_element_wise(text.filter(integral), _t(".0"), _t(""))
         text = pc.replace_with_mask(text, integral, fixed)

@@ -75,7 +75,8 @@ def columns(draw: st.DrawFn, rows: int) -> pd.Series:
         return pd.Series(values, dtype=draw(st.sampled_from(["str", "string"])))
     extra = draw(st.lists(TEXT, max_size=2))  # categories no row uses
     categories = list(dict.fromkeys([v for v in values if isinstance(v, str)] + extra))
-    return pd.Series(pd.Categorical(values, categories=pd.Index(categories, dtype=object)))
+    dtype = draw(st.sampled_from([object, "str"]))
+    return pd.Series(pd.Categorical(values, categories=pd.Index(categories, dtype=dtype)))
 
 
 @st.composite
@@ -84,7 +85,7 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
     count = draw(st.integers(1, 4))
     names = draw(st.lists(TEXT, min_size=count, max_size=count))
     df = pd.concat([draw(columns(rows)) for _ in range(count)], axis=1, ignore_index=True)
-    df.columns = pd.Index(names, dtype=object)
+    df.columns = pd.Index(names, dtype=draw(st.sampled_from([object, "str"])))
     start, step = draw(st.integers(-10 ** 18, 10 ** 18)), draw(st.sampled_from([1, -7, 10 ** 6]))
     index = (pd.RangeIndex(start, start + rows * step, step) if draw(st.booleans())
              else pd.Index(draw(st.lists(st.integers(-2 ** 63, 2 ** 63 - 1), min_size=rows,
@@ -98,7 +99,7 @@ OPTIONS = st.fixed_dictionaries({}, optional={
     "na_rep": st.sampled_from(NA_REPS)})
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames(), OPTIONS, st.booleans())
 def test_the_bytes_are_what_pandas_writes(df: pd.DataFrame, options: dict, first: bool):
     render = fast_renderer(options)
