@@ -165,6 +165,8 @@ def _column(series: pd.Series, style: _Style, chunk: int) -> Any:
 
 
 def _strings(array: Any, style: _Style) -> Any:
+    if isinstance(array, pa.ChunkedArray):  # e.g. a str column of pd.concat's
+        array = array.combine_chunks()
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
             or pa.types.is_null(array.type)):
         return None

@@ -86,6 +86,8 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
     names = draw(st.lists(TEXT, min_size=count, max_size=count))
     df = pd.concat([draw(columns(rows)) for _ in range(count)], axis=1, ignore_index=True)
     df.columns = pd.Index(names, dtype=draw(st.sampled_from([object, "str"])))
+    cut = draw(st.integers(0, rows))
+    df = pd.concat([df.iloc[:cut], df.iloc[cut:]])  # Arrow columns in chunks
     start, step = draw(st.integers(-10 ** 18, 10 ** 18)), draw(st.sampled_from([1, -7, 10 ** 6]))
     index = (pd.RangeIndex(start, start + rows * step, step) if draw(st.booleans())
              else pd.Index(draw(st.lists(st.integers(-2 ** 63, 2 ** 63 - 1), min_size=rows,
@@ -118,6 +120,11 @@ def test_datetimes_take_pandas_format_per_chunk_of_cells():
     assert lines[1].startswith("2024-03-01,") and lines[101].startswith("2024-06-09 00:00:01,")
     assert lines[201].startswith("2024-09-17 00:00:00.000000,")
     assert "\n".join(lines) + "\n" == df.to_csv(index=False)
+
+
+def test_a_concatenated_frame_whose_arrow_columns_have_chunks():
+    df = pd.concat([pd.DataFrame({"s": ["a", None], "c": pd.Categorical(["x", "y"])})] * 2)
+    assert fast_renderer({})(df, True) == df.to_csv().encode()
 
 
 @pytest.mark.parametrize("options", [
