@@ -188,8 +188,8 @@ def _floats(values: np.ndarray, style: _Style) -> Any:
         size = np.abs(values)
         integral = (size < 1e10) & (values == np.trunc(values))
     if integral.any():  # Arrow: "1", "-0"; Python: "1.0", "-0.0"
-        fixed = pc.binary_join_element_wise(text.filter(integral), _t(".0"), _t(""))
-        text = pc.replace_with_mask(text, integral, fixed)
+        suffixes = pc.take(pa.array(["", ".0"], _TEXT), integral.view(np.int8))
+        text = pc.binary_join_element_wise(text, suffixes, _t(""))
     differ = ((size >= 1e-9) & (size < 1e-4)) | ((size >= 1e10) & (size < 1e16))
     if differ.any():  # Arrow: "0.00001", "1.5e-7", "1e+15"; Python: "1e-05", ...
         text = pc.replace_with_mask(text, differ, pa.array(values[differ].astype(str), _TEXT))
