@@ -24,7 +24,7 @@ import inspect
 import io
 import os
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import partial, reduce
 from typing import Any
 
 import numpy as np
@@ -83,11 +83,8 @@ class _Style:
         return out.getvalue()
 
     def quote(self, text: Any) -> Any:
-        needs = None
-        for char in self.specials:
-            found = pc.match_substring(text, char)
-            needs = found if needs is None else pc.or_(needs, found)
-        if needs is None or not pc.any(needs).as_py():
+        needs = reduce(pc.or_, [pc.match_substring(text, char) for char in self.specials])
+        if not pc.any(needs).as_py():
             return text
         quoted = pc.binary_join_element_wise(_t('"'), pc.replace_substring(text, '"', '""'),
                                              _t('"'), _t(""))
@@ -97,13 +94,13 @@ class _Style:
 def _render(style: _Style, index: bool, header: bool, df: pd.DataFrame,
             first: bool) -> bytes | None:
     names = list(df.columns)
-    if (not names or isinstance(df.columns, pd.MultiIndex)
-            or not all(isinstance(name, str) for name in names)):
+    if not names or not all(isinstance(name, str) for name in names):  # MultiIndex: tuples
         return None
     columns = []
     if index:
         label = df.index.name
-        if not _is_int_index(df.index) or not isinstance(label, (str, type(None))):
+        kind = df.index.dtype.kind if isinstance(df.index.dtype, np.dtype) else ""
+        if kind not in ("i", "u") or not isinstance(label, (str, type(None))):
             return None
         names.insert(0, label or "")
         columns.append(pc.cast(pa.array(df.index.to_numpy()), _TEXT))
@@ -119,11 +116,6 @@ def _render(style: _Style, index: bool, header: bool, df: pd.DataFrame,
 
 def _t(text: str) -> Any:
     return pa.scalar(text, _TEXT)
-
-
-def _is_int_index(index: pd.Index) -> bool:
-    return (isinstance(index, pd.RangeIndex) or (not isinstance(index, pd.MultiIndex)
-            and isinstance(index.dtype, np.dtype) and index.dtype.kind in "iu"))
 
 
 def _join(columns: list[Any], sep: str) -> bytes:
@@ -175,7 +167,7 @@ def _strings(array: Any, style: _Style) -> Any:
 
 def _categories(series: pd.Series, style: _Style) -> Any:
     categories = _strings(pa.array(series.cat.categories.to_numpy(), from_pandas=True), style)
-    if categories is None or categories.null_count:
+    if categories is None:
         return None
     dictionary = pa.concat_arrays([categories, pa.array([style.na.as_py()], _TEXT)])
     codes = series.cat.codes.to_numpy()
