@@ -19,7 +19,7 @@ PART = 5 * MiB
 
 
 def spec(storage_options: dict[str, Any], url: str) -> DatasetSpec:
-    encoding = TextFiles(render=lambda frame: b"", codec=None, encoding="utf-8")
+    encoding = TextFiles(render=lambda frame, first: b"", codec=None)
     return DatasetSpec(url=url.rsplit("/", 1)[0], encoding=encoding, extension=".csv",
                        partition_on=(),
                        part_size=PART, storage_options=storage_options, writer_options={})

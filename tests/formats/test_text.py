@@ -94,6 +94,25 @@ def test_large_gzip_stream_is_one_valid_gzip_file_over_many_parts(fs, bucket, ke
     assert boto.head_object(Bucket=bucket, Key=f"{key}.csv.gz")["ContentType"] == "text/csv"
 
 
+def test_csv_of_common_dtypes_is_rendered_by_arrow_and_the_rest_by_pandas_same_bytes(
+        fs, bucket, key, storage_options, monkeypatch):
+    calls = []
+    to_csv = pd.DataFrame.to_csv
+    monkeypatch.setattr(pd.DataFrame, "to_csv",
+                        lambda self, *a, **k: calls.append(len(self)) or to_csv(self, *a, **k))
+    common = list(chunks())  # ints, floats, str, datetimes: Arrow renders them
+    odd = [frame.assign(s=frame["s"].astype(object)) for frame in chunks()]
+    odd[1].loc[odd[1].index[0], "s"] = 3.5  # a float among str: pandas renders that chunk
+    for name, frames, encoding in (("arrow", common, "utf-8"), ("mixed", odd, "utf-8"),
+                                   ("latin", common, "latin-1")):
+        calls.clear()
+        url = f"mpu://{bucket}/{key}-{name}.csv"
+        write_csv(iter(frames), url, storage_options=storage_options, encoding=encoding)
+        rendered = len(calls)
+        assert fs.cat(url) == to_csv(pd.concat(frames)).encode(encoding), name
+        assert rendered == {"arrow": 0, "mixed": 1, "latin": 3}[name], (name, calls)
+
+
 def test_a_gzip_of_many_members_is_read_whole_by_every_usual_reader(fs, bucket, key, tmp_path,
                                                                   storage_options):
     import duckdb
