@@ -12,6 +12,7 @@ gzip, pandas, pyarrow, polars and DuckDB read whole.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +34,8 @@ CODECS: dict[str, tuple[str, ...]] = {"gzip": (".gz", ".gzip"), "zstd": (".zst",
 #: gzip's default level: libdeflate's 4, smaller than zlib's 9 (CSV, JSON Lines) at ~4 times
 #: zlib's 6 speed; 3 and below are a little faster and larger than zlib's 6 on JSON Lines
 GZIP_LEVEL = 4
+#: gzip members compressed at once (each on a thread; libdeflate releases the GIL)
+MEMBER_THREADS = min(2, os.cpu_count() or 1)
 #: text gathered into one gzip member: past the first 32 KiB window of each member there is
 #: little to lose to the boundaries (0.03% larger than one member on 41 MB of CSV)
 MEMBER_BYTES = 4 << 20
@@ -83,21 +86,23 @@ def gzip_member(data: bytes | bytearray | memoryview, level: int = GZIP_LEVEL) -
 
 
 class GzipMembers:
-    """Text written to ``file`` as gzip members of :data:`MEMBER_BYTES` of text each, each
-    compressed on a thread of its own while the caller renders the next: rendering and
-    compressing take a core each. Members reach ``file`` in order, on the caller's thread.
+    """Text written to ``file`` as gzip members of :data:`MEMBER_BYTES` of text each,
+    compressed on up to ``threads`` threads while the caller renders the next: rendering and
+    compressing share the cores. Members reach ``file`` in order, on the caller's thread.
 
     ``close`` writes the rest (and an empty member if nothing was written: a valid empty
     gzip file); ``discard`` drops what is in flight (the caller failed). Holds at most the
-    gathered text and two members in flight.
+    gathered text and ``threads + 1`` members in flight.
     """
 
-    def __init__(self, file: Any, level: int = GZIP_LEVEL) -> None:
+    def __init__(self, file: Any, level: int = GZIP_LEVEL,
+                 threads: int = MEMBER_THREADS) -> None:
         self._file = file
         self._level = level
         self._gathered = bytearray()
         self._in_flight: deque[Future[bytes]] = deque()
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="mpu-gzip")
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="mpu-gzip")
         self._members = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -109,7 +114,7 @@ class GzipMembers:
         text, self._gathered = self._gathered, bytearray()
         self._in_flight.append(self._pool.submit(gzip_member, text, self._level))
         self._members += 1
-        while len(self._in_flight) > 1:
+        while len(self._in_flight) > self._threads:
             self._file.write(self._in_flight.popleft().result())
 
     def close(self) -> None:

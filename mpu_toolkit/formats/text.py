@@ -3,7 +3,7 @@
 Each chunk (see :mod:`mpu_toolkit.formats.frames`), in slices of ``CHUNK_ROWS`` rows, is rendered
 as pandas renders it (``to_csv``: by Arrow where :mod:`.csv_fast` gives the same bytes;
 ``to_json(orient="records", lines=True)``), encoded, compressed on the fly into gzip members (a
-member per 4 MiB of text, compressed on a thread of its own) or one zstd frame, and written to
+member per 4 MiB of text, compressed on two threads) or one zstd frame, and written to
 the upload; only one slice's text is held at a time, and a large frame's parts upload while the rest renders. The CSV
 header is written once, from the first chunk. As with Parquet, any exception aborts the
 upload: no truncated object (one cut after a gzip member would even read as complete).
@@ -57,7 +57,7 @@ def write_csv(frames: Frames, url: str, *, storage_options: Mapping[str, Any] | 
     (``.gz``, ``.zst``), ``"gzip"``, ``"zstd"`` (level 1), ``None``, or as in pandas a dict
     ``{"method": "gzip", "compresslevel": N}``: gzip's levels 0-9, by default 4, compressed
     by libdeflate (at each level smaller than zlib's, 4 smaller than pandas' 9, at several
-    times the speed) on a thread of its own while the next rows render. On any exception
+    times the speed) on two threads while the next rows render. On any exception
     the upload is aborted and nothing is published.
     """
     csv_options, writer_options = split_options(options, _CSV_OPTIONS, "write_csv", _NAMED)
