@@ -9,10 +9,18 @@ widgets' state kept) into a temporary folder, and the pages render those execute
 sources in notebooks/ are only read. A cell that raises fails the build, naming the notebook
 and the cell. ``MPU_DOCS_NOTEBOOK_OUTPUTS=0`` skips the execution (pages of the cells as
 saved, for quick local iteration on the docs).
+
+The widgets render in the browser from their saved state (``include_requirejs`` in
+mkdocs.yml): @jupyter-widgets/html-manager loads the core ipywidgets itself, and asks RequireJS
+for any other module; an anywidget (the uploads table) needs ``anywidget``, whose npm package
+is an ES module RequireJS cannot load. The site gets anywidget's own AMD build (its classic
+notebook extension, from the installed package) as ``javascripts/anywidget.js``, and each
+notebook page tells RequireJS where it is.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import pathlib
@@ -23,10 +31,13 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 from run_notebooks import NotebookFailed, execute_all
 
 FOLDER = "notebooks"
 SWITCH = "MPU_DOCS_NOTEBOOK_OUTPUTS"  # "0": pages without outputs, nothing executed
+ANYWIDGET = "javascripts/anywidget.js"
 log = logging.getLogger(f"mkdocs.hooks.{__name__}")
 _executed: list[tempfile.TemporaryDirectory[str]] = []  # this build's executed copies
 
@@ -36,8 +47,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     top = pathlib.Path(config.config_file_path).parent
     notebooks = sorted((top / FOLDER).glob("*.ipynb"))
     src_dir = top
-    if os.environ.get(SWITCH, "1") != "0":
+    if _outputs():
         src_dir = _execute(notebooks)
+        files.append(File.generated(config, ANYWIDGET, abs_src_path=str(_anywidget_amd())))
     for notebook in notebooks:
         files.append(File(f"{FOLDER}/{notebook.name}", src_dir=str(src_dir),
                           dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
@@ -56,6 +68,25 @@ def _execute(notebooks: list[pathlib.Path]) -> pathlib.Path:
     log.info("executed %d notebooks in %.0f s (%s=0 skips it)", len(notebooks),
              time.monotonic() - started, SWITCH)
     return pathlib.Path(scratch.name)
+
+
+def _outputs() -> bool:
+    return os.environ.get(SWITCH, "1") != "0"
+
+
+def _anywidget_amd() -> pathlib.Path:
+    spec = importlib.util.find_spec("anywidget")
+    if spec is None or not spec.submodule_search_locations:
+        raise PluginError('anywidget is not installed: pip install -e ".[docs]"')
+    return pathlib.Path(spec.submodule_search_locations[0], "nbextension", "index.js")
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if not (_outputs() and page.file.src_uri.startswith(f"{FOLDER}/")):
+        return html
+    module = get_relative_url(ANYWIDGET, page.file.url).removesuffix(".js")
+    return html + ('<script>window.requirejs && requirejs.config({paths: {anywidget: '
+                   f'new URL("{module}", document.baseURI).href}}}});</script>')
 
 
 def on_post_build(config: MkDocsConfig) -> None:

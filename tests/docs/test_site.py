@@ -138,6 +138,10 @@ def test_the_widgets_are_on_the_page_with_their_state_and_requirejs(site: pathli
     assert "html-manager@" in progress
     browser = (site / "notebooks" / "02-find-cost-abort-incomplete-uploads" / "index.html")
     assert "mpu-uploads-browser" in browser.read_text().split(WIDGET_STATE, 1)[1]
+    # the uploads table is an anywidget: RequireJS is told where its AMD build is
+    assert ('requirejs.config({paths: {anywidget: new URL("../../javascripts/anywidget", '
+            in browser.read_text())
+    assert 'define(["@jupyter-widgets/base"]' in (site / "javascripts" / "anywidget.js").read_text()
 
 
 def test_the_notebooks_themselves_stay_without_outputs(site: pathlib.Path) -> None:
@@ -154,6 +158,8 @@ def test_the_switch_builds_the_notebook_pages_without_running_them(
     for notebook in NOTEBOOKS:
         page = quick / "notebooks" / notebook.stem / "index.html"
         assert page.is_file() and printed(page) == [], notebook.name
+        assert "requirejs.config" not in page.read_text()
+    assert not (quick / "javascripts" / "anywidget.js").exists()
 
 
 def test_the_benchmark_charts_are_drawn_from_the_published_runs(site: pathlib.Path) -> None:
