@@ -49,7 +49,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     src_dir = top
     if _outputs():
         src_dir = _execute(notebooks)
-        files.append(File.generated(config, ANYWIDGET, abs_src_path=str(_anywidget_amd())))
+        files.append(File.generated(config, ANYWIDGET, abs_src_path=_anywidget_amd()))
     for notebook in notebooks:
         files.append(File(f"{FOLDER}/{notebook.name}", src_dir=str(src_dir),
                           dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls))
@@ -74,11 +74,14 @@ def _outputs() -> bool:
     return os.environ.get(SWITCH, "1") != "0"
 
 
-def _anywidget_amd() -> pathlib.Path:
+def _anywidget_amd() -> str:
+    """anywidget's AMD build: its classic notebook extension, in the installed package."""
     spec = importlib.util.find_spec("anywidget")
-    if spec is None or not spec.submodule_search_locations:
-        raise PluginError('anywidget is not installed: pip install -e ".[docs]"')
-    return pathlib.Path(spec.submodule_search_locations[0], "nbextension", "index.js")
+    found = spec and spec.origin and pathlib.Path(spec.origin).parent / "nbextension" / "index.js"
+    if not (found and found.is_file()):
+        raise PluginError("anywidget's AMD build (anywidget/nbextension/index.js) is not "
+                          'installed: pip install -e ".[docs]"')
+    return str(found)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:

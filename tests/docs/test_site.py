@@ -25,7 +25,7 @@ import mpu_toolkit
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python",
          "mkdocs_jupyter", "matplotlib")
-pytestmark = pytest.mark.slow  # a build of the whole site, the notebooks executed: ~50 s
+pytestmark = pytest.mark.slow  # the site built with the notebooks executed (~35 s), and without
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # a line each notebook prints once it has run (its values are in no cell's source)
 PRINTED = {
@@ -54,7 +54,7 @@ def build(out: pathlib.Path, **env: str) -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    return build(tmp_path_factory.mktemp("site"))
+    return build(tmp_path_factory.mktemp("site"), MPU_DOCS_NOTEBOOK_OUTPUTS="1")  # the default
 
 
 def text_of(page: pathlib.Path) -> str:
@@ -65,7 +65,7 @@ def text_of(page: pathlib.Path) -> str:
 def printed(page: pathlib.Path) -> list[str]:
     """The text outputs (prints, a value's text/plain) shown on a notebook's page."""
     return [html.unescape(text) for text in re.findall(
-        r'data-mime-type="text/plain"[^>]*>\s*<pre>(.*?)</pre>', page.read_text(), re.S)]
+        r'data-mime-type="text/plain"[^>]*>\s*<pre>(.*?)</pre>', page.read_text(), re.DOTALL)]
 
 
 def anchors(site: pathlib.Path) -> set[str]:
