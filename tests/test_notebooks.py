@@ -1,25 +1,27 @@
 """Execute every notebook in notebooks/ top to bottom in a real kernel (nbclient).
 
 The notebooks start their own embedded LocalS3, so these tests need no session server. The
-kernel is this interpreter: a temporary ``python3`` kernelspec pointing at ``sys.executable``
-is put first on JUPYTER_PATH (a user-installed ``python3`` kernel of another Python cannot
-shadow it), and the first executed cell checks ``sys.executable``.
+kernel is this interpreter, as in the docs build (docs/hooks/run_notebooks.py: a temporary
+``python3`` kernelspec pointing at ``sys.executable``, first on JUPYTER_PATH), and the first
+executed cell checks ``sys.executable``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.docs.hooks import load
+
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+runner = load("run_notebooks", "nbclient")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -29,15 +31,9 @@ pytestmark = pytest.mark.slow  # a kernel start and a moto server: ~5-10 s per n
 
 
 @pytest.fixture
-def this_python_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    spec = tmp_path / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(
-        [str(tmp_path), *filter(None, [os.environ.get("JUPYTER_PATH")])]))
-    return "python3"
+def this_python_kernel() -> Iterator[str]:
+    with runner.this_python_kernel() as name:
+        yield name
 
 
 def run(name: str, kernel_name: str) -> Any:
@@ -47,9 +43,7 @@ def run(name: str, kernel_name: str) -> Any:
     assert all(not c.get("outputs") and c.get("execution_count") is None
                for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
     nb.cells.insert(0, nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
-    client = nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120,
-                                     resources={"metadata": {"path": str(NOTEBOOKS)}})
-    client.execute()
+    runner.client(nb, kernel_name, NOTEBOOKS).execute()
     assert _text(nb.cells[0]).strip() == sys.executable  # the kernel is this environment
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
