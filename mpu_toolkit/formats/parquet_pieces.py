@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .frames import SchemaMismatchError, conform
-from .parquet_footer import merged_footer, split_piece
+from .parquet_footer import ParquetPiece, merged_footer, split_piece
 from .record import EncodedPiece, FrameJob
 from .rowgroups import RowGroupSize, rebatch
 
