@@ -119,7 +119,9 @@ def _encode(frames: Iterator[Any], file: Any, schema: pa.Schema | None, size: Ro
                                  "file needs a schema; pass schema= to write an empty file")
     file_schema = first.schema if first is not None else schema
     groups = rebatch(itertools.chain([first] if first is not None else [], tables), size)
-    if not parquet_options.keys() & SEQUENTIAL:  # zero or one group: the writer's own file
+    # in pieces unless SEQUENTIAL; there, zero or one row group comes out as that one
+    # piece's whole file: byte for byte what the loop below writes (nothing to stitch)
+    if not parquet_options.keys() & SEQUENTIAL:
         write_in_pieces(groups, file, file_schema, compression, parquet_options, on_row_group)
         return
     writer = pq.ParquetWriter(file, file_schema, compression=compression, **parquet_options)
