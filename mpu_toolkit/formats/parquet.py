@@ -2,8 +2,9 @@
 
 Chunks (see :mod:`mpu_toolkit.formats.frames`) are converted to Arrow, conformed to one schema,
 regrouped into row groups of a target size (:mod:`mpu_toolkit.formats.rowgroups`) and encoded by
-pyarrow's ``ParquetWriter`` straight into the upload. Memory holds the row group being
-built plus the upload's parts in flight, however large the stream. Any exception, from the
+pyarrow's ``ParquetWriter``, two row groups at a time, into the upload
+(:mod:`mpu_toolkit.formats.parquet_parallel`). Memory holds the row groups being built and
+encoded plus the upload's parts in flight, however large the stream. Any exception, from the
 producer, the conversion or the upload, aborts: no object and no parts are left, not even
 the "valid" half file (footer included) that ``ParquetWriter`` on s3fs or pyarrow's
 S3FileSystem publishes.
@@ -28,6 +29,7 @@ from .frames import Frames, arrow_tables, iter_chunks, row_chunks
 from .frameupload import FrameUpload, FrameWriteResult, split_options
 from .keywords import ParquetKeywords, ParquetWriteOptions
 from .offthread import encode_off_thread
+from .parquet_parallel import write_in_pieces
 from .parquet_pieces import ParquetSettings, parquet_pieces
 from ..progress import ProgressCallback
 from .record import Format, FrameJob
@@ -98,6 +100,14 @@ def stream_parquet(frames: Frames, file: BinaryIO | pa.NativeFile, *,
                       iter_chunks(frames), file)
 
 
+#: options that keep one ``ParquetWriter`` for the whole file, as its row groups cannot be
+#: encoded as files of their own (:mod:`.parquet_parallel`): ``metadata_collector`` wants the
+#: writer's footer of the whole file (``ParquetFiles`` gathers them for ``_metadata``), and
+#: an encrypted file's footer and pages are keyed to that one file (and ``merged_footer``
+#: refuses encrypted footers)
+SEQUENTIAL = frozenset({"metadata_collector", "encryption_properties"})
+
+
 def _encode(frames: Iterator[Any], file: Any, schema: pa.Schema | None, size: RowGroupSize,
             compression: str | None, preserve_index: bool | None,
             on_row_group: Callable[[int], None] | None,
@@ -107,9 +117,15 @@ def _encode(frames: Iterator[Any], file: Any, schema: pa.Schema | None, size: Ro
     if first is None and schema is None:
         raise ConfigurationError("frames held no chunk and no schema= was given: a Parquet "
                                  "file needs a schema; pass schema= to write an empty file")
-    writer = pq.ParquetWriter(file, first.schema if first is not None else schema,
-                              compression=compression, **parquet_options)
-    for group in rebatch(itertools.chain([first] if first is not None else [], tables), size):
+    file_schema = first.schema if first is not None else schema
+    groups = rebatch(itertools.chain([first] if first is not None else [], tables), size)
+    # in pieces unless SEQUENTIAL; there, zero or one row group comes out as that one
+    # piece's whole file: byte for byte what the loop below writes (nothing to stitch)
+    if not parquet_options.keys() & SEQUENTIAL:
+        write_in_pieces(groups, file, file_schema, compression, parquet_options, on_row_group)
+        return
+    writer = pq.ParquetWriter(file, file_schema, compression=compression, **parquet_options)
+    for group in groups:
         writer.write_table(group, row_group_size=group.num_rows)
         if on_row_group is not None:
             on_row_group(group.num_rows)
