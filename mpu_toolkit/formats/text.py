@@ -1,12 +1,13 @@
 """CSV and JSON Lines streamed into a multipart upload, optionally gzip- or zstd-compressed.
 
-Each chunk (see :mod:`mpu_toolkit.formats.frames`), in slices of ``CHUNK_ROWS`` rows, is rendered
-as pandas renders it (``to_csv``: by Arrow where :mod:`.csv_fast` gives the same bytes;
-``to_json(orient="records", lines=True)``), encoded, compressed on the fly into gzip members (a
-member per 4 MiB of text, compressed on two threads) or one zstd frame, and written to
-the upload; only one slice's text is held at a time, and a large frame's parts upload while the rest renders. The CSV
-header is written once, from the first chunk. As with Parquet, any exception aborts the
-upload: no truncated object (one cut after a gzip member would even read as complete).
+Each chunk (see :mod:`mpu_toolkit.formats.frames`), in slices of ``CHUNK_ROWS`` rows, is
+rendered as pandas renders it (``to_csv``: by Arrow where :mod:`.csv_fast` gives the same
+bytes; ``to_json(orient="records", lines=True)``), encoded, compressed on the fly into gzip
+members (one per 4 MiB of text, compressed on two threads) or one zstd frame, and written to
+the upload; only one slice's text is held at a time, and a large frame's parts upload while
+the rest renders. The CSV header is written once, from the first chunk. As with Parquet, any
+exception aborts the upload: no truncated object (one cut after a gzip member would even read
+as complete).
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ def _render_csv(fast: FastRender | None, header: Any, options: Mapping[str, Any]
 
 def _render_jsonl(options: Mapping[str, Any], encoding: str, df: pd.DataFrame,
                   first: bool) -> bytes:
-    return df.to_json(orient="records", lines=True, **options).encode(encoding) if len(df) \
-        else b""
+    if not len(df):  # pandas writes "\n" for an empty frame; JSON Lines has no line for it
+        return b""
+    return df.to_json(orient="records", lines=True, **options).encode(encoding)
 
 
 def encode_chunk(df: pd.DataFrame, render: Render, first: bool, codec: str | None,
