@@ -42,6 +42,8 @@ NOTES = {
     "mpu-nochecksum": "checksum='none' (HEAD after Complete still on); payload signing off",
     **{f"mpu-{mode}": f"checksum={mode!r}: {text}; HEAD after Complete"
        for mode, text in MPU_MODES.items()},
+    "mpu-crc32c-botocore": "as mpu-crc32c, with MPU_TOOLKIT_PART_PATH=botocore: parts through "
+                           "botocore's request pipeline and aiohttp (https endpoints, proxies)",
     "s3fs": "config_kwargs request_checksum_calculation=when_required; botocore default "
             "payload signing (SHA-256 of each part over http)",
     "smart_open": "boto3 client Config(request_checksum_calculation=when_required); "
@@ -80,9 +82,14 @@ def _boto3_client(spec: dict[str, Any]) -> Any:
 
 
 # -- mpu_toolkit ------------------------------------------------------------------------------
-def _mpu_prepare(checksum: str) -> Callable[[dict[str, Any]], Any]:
+def _mpu_prepare(checksum: str, botocore_parts: bool = False
+                 ) -> Callable[[dict[str, Any]], Any]:
     def prepare(spec: dict[str, Any]) -> Any:
         from mpu_toolkit import MPUFileSystem
+        from mpu_toolkit._s3.part_path import ENVIRONMENT_SWITCH
+
+        if botocore_parts:  # this writer's own process: the switch affects nothing else
+            os.environ[ENVIRONMENT_SWITCH] = "botocore"
 
         fs = MPUFileSystem(**_storage_options(spec))  # what open_writer() builds
         fs.connect()  # create the aiobotocore client now, outside the timed window
@@ -204,6 +211,8 @@ WRITERS: dict[str, Writer] = {
     "mpu": Writer(_mpu_prepare("auto"), _mpu_run),
     "mpu-nochecksum": Writer(_mpu_prepare("none"), _mpu_run),
     **{f"mpu-{mode}": Writer(_mpu_prepare(mode), _mpu_run) for mode in MPU_MODES},
+    # the same, with parts through botocore's pipeline and aiohttp (before the part path)
+    "mpu-crc32c-botocore": Writer(_mpu_prepare("crc32c", botocore_parts=True), _mpu_run),
     "s3fs": Writer(_s3fs_prepare, _s3fs_run),
     "smart_open": Writer(_boto3_client, _smart_open_run),
     "boto3": Writer(_boto3_client, _boto3_run),

@@ -6,7 +6,9 @@ Sends ``--requests`` UploadParts of a 1 KiB body (so the bytes cost nothing) one
 another, and reports CPU milliseconds and wall milliseconds per request for:
 
 * ``mpu``: mpu_toolkit's path (``S3Client.upload_part``: retry scope, error mapping, the
-  digest of the default mode, botocore underneath);
+  digest of the default mode, the part path to a plain-HTTP endpoint);
+* ``mpu-botocore``: the same with ``MPU_TOOLKIT_PART_PATH=botocore`` (botocore underneath,
+  as for https endpoints);
 * ``botocore``: the aiobotocore client's ``upload_part`` alone (param validation,
   serialization, endpoint rules, user agent, events, signing, send, parse);
 * ``botocore-template``: a request prepared once and re-sent through botocore's
@@ -50,7 +52,8 @@ async def _timed(send: Callable[[], Awaitable[Any]], n: int) -> tuple[float, flo
     return (_cpu() - cpu) / n * 1e3, (time.perf_counter() - wall) / n * 1e3
 
 
-async def _measure(fs: Any, bucket: str, n: int) -> dict[str, tuple[float, float]]:
+async def _measure(fs: Any, botocore_fs: Any, bucket: str, n: int
+                   ) -> dict[str, tuple[float, float]]:
     from mpu_toolkit._plan.integrity import PartDigest
     from mpu_toolkit.model import ObjectRef
 
@@ -77,6 +80,8 @@ async def _measure(fs: Any, bucket: str, n: int) -> dict[str, tuple[float, float
         return {
             "mpu": await _timed(lambda: fs._client.upload_part(ref, upload_id, 1, body,
                                                                PartDigest()), n),
+            "mpu-botocore": await _timed(lambda: botocore_fs._client.upload_part(
+                ref, upload_id, 1, body, PartDigest()), n),
             "botocore": await _timed(lambda: client.upload_part(
                 Bucket=bucket, Key=ref.key, UploadId=upload_id, PartNumber=1, Body=body), n),
             "botocore-template": await _timed(resend, n),
@@ -100,12 +105,19 @@ def main(argv: list[str] | None = None) -> int:
 
         from mpu_toolkit import MPUFileSystem
 
-        fs = MPUFileSystem(endpoint_url=endpoint, key=key, secret=secret,
-                           client_kwargs={"region_name": args.region})
+        from mpu_toolkit._s3.part_path import ENVIRONMENT_SWITCH, PartPath
+
+        options = dict(endpoint_url=endpoint, key=key, secret=secret,
+                       client_kwargs={"region_name": args.region})
+        fs = MPUFileSystem(**options)
+        botocore_fs = MPUFileSystem(**options, skip_instance_cache=True, loop=fs.loop)
+        os.environ[ENVIRONMENT_SWITCH] = "botocore"  # read once per client, when it is made
+        PartPath.of(sync(fs.loop, botocore_fs.set_session))
+        del os.environ[ENVIRONMENT_SWITCH]
         bucket = "request-bench"
         if not fs.exists(bucket):
             fs.mkdir(bucket)
-        results = sync(fs.loop, _measure, fs, bucket, args.requests)
+        results = sync(fs.loop, _measure, fs, botocore_fs, bucket, args.requests)
         print(f"UploadPart of 1 KiB, {args.requests} sequential requests, server {name}; "
               f"{check.summary(os.getloadavg()[0])}")
         print(f"{'path':<18} {'CPU ms/request':>15} {'wall ms/request':>16} "

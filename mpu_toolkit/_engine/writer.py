@@ -28,7 +28,7 @@ from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError,
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
 from . import shutdown
-from .buffers import BufferPool
+from .buffers import BufferPool, copy_into
 from .part_pump import PartPump
 from .sink import UploadSink
 from .._plan.sizing import PartSizer, counted
@@ -128,7 +128,7 @@ class MultipartWriter(io.BufferedIOBase):
                     self._buffer = self._new_buffer()
                 room = len(self._buffer) - self._fill
                 take = min(room, size - position)
-                self._buffer[self._fill:self._fill + take] = view[position:position + take]
+                copy_into(self._buffer, self._fill, view[position:position + take])
                 self._fill += take
                 position += take
                 if self._fill == len(self._buffer):

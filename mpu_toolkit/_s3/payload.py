@@ -27,6 +27,11 @@ class PartBody:
         self._position = 0
         self.payload_sha256 = payload_sha256
 
+    @property
+    def view(self) -> memoryview:
+        """The part's bytes (for :mod:`.wire`, which sends them without copying)."""
+        return self._view
+
     def __len__(self) -> int:
         return len(self._view)
 

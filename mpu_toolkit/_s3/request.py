@@ -17,6 +17,7 @@ from .._plan.integrity import PartDigest, checksum_problem, etag_problem
 from ..errors import IntegrityError
 from ..model import ObjectRef, location
 from .errormap import map_error
+from .part_path import PartPath
 from .payload import PartBody
 from .providers import GENERIC, Provider
 from .retry import Attempts, RetryPolicy, scope
@@ -90,6 +91,10 @@ class Requester:
                 client = await self._fs.get_s3(bucket or None)
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("%s %s", what, {k: v for k, v in params.items() if k != "Body"})
+                if method == "upload_part":
+                    path = PartPath.of(client)
+                    if path is not None and path.takes(params):
+                        return await path.upload_part(bucket, key, params)
                 call = getattr(client, method)
                 return await call(**({"Bucket": bucket} if bucket else {}),
                                   **({"Key": key} if key else {}), **params)
