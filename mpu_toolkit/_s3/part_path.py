@@ -2,19 +2,20 @@
 
 UploadPart is the one request that carries the bytes, and the one sent hundreds of times per
 GiB. botocore spends ~0.9 ms of CPU on each (serialize, endpoint rules, events, signer) and
-aiohttp sends the body through copies; at 6 MiB parts that was a fifth of the writer's CPU
+aiohttp sends the body through copies; at 6 MiB parts that was a quarter of the writer's CPU
 and the event loop's busiest work. Here each upload's request is prepared once: botocore
 presigns part 1, which gives the URL exactly as botocore addresses it (path or virtual-host
-style); every part then gets its query, digest headers and a SigV4
-signature (:mod:`.sigv4`) and goes out on :mod:`.wire` from the part's buffer.
+style); every part then gets its query, digest headers and a SigV4 signature (:mod:`.sigv4`)
+and goes out on :mod:`.wire` from the part's buffer.
 
 Nothing else changes: every try is judged by the client's own :class:`.retry.RetryHandler`
 (the policy, backoff, log lines and lost-answer count of the botocore path), an error answer
-is parsed as botocore parses it and raised as its ``ClientError``, and the answer is checked
-against the part's digest by the caller as before. Where the client needs something this does
-not do (TLS, a proxy, another signature version, anonymous access, payload signing, botocore
-computing a checksum), or with ``MPU_TOOLKIT_PART_PATH=botocore`` in the environment, parts go
-through botocore unchanged.
+is parsed as botocore parses it and raised as its ``ClientError``, the answer is checked
+against the part's digest by the caller as before, and each request is announced on
+botocore's ``before-send`` event for what observes the client. Where the client needs
+something this does not do (TLS, a proxy, another signature version, anonymous access,
+payload signing, botocore computing a checksum), or with ``MPU_TOOLKIT_PART_PATH=botocore``
+in the environment, parts go through botocore unchanged.
 """
 
 from __future__ import annotations
