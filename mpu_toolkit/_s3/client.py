@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator, Mapping, Sequence
 
 from .. import hints
 from .._plan.integrity import PartDigest
+from .._plan.pieces import PartData
 from .._plan.sizing import S3_LIMITS, counted
 from ..errors import MPUError, NoSuchUpload, UploadNotClean
 from ..model import (ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo, UploadParts,
@@ -55,7 +56,7 @@ class S3Client(ObjectRequests):
 
     # 2. upload part ------------------------------------------------------------------------
     async def upload_part(self, ref: ObjectRef, upload_id: str, number: int,
-                          body: bytes | bytearray | memoryview,
+                          body: PartData,
                           digest: PartDigest = PartDigest()) -> PartInfo:
         """UploadPart. Safe to repeat: the same bytes under the same number replace the part.
 

@@ -36,13 +36,14 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import ClientError
 from botocore.utils import get_environ_proxies
 
+from .._plan.pieces import views_of
 from .payload import PartBody
 from .sigv4 import UNSIGNED_PAYLOAD, Scope, canonical_query, sign
 from .wire import Answer, Wire
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PartPath", "ENVIRONMENT_SWITCH"]
+__all__ = ["PartPath", "ENVIRONMENT_SWITCH", "route"]
 
 ENVIRONMENT_SWITCH = "MPU_TOOLKIT_PART_PATH"  #: "botocore" sends parts through botocore
 _OPERATION = SimpleNamespace(name="UploadPart")  #: what the retry handler reads of it
@@ -77,10 +78,7 @@ class PartPath:
 
     @classmethod
     def _make(cls, client: Any) -> PartPath | None:
-        try:
-            why = _unsupported(client)
-        except AttributeError as exc:  # a botocore without the private parts used here
-            why = f"this botocore has no {exc.name or exc}"
+        why = _botocore_reason(client)
         if why:
             log.debug("UploadPart through botocore: %s", why)
             return None
@@ -99,7 +97,7 @@ class PartPath:
         query = canonical_query({"partNumber": str(params["PartNumber"]),
                                  "uploadId": params["UploadId"]})
         body = params["Body"]
-        view = body.view if isinstance(body, PartBody) else memoryview(body).cast("B")
+        views = body.views if isinstance(body, PartBody) else views_of(body)
         digest_headers = {_HEADER_OF[k]: v for k, v in params.items() if k in _HEADER_OF}
         payload = getattr(body, "payload_sha256", None) or UNSIGNED_PAYLOAD
         url = f"http://{host}{path}?{query}"
@@ -109,12 +107,12 @@ class PartPath:
             frozen = await self._credentials()  # refreshed when they expire (roles, SSO)
             signer = Scope(frozen.access_key, frozen.secret_key, frozen.token, region, service)
             headers = sign("PUT", host, path, query, digest_headers, payload, signer)
-            headers.update({"content-length": str(len(view)), "user-agent": _USER_AGENT})
+            headers.update({"content-length": str(len(body)), "user-agent": _USER_AGENT})
             await self._announce(url, headers, body)
             head = (f"PUT {path}?{query} HTTP/1.1\r\n"
                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
             try:
-                answer = await self._wire(host).exchange(head.encode("latin-1"), view, url)
+                answer = await self._wire(host).exchange(head.encode("latin-1"), views, url)
             except Exception as exc:
                 wait = self._retry(caught_exception=exc, attempts=attempt,
                                    operation=_OPERATION, request_dict={"url": url})
@@ -176,6 +174,20 @@ class PartPath:
 def _close_all(wires: dict[str, Wire]) -> None:
     for wire in wires.values():
         wire.close()
+
+
+def route(client: Any) -> str:
+    """How this client sends UploadPart, in words (``mpu doctor`` shows it): ``"part path"``,
+    or ``"botocore: <why>"``."""
+    why = _botocore_reason(client)
+    return f"botocore: {why}" if why else "part path"
+
+
+def _botocore_reason(client: Any) -> str | None:
+    try:
+        return _unsupported(client)
+    except AttributeError as exc:  # a botocore without the private parts used here
+        return f"this botocore has no {exc.name or exc}"
 
 
 def _unsupported(client: Any) -> str | None:

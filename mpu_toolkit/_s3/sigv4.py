@@ -73,7 +73,6 @@ def sign(method: str, host: str, path: str, query: str, headers: Mapping[str, st
                          hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
     key = _signing_key(scope.secret_key, day, scope.region, scope.service)
     signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    out = {name: value for name, value in signed.items()}
-    out["authorization"] = (f"{_ALGORITHM} Credential={scope.access_key}/{credential_scope}, "
-                            f"SignedHeaders={header_list}, Signature={signature}")
-    return out
+    signed["authorization"] = (f"{_ALGORITHM} Credential={scope.access_key}/{credential_scope}, "
+                               f"SignedHeaders={header_list}, Signature={signature}")
+    return signed

@@ -50,6 +50,7 @@ def _print(report: DoctorReport) -> None:
     print(f"{report.endpoint} {report.bucket} (provider: {report.provider or 'unknown'})")
     for name, found in report.capabilities.items():
         print(f"  {name:<{width}}  {_MARKS[found.supported]:<3}  {found.evidence}")
+    print(f"UploadPart via: {report.part_route}")
     print("recommended: " + ", ".join(f"{k}={v}" for k, v in report.recommended.items()))
     left = report.left_behind
     print(f"left behind: {left.get('objects', 0)} objects, {left.get('uploads', 0)} uploads "

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 
 from .._engine.blocking import run_blocking
 from .._s3.client import S3Client
+from .._s3.part_path import route
 from .._s3.providers import GENERIC, PROVIDERS, Provider
 from ..errors import ConfigurationError, MPUError
 from ..fs import MPUFileSystem, filesystem
@@ -89,7 +90,7 @@ async def _examine(fs: MPUFileSystem, bucket: str, prefix: str,
     return DoctorReport(raw.endpoint, bucket, preset.name if preset else None, capabilities,
                         recommend(capabilities, preset.addressing if preset else None), left,
                         time.monotonic() - started,
-                        region, datetime.date.today().isoformat(), prefix)
+                        region, datetime.date.today().isoformat(), prefix, route(s3))
 
 
 async def _credentials(s3: Any) -> Any:

@@ -89,6 +89,9 @@ class DoctorReport:
     region: str | None = None
     measured_on: str = ""  #: the date, ISO
     prefix: str = ""  #: the doctor's own prefix, removed again
+    #: how this client sends the parts: ``"part path"`` or ``"botocore: <why>"`` (a fact of
+    #: the client's configuration, not of the store: TLS, a proxy ... take botocore's)
+    part_route: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The ``mpu doctor --json`` shape."""
@@ -96,7 +99,8 @@ class DoctorReport:
                 "capabilities": {name: {"supported": c.supported, "evidence": c.evidence}
                                  for name, c in self.capabilities.items()},
                 "recommended": dict(self.recommended), "left_behind": dict(self.left_behind),
-                "seconds": round(self.seconds, 2), "prefix": self.prefix}
+                "seconds": round(self.seconds, 2), "prefix": self.prefix,
+                "part_route": self.part_route}
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per capability: capability, supported (True/False/None), evidence."""
@@ -114,7 +118,8 @@ class DoctorReport:
         title = html.escape(f"{self.endpoint} {self.bucket}: provider "
                             f"{self.provider or 'unknown'}, {self.seconds:.1f} s, left behind "
                             f"{self.left_behind.get('objects', 0)} objects, "
-                            f"{self.left_behind.get('uploads', 0)} uploads")
+                            f"{self.left_behind.get('uploads', 0)} uploads; UploadPart via "
+                            f"{self.part_route or 'unknown'}")
         return (f"<table><caption>{title}</caption><thead><tr><th>capability</th>"
                 f"<th>supported</th><th>evidence</th></tr></thead><tbody>{rows}</tbody>"
                 "</table>")

@@ -24,6 +24,14 @@ def test_the_table_has_a_line_per_capability(mpu: Mpu, bucket: str) -> None:
         assert line.split()[1] in ("yes", "no", "?"), line
     assert "left behind: 0 objects, 0 uploads" in done.stdout
     assert "recommended: checksum=" in done.stdout
+    assert "UploadPart via: part path" in lines
+
+
+def test_it_names_why_parts_go_through_botocore(mpu: Mpu, bucket: str) -> None:
+    done = mpu("doctor", f"mpu://{bucket}/cli-doctor-switch",
+               env={"MPU_TOOLKIT_PART_PATH": "botocore"})
+    assert done.returncode == 0, done.stderr
+    assert "UploadPart via: botocore: MPU_TOOLKIT_PART_PATH=botocore" in done.stdout.splitlines()
 
 
 def test_json_is_the_issue_s_shape(mpu: Mpu, bucket: str, boto: Any) -> None:

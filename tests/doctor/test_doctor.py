@@ -63,6 +63,13 @@ def test_the_evidence_names_the_request_and_the_answer(report: DoctorReport,
     assert ("400 BadDigest" in md5) if server.is_rgw else ("200 OK (stored)" in md5)
 
 
+def test_it_says_how_this_client_sends_parts(report: DoctorReport) -> None:
+    # both test servers are plain HTTP on 127.0.0.1: the part path serves them
+    assert report.part_route == "part path"
+    assert report.to_dict()["part_route"] == "part path"
+    assert "UploadPart via part path" in report._repr_html_()
+
+
 def test_nothing_is_left_behind_by_an_independent_count(report: DoctorReport, boto: Any,
                                                         bucket: str) -> None:
     assert dict(report.left_behind) == {"objects": 0, "uploads": 0}

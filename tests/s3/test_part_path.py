@@ -16,7 +16,7 @@ from botocore.parsers import RestXMLParser
 
 from mpu_toolkit import MPUFileSystem
 from mpu_toolkit._plan.sizing import MiB
-from mpu_toolkit._s3.part_path import ENVIRONMENT_SWITCH, PartPath, _parsed, _unsupported
+from mpu_toolkit._s3.part_path import ENVIRONMENT_SWITCH, PartPath, _parsed, _unsupported, route
 from mpu_toolkit._s3.wire import Answer
 
 DATA = os.urandom(2 * 5 * MiB + 1234)  # three parts
@@ -65,7 +65,15 @@ def test_clients_it_cannot_serve_keep_botocore(storage_options, change, why):
     fs = MPUFileSystem(**so, skip_instance_cache=True)
     fs.connect()
     assert _unsupported(fs.s3) == why
+    assert route(fs.s3) == f"botocore: {why}"  # what `mpu doctor` shows
     assert PartPath.of(fs.s3) is None
+
+
+def test_a_plain_http_client_takes_the_part_path(storage_options):
+    fs = MPUFileSystem(**storage_options, skip_instance_cache=True)
+    fs.connect()
+    client = fs._wired(fs.s3)  # as before every request: the retry policy installed
+    assert route(client) == "part path" and PartPath.of(client) is not None
 
 
 def test_a_proxy_in_the_environment_keeps_botocore(storage_options, monkeypatch):
