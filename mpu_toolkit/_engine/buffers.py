@@ -11,19 +11,13 @@ else is held. Used from the producer's thread only.
 :func:`copy_into` fills them: a large copy runs with the GIL released, so the event loop goes
 on sending parts while the producer's bytes are copied (measured: +20% into the null sink,
 +3% into the MD5 sink, at the same CPU).
-
-A large ``bytes`` write is not copied at all: the part holds the caller's object, which cannot
-change (:class:`~mpu_toolkit._plan.pieces.Pieces`). Those bytes are *borrowed*: counted against
-the same budget (:meth:`BufferPool.borrow`) until their part is done, and a :class:`Loan` says
-what such a part gives back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["BufferPool", "Loan", "copy_into"]
+__all__ = ["BufferPool", "copy_into"]
 
 _GIL_FREE_COPY = 64 * 1024  #: smaller copies are cheaper as a slice assignment
 
@@ -38,25 +32,6 @@ def copy_into(buffer: bytearray, offset: int, data: memoryview) -> None:
     import numpy
 
     numpy.frombuffer(buffer, numpy.uint8, size, offset)[:] = numpy.frombuffer(data, numpy.uint8)
-
-
-@dataclass(frozen=True)
-class Loan:
-    """What a part of borrowed bytes holds until it is done: its part buffer (for what was
-    copied; None when nothing was) and how many bytes it borrowed."""
-
-    buffer: bytearray | None
-    borrowed: int
-    size: int  #: the part's size
-
-    def __len__(self) -> int:
-        return self.size
-
-    def settle(self, pool: "BufferPool") -> None:
-        """The part is done: its buffer back to the pool, its borrowed bytes off the count."""
-        if self.buffer is not None:
-            pool.give_back(self.buffer)
-        pool.repay(self.borrowed)
 
 
 class BufferPool:
@@ -82,22 +57,6 @@ class BufferPool:
                 self.held += size
                 return bytearray(size)
             wait_for_one()
-
-    def borrow(self, size: int, *, busy: Callable[[], bool],
-               wait_for_one: Callable[[], None]) -> None:
-        """Count ``size`` bytes of the caller's (written without a copy) against the budget,
-        once they fit beside what is held (spares are dropped first, then parts waited for);
-        :meth:`repay` when their part is done."""
-        while self.max_memory is not None and self.held + size > self.max_memory and busy():
-            if self._spares:
-                self._drop_spares()
-            else:
-                wait_for_one()
-        self.held += size
-
-    def repay(self, size: int) -> None:
-        """Borrowed bytes whose part is done."""
-        self.held -= size
 
     def give_back(self, buffer: bytearray) -> None:
         """A part's buffer the sink is done with: kept for the next part (it is within the

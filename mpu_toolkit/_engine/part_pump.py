@@ -19,13 +19,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Callable, Generic, Iterable, Sequence, TypeVar, Union
 
 from ..model import PartInfo
-from .._plan.pieces import PartData
-from .buffers import BufferPool, Loan
+from .buffers import BufferPool
 
 __all__ = ["PartPump", "Data", "Submit"]
 
 Data = Union[bytes, bytearray, memoryview]
-D = TypeVar("D", bound=PartData)  #: a part's bytes: one buffer, or the writer's pieces
+D = TypeVar("D", bound=Data)
 #: starts uploading part ``number`` and returns at once; ``data`` stays untouched until done
 Submit = Callable[[int, D], "Future[PartInfo]"]
 
@@ -44,14 +43,13 @@ class PartPump(Generic[D]):
         self._buffers = buffers
         self._on_settled = on_settled
         self.done: dict[int, PartInfo] = {p.number: p for p in done}
-        #: number → (future, the data, buffer or loan it holds until it is done)
-        self.in_flight: dict[int, tuple[Future[PartInfo], D | bytearray | Loan]] = {}
+        #: number → (future, the data or buffer it holds until it is done)
+        self.in_flight: dict[int, tuple[Future[PartInfo], D | bytearray]] = {}
         self.sent = 0  #: parts handed to ``submit``, counted before ``on_settled`` can run
 
-    def put_part(self, number: int, data: D, buffer: bytearray | Loan | None = None) -> None:
+    def put_part(self, number: int, data: D, buffer: bytearray | None = None) -> None:
         """Send part ``number`` once fewer than ``limit`` are in flight. ``buffer`` (default:
-        ``data``) is what ``data`` lives in: given back to the pool when the part is done (a
-        :class:`~.buffers.Loan`: its buffer, and its borrowed bytes)."""
+        ``data``) is what ``data`` lives in: given back to the pool when the part is done."""
         self.wait_for_capacity(self.limit - 1)
         future = self._submit(number, data)
         self.in_flight[number] = (future, data if buffer is None else buffer)
@@ -80,13 +78,6 @@ class PartPump(Generic[D]):
         self._harvest()
         return self._buffers.take(size, busy=lambda: bool(self.in_flight),
                                   wait_for_one=self._wait_for_one)
-
-    def borrow(self, size: int) -> None:
-        """Count ``size`` bytes of the caller's in the pool's budget, once they fit."""
-        assert self._buffers is not None, "borrow needs a BufferPool"
-        self._harvest()
-        self._buffers.borrow(size, busy=lambda: bool(self.in_flight),
-                             wait_for_one=self._wait_for_one)
 
     def snapshot(self) -> list[PartInfo]:
         """Every part handed over, in number order; those not uploaded (yet) have no ETag."""
@@ -118,9 +109,5 @@ class PartPump(Generic[D]):
             if future.done():
                 del self.in_flight[number]
                 self.done[number] = future.result()  # raises the part's error
-                if self._buffers is None:
-                    continue
-                if isinstance(data, bytearray):
+                if self._buffers is not None and isinstance(data, bytearray):
                     self._buffers.give_back(data)  # the sink is done with it
-                elif isinstance(data, Loan):
-                    data.settle(self._buffers)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Protocol, Sequence
 
-from .._plan.pieces import PartData
 from ..model import ObjectInfo, PartInfo
 
 __all__ = ["UploadSink"]
@@ -26,7 +25,7 @@ class UploadSink(Protocol):
     #: the object, once it exists (also when an interrupt came after it was published)
     published: ObjectInfo | None
 
-    def submit_part(self, number: int, data: PartData) -> "Future[PartInfo]":
+    def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
         """Start uploading part ``number``; must not block on the upload itself. The writer
         reuses ``data``'s memory once the returned future is done."""
         ...

@@ -20,7 +20,6 @@ from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
 from .. import hints
 from .._plan.copyplan import copy_ranges
-from .._plan.pieces import PartData
 from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
                                multipart_etag)
 from .._s3.client import S3Client
@@ -110,7 +109,7 @@ class S3Upload:
             k: str(v) for k, v in merged.items() if v is not None})
 
     # -- the sink interface (called from the producer's thread) ----------------------------
-    def submit_part(self, number: int, data: PartData) -> "Future[PartInfo]":
+    def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
         self._sealed = True  # the attributes travel with the CreateMultipartUpload it starts
         if self._upload_id is None:  # once a part is handed over the upload exists (and is
             self._run(self._ensure_started())  # listed); a denied write fails at write()
@@ -176,12 +175,12 @@ class S3Upload:
         """The integrity mode this upload runs with (``auto`` resolved for the store)."""
         return self._mode
 
-    async def _digest(self, data: PartData) -> PartDigest:
+    async def _digest(self, data: bytes | bytearray | memoryview) -> PartDigest:
         if self._mode in _INLINE:  # tens of GB/s: cheaper than the hop to a thread
             return digest_part(data, self._mode)
         return await asyncio.to_thread(digest_part, data, self._mode)
 
-    async def send_part(self, number: int, data: PartData) -> PartInfo:
+    async def send_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
         """UploadPart with the mode's digest, checked in the answer (the same number on every
         try)."""
         upload_id = await self._ensure_started()

@@ -1,10 +1,7 @@
 """The streaming writer: bytes in, numbered parts out, bounded memory, never a partial object.
 
-``write()`` copies into the current part buffer; a full part becomes a numbered part handed
+``write()`` copies into the current part buffer; a full buffer becomes a numbered part handed
 to the :class:`UploadSink` (which uploads it in the background) through a :mod:`.part_pump`.
-A large ``bytes`` write is not copied: ``bytes`` cannot change, so the part holds the object
-itself (a :class:`~mpu_toolkit._plan.pieces.Pieces` part, its bytes counted against
-``max_memory`` all the same).
 Two waits are the backpressure: a part is handed over once fewer than ``concurrency`` are in
 flight, and a new buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`): the same
 bound for 1 GiB and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any
@@ -31,8 +28,7 @@ from ..errors import IntegrityError, MPUError, UploadAborted, WriterClosedError,
 from ..progress import Clock, ProgressCallback, ProgressEvent, deliver
 from ..model import ObjectInfo, PartInfo
 from . import shutdown
-from .buffers import BufferPool
-from .filling import FillingPart
+from .buffers import BufferPool, copy_into
 from .part_pump import PartPump
 from .sink import UploadSink
 from .._plan.sizing import PartSizer, counted
@@ -42,9 +38,6 @@ log = logging.getLogger(__name__)
 __all__ = ["MultipartWriter"]
 
 State = Literal["writing", "closed", "completed", "aborted", "failed", "kept"]
-#: a ``bytes`` write from this size on is held by its part, not copied (smaller ones are
-#: cheaper copied than sent and hashed as a piece of their own)
-_BORROW_FROM = 256 * 1024
 
 
 class MultipartWriter(io.BufferedIOBase):
@@ -77,7 +70,8 @@ class MultipartWriter(io.BufferedIOBase):
         self._pump = PartPump(sink.submit_part, concurrency, buffers=self._buffers,
                               on_settled=_on_part_done(weakref.ref(self)), done=prefix)
         self._next_number = len(prefix) + 1
-        self._part = FillingPart()
+        self._buffer = bytearray()  # allocated when the part's first byte arrives
+        self._fill = 0
         self._written = sum(p.size for p in prefix)
         # updated by part done-callbacks on the I/O thread:
         self._counter_lock = threading.Lock()
@@ -127,21 +121,17 @@ class MultipartWriter(io.BufferedIOBase):
         if self._declared_size is not None and self._written + size > self._declared_size:
             self._fail(MPUError(f"{self.url}: more bytes than the declared size="
                                 f"{self._declared_size:,}; drop size= or declare the real size"))
-        borrow = type(data) is bytes and size >= _BORROW_FROM
         position = 0
         try:
             while position < size:
-                part = self._part
-                if not part.size:  # the part's first byte
-                    part.size = self._sizer.part_size(self._next_number)
-                take = min(part.room, size - position)
-                if borrow:  # counted against max_memory like a buffer, once it fits
-                    self._pump.borrow(take)
-                    part.hold(view[position:position + take])
-                else:
-                    part.copy(view[position:position + take], self._pump.take_buffer)
+                if not self._buffer:
+                    self._buffer = self._new_buffer()
+                room = len(self._buffer) - self._fill
+                take = min(room, size - position)
+                copy_into(self._buffer, self._fill, view[position:position + take])
+                self._fill += take
                 position += take
-                if not part.room:
+                if self._fill == len(self._buffer):
                     self._send_buffer()
         except BaseException as exc:
             self._fail(exc)
@@ -190,10 +180,10 @@ class MultipartWriter(io.BufferedIOBase):
             raise self._closed_error()
         try:
             if self._next_number == 1:  # never filled one part: a single PUT
-                whole = self._part.whole()
-                self.result = self._sink.put_object(whole)
+                del self._buffer[self._fill:]
+                self.result = self._sink.put_object(self._buffer)
                 with self._counter_lock:
-                    self._uploaded = len(whole)
+                    self._uploaded = len(self._buffer)
             else:
                 parts = self._pump.finish()
                 sent = sum(p.size for p in parts)
@@ -281,18 +271,23 @@ class MultipartWriter(io.BufferedIOBase):
         return WriterClosedError(f"{self.url} is {self._state}{why}; open a new writer")
 
     def _send_buffer(self) -> None:
-        data, held = self._part.handover()
-        self._pump.put_part(self._next_number, data, held)
+        buffer = self._buffer
+        data = buffer if self._fill == len(buffer) else memoryview(buffer)[:self._fill]
+        self._pump.put_part(self._next_number, data, buffer)
         self._next_number += 1
-        self._part = FillingPart()
+        self._buffer, self._fill = bytearray(), 0
+
+    def _new_buffer(self) -> bytearray:
+        """The next part's buffer, once ``max_memory`` has room for it."""
+        return self._pump.take_buffer(self._sizer.part_size(self._next_number))
 
     def _release_buffers(self) -> None:
-        self._part = FillingPart()
+        self._buffer = bytearray()
         self._buffers.release_all()
 
     def _finish_parts(self) -> None:
         try:
-            if self._part.fill and self._next_number > 1:
+            if self._fill and self._next_number > 1:
                 self._send_buffer()
             self._pump.finish()
         except BaseException as exc:

@@ -28,7 +28,6 @@ from enum import Enum
 from typing import Callable, Literal, Mapping, Sequence
 
 from ..errors import ConfigurationError
-from .pieces import PartData, views_of
 
 __all__ = ["ChecksumMode", "ChecksumName", "PartDigest", "digest_part", "multipart_etag", "etag_matches",
            "etag_problem", "md5_of_etag", "checksum_problem", "answer_problem",
@@ -87,54 +86,23 @@ class ChecksumMode(str, Enum):
 GENERIC_DEFAULT = ChecksumMode.MD5
 
 
-def _crc(name: str) -> Callable[[memoryview, int], int]:
+def _crc(name: str) -> Callable[[memoryview], int]:
     from awscrt import checksums  # C, with the CPU's CRC instructions
 
-    return getattr(checksums, name)  # (data, previous value) -> value
+    return getattr(checksums, name)
 
 
 def _b64(value: int, width: int) -> str:
     return base64.b64encode(value.to_bytes(width, "big")).decode("ascii")
 
 
-def _running(update: Callable[[Sequence[memoryview]], int], width: int
-             ) -> Callable[[Sequence[memoryview]], str]:
-    return lambda views: _b64(update(views), width)
-
-
-def _crc_over(name: str) -> Callable[[Sequence[memoryview]], int]:
-    def value(views: Sequence[memoryview]) -> int:
-        crc, result = _crc(name), 0
-        for view in views:
-            result = crc(view, result)
-        return result
-
-    return value
-
-
-def _zlib_crc32(views: Sequence[memoryview]) -> int:
-    result = 0
-    for view in views:
-        result = zlib.crc32(view, result)
-    return result
-
-
-def _hashed(factory: Callable[[], "hashlib._Hash"], views: Sequence[memoryview]
-            ) -> "hashlib._Hash":
-    hasher = factory()
-    for view in views:
-        hasher.update(view)
-    return hasher
-
-
 #: flexible modes: the botocore parameter (and answer key) and how to compute its value
-#: over the part's pieces
-_HEADER_OF: dict[ChecksumMode, tuple[str, Callable[[Sequence[memoryview]], str]]] = {
-    ChecksumMode.CRC32C: ("ChecksumCRC32C", _running(_crc_over("crc32c"), 4)),
-    ChecksumMode.CRC64NVME: ("ChecksumCRC64NVME", _running(_crc_over("crc64nvme"), 8)),
-    ChecksumMode.CRC32: ("ChecksumCRC32", _running(_zlib_crc32, 4)),
-    ChecksumMode.SHA256: ("ChecksumSHA256", lambda views: base64.b64encode(
-        _hashed(hashlib.sha256, views).digest()).decode("ascii")),
+_HEADER_OF: dict[ChecksumMode, tuple[str, Callable[[memoryview], str]]] = {
+    ChecksumMode.CRC32C: ("ChecksumCRC32C", lambda d: _b64(_crc("crc32c")(d), 4)),
+    ChecksumMode.CRC64NVME: ("ChecksumCRC64NVME", lambda d: _b64(_crc("crc64nvme")(d), 8)),
+    ChecksumMode.CRC32: ("ChecksumCRC32", lambda d: _b64(zlib.crc32(d), 4)),
+    ChecksumMode.SHA256: ("ChecksumSHA256", lambda d: base64.b64encode(
+        hashlib.sha256(d).digest()).decode("ascii")),
 }
 
 
@@ -153,19 +121,17 @@ class PartDigest:
         return base64.b64encode(self.md5).decode("ascii") if self.md5 is not None else None
 
 
-def digest_part(data: PartData, mode: ChecksumMode) -> PartDigest:
-    """Hash one part (``auto`` must be resolved first), piece by piece when it is
-    :class:`~.pieces.Pieces`. hashlib and awscrt release the GIL, so this runs on a worker
-    thread beside the producer, not on the event loop."""
-    views = views_of(data)
+def digest_part(data: bytes | bytearray | memoryview, mode: ChecksumMode) -> PartDigest:
+    """Hash one part (``auto`` must be resolved first). hashlib and awscrt release the GIL,
+    so this runs on a worker thread beside the producer, not on the event loop."""
+    view = memoryview(data).cast("B")
     if mode is ChecksumMode.MD5:
-        md5 = _hashed(lambda: hashlib.md5(usedforsecurity=False), views)
-        return PartDigest(md5=md5.digest())
+        return PartDigest(md5=hashlib.md5(view, usedforsecurity=False).digest())
     if mode is ChecksumMode.SHA256_PAYLOAD:
-        return PartDigest(payload_sha256=_hashed(hashlib.sha256, views).hexdigest())
+        return PartDigest(payload_sha256=hashlib.sha256(view).hexdigest())
     if mode in _HEADER_OF:
         name, compute = _HEADER_OF[mode]
-        return PartDigest(checksum=(name, compute(views)))
+        return PartDigest(checksum=(name, compute(view)))
     return PartDigest()
 
 

@@ -17,7 +17,6 @@ from typing import Any, AsyncIterator, Mapping, Sequence
 
 from .. import hints
 from .._plan.integrity import PartDigest
-from .._plan.pieces import PartData
 from .._plan.sizing import S3_LIMITS, counted
 from ..errors import MPUError, NoSuchUpload, UploadNotClean
 from ..model import (ObjectAttributes, ObjectInfo, ObjectRef, PartInfo, UploadInfo, UploadParts,
@@ -56,7 +55,7 @@ class S3Client(ObjectRequests):
 
     # 2. upload part ------------------------------------------------------------------------
     async def upload_part(self, ref: ObjectRef, upload_id: str, number: int,
-                          body: PartData,
+                          body: bytes | bytearray | memoryview,
                           digest: PartDigest = PartDigest()) -> PartInfo:
         """UploadPart. Safe to repeat: the same bytes under the same number replace the part.
 

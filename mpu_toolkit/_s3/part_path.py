@@ -36,7 +36,6 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import ClientError
 from botocore.utils import get_environ_proxies
 
-from .._plan.pieces import views_of
 from .payload import PartBody
 from .sigv4 import UNSIGNED_PAYLOAD, Scope, canonical_query, sign
 from .wire import Answer, Wire
@@ -97,7 +96,7 @@ class PartPath:
         query = canonical_query({"partNumber": str(params["PartNumber"]),
                                  "uploadId": params["UploadId"]})
         body = params["Body"]
-        views = body.views if isinstance(body, PartBody) else views_of(body)
+        view = body.view if isinstance(body, PartBody) else memoryview(body).cast("B")
         digest_headers = {_HEADER_OF[k]: v for k, v in params.items() if k in _HEADER_OF}
         payload = getattr(body, "payload_sha256", None) or UNSIGNED_PAYLOAD
         url = f"http://{host}{path}?{query}"
@@ -107,12 +106,12 @@ class PartPath:
             frozen = await self._credentials()  # refreshed when they expire (roles, SSO)
             signer = Scope(frozen.access_key, frozen.secret_key, frozen.token, region, service)
             headers = sign("PUT", host, path, query, digest_headers, payload, signer)
-            headers.update({"content-length": str(len(body)), "user-agent": _USER_AGENT})
+            headers.update({"content-length": str(len(view)), "user-agent": _USER_AGENT})
             await self._announce(url, headers, body)
             head = (f"PUT {path}?{query} HTTP/1.1\r\n"
                     + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
             try:
-                answer = await self._wire(host).exchange(head.encode("latin-1"), views, url)
+                answer = await self._wire(host).exchange(head.encode("latin-1"), view, url)
             except Exception as exc:
                 wait = self._retry(caught_exception=exc, attempts=attempt,
                                    operation=_OPERATION, request_dict={"url": url})

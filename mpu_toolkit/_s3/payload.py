@@ -7,16 +7,11 @@ yields zero-copy ``memoryview`` chunks as an async iterable (aiohttp writes each
 while still looking like a seekable file with a length to botocore (validation,
 Content-Length, checksums, signing). ``payload_sha256`` carries the part's SHA-256 when
 it was computed beforehand, for :mod:`.signing` to sign instead of hashing again.
-
-A part need not be one buffer (:class:`~mpu_toolkit._plan.pieces.Pieces`): it is sent
-piece by piece, and joined only where botocore reads it as a file.
 """
 
 from __future__ import annotations
 
 from typing import AsyncIterator
-
-from .._plan.pieces import PartData, views_of
 
 __all__ = ["PartBody"]
 
@@ -26,44 +21,38 @@ CHUNK = 512 * 1024
 class PartBody:
     """A read-only, seekable view of one part's bytes; streams in ``CHUNK`` pieces."""
 
-    def __init__(self, data: PartData, payload_sha256: str | None = None) -> None:
-        self._views = views_of(data)
-        self._size = len(data)
+    def __init__(self, data: bytes | bytearray | memoryview,
+                 payload_sha256: str | None = None) -> None:
+        self._view = memoryview(data).cast("B")
         self._position = 0
         self.payload_sha256 = payload_sha256
 
     @property
-    def views(self) -> tuple[memoryview, ...]:
+    def view(self) -> memoryview:
         """The part's bytes (for :mod:`.wire`, which sends them without copying)."""
-        return self._views
+        return self._view
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._view)
 
     def __aiter__(self) -> AsyncIterator[memoryview]:
         return self._chunks()
 
     async def _chunks(self) -> AsyncIterator[memoryview]:
-        for view in self._views:
-            for start in range(0, len(view), CHUNK):
-                yield view[start:start + CHUNK]
+        view = self._view
+        for start in range(0, len(view), CHUNK):
+            yield view[start:start + CHUNK]
 
     # the file side, for botocore (checksums over the stream, signing if enabled)
     def read(self, size: int = -1) -> bytes:
-        end = self._size if size is None or size < 0 else min(self._position + size, self._size)
-        chunks, offset = [], 0
-        for view in self._views:  # the pieces that overlap [position, end)
-            low, high = max(self._position - offset, 0), min(end - offset, len(view))
-            if low < high:
-                chunks.append(view[low:high])
-            offset += len(view)
-        chunk = b"".join(chunks)
+        end = len(self._view) if size is None or size < 0 else self._position + size
+        chunk = self._view[self._position:end].tobytes()
         self._position += len(chunk)
         return chunk
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        base = (0, self._position, self._size)[whence]
-        self._position = max(0, min(base + offset, self._size))
+        base = (0, self._position, len(self._view))[whence]
+        self._position = max(0, min(base + offset, len(self._view)))
         return self._position
 
     def tell(self) -> int:

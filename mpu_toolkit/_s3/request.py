@@ -14,7 +14,6 @@ import os
 from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 
 from .._plan.integrity import PartDigest, checksum_problem, etag_problem
-from .._plan.pieces import PartData
 from ..errors import IntegrityError
 from ..model import ObjectRef, location
 from .errormap import map_error
@@ -118,7 +117,7 @@ def check_answer(response: Mapping[str, Any], digest: PartDigest, what: str) -> 
     return etag
 
 
-def body_args(body: PartData, digest: PartDigest) -> dict[str, Any]:
+def body_args(body: bytes | bytearray | memoryview, digest: PartDigest) -> dict[str, Any]:
     """The body of an UploadPart/PutObject and what protects it: Content-MD5, a flexible
     checksum's value, or the payload hash to sign (see :mod:`.signing`)."""
     args: dict[str, Any] = {"Body": PartBody(body, digest.payload_sha256),

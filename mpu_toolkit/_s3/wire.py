@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from botocore.exceptions import (ConnectionClosedError, ConnectTimeoutError,
                                  EndpointConnectionError, ReadTimeoutError)
@@ -56,10 +56,9 @@ class Wire:
         self._idle: list[tuple[socket.socket, float]] = []
         self._address: tuple[int, tuple[object, ...]] | None = None
 
-    async def exchange(self, head: bytes, body: memoryview | Sequence[memoryview],
-                       url: str) -> Answer:
-        """Send one request (``head``: request line and headers; then ``body``, one view or
-        several in order) and read the whole answer."""
+    async def exchange(self, head: bytes, body: memoryview, url: str) -> Answer:
+        """Send one request (``head``: request line and headers; then ``body``) and read the
+        whole answer."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._limit)
         async with self._slots:
@@ -118,16 +117,13 @@ class Wire:
         return sock
 
     # -- one exchange ----------------------------------------------------------------------
-    async def _send(self, sock: socket.socket, head: bytes,
-                    body: memoryview | Sequence[memoryview], url: str) -> None:
+    async def _send(self, sock: socket.socket, head: bytes, body: memoryview, url: str) -> None:
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(loop.sock_sendall(sock, head), self._read_timeout)
-            for view in (body,) if isinstance(body, memoryview) else body:
-                for start in range(0, len(view), _SEND_SLICE):
-                    await asyncio.wait_for(
-                        loop.sock_sendall(sock, view[start:start + _SEND_SLICE]),
-                        self._read_timeout)
+            for start in range(0, len(body), _SEND_SLICE):
+                await asyncio.wait_for(loop.sock_sendall(sock, body[start:start + _SEND_SLICE]),
+                                       self._read_timeout)
         except asyncio.TimeoutError as exc:
             raise ReadTimeoutError(endpoint_url=url, error=exc) from exc
         except OSError as exc:  # reset, broken pipe: the server may have read part of it

@@ -8,7 +8,6 @@ import threading
 import time
 from array import array
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -16,9 +15,7 @@ from hypothesis import strategies as st
 from writer_fakes import (GATE_TIMEOUT, LIMITS, PART, URL, FakeSink, expected_parts,
                           make_writer, payload, wait_until)
 
-from mpu_toolkit._engine import writer as writer_module
 from mpu_toolkit._plan.integrity import multipart_etag
-from mpu_toolkit._plan.pieces import Pieces
 from mpu_toolkit._plan.sizing import FixedPartSizer, GrowingPartSizer, PartLimits, capacity
 from mpu_toolkit.errors import MPUError, TooManyPartsError
 from mpu_toolkit.model import PartInfo
@@ -38,18 +35,9 @@ def sizers() -> st.SearchStrategy[Any]:
        chunks=st.lists(st.tuples(st.integers(0, 90), st.sampled_from(["bytes", "bytearray",
                                                                       "memoryview"])),
                        max_size=25),
-       threaded=st.booleans(), concurrency=st.integers(1, 4), seed=st.integers(0, 2**32),
-       borrow_from=st.sampled_from([writer_module._BORROW_FROM, 1, 12]))
+       threaded=st.booleans(), concurrency=st.integers(1, 4), seed=st.integers(0, 2**32))
 def test_chunking(sizer: Any, chunks: list[tuple[int, str]], threaded: bool, concurrency: int,
-                  seed: int, borrow_from: int) -> None:
-    """``borrow_from``: the size from which a ``bytes`` write is held by its part, not copied
-    (the default never applies at these sizes; 1 and 12 mix held and copied bytes)."""
-    with mock.patch.object(writer_module, "_BORROW_FROM", borrow_from):
-        _check_chunking(sizer, chunks, threaded, concurrency, seed)
-
-
-def _check_chunking(sizer: Any, chunks: list[tuple[int, str]], threaded: bool,
-                    concurrency: int, seed: int) -> None:
+                  seed: int) -> None:
     room = capacity(sizer)
     lengths, total = [], 0
     for length, kind in chunks:  # stay within what the sizer can hold
@@ -110,43 +98,6 @@ def test_part_buffers_are_not_reused_while_in_flight(tsink: FakeSink) -> None:
     assert tsink.submit_types[-1] is memoryview  # the short last part: a view, no copy
     assert [tsink.received[n] for n in (1, 2, 3, 4, 5)] == [data[i:i + 10]
                                                             for i in range(0, 45, 10)]
-
-
-def test_large_bytes_writes_are_sent_from_the_callers_object(tsink: FakeSink) -> None:
-    """From ``_BORROW_FROM`` on, a ``bytes`` write is not copied: the part holds views of the
-    object itself, beside the bytes copied from smaller writes, in order."""
-    submitted: list[Any] = []
-    submit = tsink.submit_part
-
-    def keep(number: int, data: Any) -> Any:
-        submitted.append(data)
-        return submit(number, data)
-
-    tsink.submit_part = keep  # type: ignore[method-assign]
-    with mock.patch.object(writer_module, "_BORROW_FROM", 4):
-        w = make_writer(tsink, concurrency=8)  # parts of 10 bytes
-        small, large, other = b"ab", payload(13, seed=3), bytearray(payload(5, seed=4))
-        for data in (small, large, other):
-            w.write(data)
-        tsink.gate.set()
-        w.close()
-    first, second = submitted
-    assert isinstance(first, Pieces) and len(first) == 10
-    assert [len(v) for v in first.views] == [2, 8]
-    assert first.views[1].obj is large  # the caller's object: no copy
-    assert isinstance(second, Pieces) and [len(v) for v in second.views] == [5, 5]
-    assert second.views[0].obj is large and second.views[1].obj is not other  # copied
-    assert b"".join(tsink.received[n] for n in (1, 2)) == small + large + other
-    assert w.memory_in_use == 0
-
-
-def test_a_small_object_of_borrowed_bytes_is_one_put(sink: FakeSink) -> None:
-    with mock.patch.object(writer_module, "_BORROW_FROM", 4):
-        w = make_writer(sink)  # parts of 10 bytes
-        w.write(b"xy")
-        w.write(b"12345")
-        w.close()
-    assert sink.puts == [b"xy12345"] and sink.submitted == []
 
 
 def test_write_accepts_buffers_of_any_format(sink: FakeSink) -> None:

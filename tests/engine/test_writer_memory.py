@@ -5,13 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
-
-import pytest
 
 from writer_fakes import LIMITS, PART, FakeSink, make_writer, payload
 
-from mpu_toolkit._engine import writer as writer_module
 from mpu_toolkit._plan.sizing import FixedPartSizer, PartLimits
 from mpu_toolkit.model import PartInfo
 from mpu_toolkit.progress import ProgressEvent
@@ -65,14 +61,9 @@ class Watched:
         return b"".join(self.sink.received[n] for n in sorted(self.sink.received))
 
 
-@pytest.mark.parametrize("borrow_from", [writer_module._BORROW_FROM, 1],
-                         ids=["copied", "held-bytes"])
-def test_parts_in_flight_fit_the_budget_not_just_the_concurrency(borrow_from: int) -> None:
-    """Also when the parts hold the caller's ``bytes`` instead of copies (``borrow_from=1``):
-    those count against the budget the same way."""
+def test_parts_in_flight_fit_the_budget_not_just_the_concurrency() -> None:
     watched, data = Watched(), payload(30 * PART, seed=1)
-    with mock.patch.object(writer_module, "_BORROW_FROM", borrow_from):
-        events = watched.write(data, concurrency=8, max_memory=3 * PART)
+    events = watched.write(data, concurrency=8, max_memory=3 * PART)
     assert watched.received() == data
     # three buffers, in flight or filling: the budget decides, not concurrency=8
     assert watched.sink.max_in_flight == 3

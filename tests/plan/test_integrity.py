@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from mpu_toolkit._plan.integrity import (GENERIC_DEFAULT, ChecksumMode, ChecksumName, PartDigest,
                                          answer_problem, checksum_problem, digest_part,
                                          etag_matches, etag_problem, multipart_etag)
-from mpu_toolkit._plan.pieces import Pieces
 from mpu_toolkit.errors import ConfigurationError
 
 
@@ -99,8 +98,6 @@ def test_flexible_modes_send_their_checksum_not_an_md5(mode: ChecksumMode, heade
                                                        value: str) -> None:
     digest = digest_part(CHECK, mode)
     assert digest.checksum == (header, value)
-    # a part in pieces: each running value carried from piece to piece
-    assert digest_part(Pieces([CHECK[:1], CHECK[1:4], b"", CHECK[4:]]), mode) == digest
     assert digest.content_md5 is None and digest.payload_sha256 is None
     assert mode.algorithm == header.removeprefix("Checksum")
 
@@ -109,16 +106,6 @@ def test_sha256_payload_is_the_hex_hash_to_sign() -> None:
     digest = digest_part(memoryview(b"part"), ChecksumMode.SHA256_PAYLOAD)
     assert digest == PartDigest(payload_sha256=hashlib.sha256(b"part").hexdigest())
     assert ChecksumMode.SHA256_PAYLOAD.algorithm is None
-
-
-@given(data=st.binary(max_size=256), cuts=st.lists(st.integers(0, 256), max_size=6),
-       mode=st.sampled_from([m for m in ChecksumMode if m is not ChecksumMode.AUTO]))
-def test_a_part_in_pieces_has_the_digest_of_its_joined_bytes(data: bytes, cuts: list[int],
-                                                            mode: ChecksumMode) -> None:
-    bounds = sorted({0, len(data), *(min(c, len(data)) for c in cuts)})
-    pieces = Pieces(bytearray(data[a:b]) for a, b in zip(bounds, bounds[1:]))
-    assert len(pieces) == len(data) and bytes(pieces) == data
-    assert digest_part(pieces, mode) == digest_part(data, mode)
 
 
 def test_none_sends_nothing() -> None:

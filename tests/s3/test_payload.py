@@ -7,10 +7,6 @@ import os
 
 from botocore.utils import determine_content_length
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from mpu_toolkit._plan.pieces import Pieces
 from mpu_toolkit._s3.payload import CHUNK, PartBody
 
 
@@ -47,23 +43,3 @@ def test_file_side_reads_seeks_and_reports_length():
 def test_empty_body():
     body = PartBody(b"")
     assert len(body) == 0 and collect(body) == [] and body.read() == b""
-
-
-@given(data=st.binary(max_size=64), cuts=st.lists(st.integers(0, 64), max_size=5),
-       reads=st.lists(st.integers(-1, 20), max_size=8), start=st.integers(0, 70))
-def test_a_part_in_pieces_reads_as_the_joined_bytes(data, cuts, reads, start):
-    bounds = sorted({0, len(data), *(min(c, len(data)) for c in cuts)})
-    body = PartBody(Pieces(data[a:b] for a, b in zip(bounds, bounds[1:])))
-    joined = PartBody(data)
-    assert len(body) == len(data) and b"".join(collect(body)) == data
-    assert body.seek(start) == joined.seek(start)
-    for size in reads:
-        assert body.read(size) == joined.read(size) and body.tell() == joined.tell()
-
-
-def test_pieces_are_streamed_as_views_of_each_piece():
-    first, second = os.urandom(CHUNK + 5), bytearray(os.urandom(7))
-    chunks = collect(PartBody(Pieces([first, second])))
-    assert [len(c) for c in chunks] == [CHUNK, 5, 7]
-    second[0] ^= 0xFF  # a view sees the change: nothing was copied
-    assert chunks[2][0] == second[0] and chunks[0].obj is first

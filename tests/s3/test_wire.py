@@ -9,7 +9,7 @@ import asyncio
 import os
 import socket
 import threading
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from botocore.exceptions import (ConnectionClosedError, EndpointConnectionError,
@@ -64,13 +64,11 @@ class Scripted:
         self.listener.close()
 
 
-def exchange(wire: Wire, n: int = 1, body: Any = None) -> list:
-    """``n`` requests with BODY (or ``body``: one view, or several in order)."""
+def exchange(wire: Wire, n: int = 1) -> list:
     async def go():
         head = (f"PUT /b/k?partNumber=1 HTTP/1.1\r\nHost: x\r\n"
                 f"Content-Length: {len(BODY)}\r\n\r\n").encode()
-        sent = memoryview(BODY) if body is None else body
-        return [await wire.exchange(head, sent, "http://x/b/k") for _ in range(n)]
+        return [await wire.exchange(head, memoryview(BODY), "http://x/b/k") for _ in range(n)]
     return asyncio.run(go())
 
 
@@ -92,15 +90,6 @@ def test_sends_the_body_byte_exact_and_reuses_the_connection():
     assert [a.status for a in answers] == [200] * 3 and answers[0].headers["etag"] == '"e"'
     assert all(r.endswith(b"\r\n\r\n" + BODY) for r in server.received)
     assert server.connections == 1
-
-
-def test_a_body_in_several_pieces_is_sent_whole_and_in_order():
-    server = Scripted(keep_alive(OK))
-    cuts = (0, 1, len(BODY) // 2, len(BODY) - 3, len(BODY))
-    pieces = [memoryview(BODY)[a:b] for a, b in zip(cuts, cuts[1:])]
-    [answer] = exchange(wire_to(server), body=pieces)
-    assert answer.status == 200
-    assert server.received == [server.received[0].split(b"\r\n\r\n")[0] + b"\r\n\r\n" + BODY]
 
 
 @pytest.mark.parametrize("answer, body", [
