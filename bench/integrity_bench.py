@@ -6,8 +6,9 @@
 
 (i) The digest alone: what the engine computes for each part (``digest_part`` of
 mpu_toolkit/_plan/integrity.py: hashlib MD5 / SHA-256, zlib CRC32, awscrt CRC32C /
-CRC64NVME) over --size in 6 MiB parts cut from a 64 MiB pool of random bytes, on one
-thread: CPU seconds of this process per GiB, and the GB one core hashes per CPU second
+CRC64NVME; the writer feeds the same CRCs 256 KiB at a time as a part fills, while those
+bytes are in the cache) over --size in 6 MiB parts cut from a 64 MiB pool of random bytes,
+on one thread: CPU seconds of this process per GiB, and the GB one core hashes per CPU second
 (median of --repeat; CPU time, not wall time, so a busy machine slows it less).
 
 (ii) End to end: mpu writing --size in 1 MiB writes of fresh bytes into the sink with that

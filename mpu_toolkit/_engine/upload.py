@@ -20,8 +20,8 @@ from typing import Any, Coroutine, Mapping, Sequence, TypeVar
 
 from .. import hints
 from .._plan.copyplan import copy_ranges
-from .._plan.integrity import (ChecksumMode, PartDigest, digest_part, etag_matches,
-                               multipart_etag)
+from .._plan.integrity import (ChecksumMode, PartDigest, RunningDigest, digest_part,
+                               etag_matches, multipart_etag, running_digest)
 from .._s3.client import S3Client
 from .._s3.providers import Provider
 from .._s3.retry import Attempts
@@ -109,12 +109,16 @@ class S3Upload:
             k: str(v) for k, v in merged.items() if v is not None})
 
     # -- the sink interface (called from the producer's thread) ----------------------------
-    def submit_part(self, number: int, data: bytearray | memoryview) -> "Future[PartInfo]":
+    def running_digest(self) -> RunningDigest | None:
+        return running_digest(self._mode)
+
+    def submit_part(self, number: int, data: bytearray | memoryview,
+                    digest: PartDigest | None = None) -> "Future[PartInfo]":
         self._sealed = True  # the attributes travel with the CreateMultipartUpload it starts
         if self._upload_id is None:  # once a part is handed over the upload exists (and is
             self._run(self._ensure_started())  # listed); a denied write fails at write()
-        return asyncio.run_coroutine_threadsafe(self._tracked(self.send_part(number, data)),
-                                                self._loop)
+        return asyncio.run_coroutine_threadsafe(
+            self._tracked(self.send_part(number, data, digest)), self._loop)
 
     def complete(self, parts: Sequence[PartInfo]) -> ObjectInfo:
         return self._run(self.finish(list(parts)))
@@ -180,11 +184,13 @@ class S3Upload:
             return digest_part(data, self._mode)
         return await asyncio.to_thread(digest_part, data, self._mode)
 
-    async def send_part(self, number: int, data: bytes | bytearray | memoryview) -> PartInfo:
-        """UploadPart with the mode's digest, checked in the answer (the same number on every
-        try)."""
+    async def send_part(self, number: int, data: bytes | bytearray | memoryview,
+                        digest: PartDigest | None = None) -> PartInfo:
+        """UploadPart with the mode's digest (computed here unless given), checked in the
+        answer (the same number on every try)."""
         upload_id = await self._ensure_started()
-        digest = await self._digest(data)
+        if digest is None:
+            digest = await self._digest(data)
         part = await self._client.upload_part(self.ref, upload_id, number, data, digest)
         if digest.md5 is not None:
             self._md5s[number] = digest.md5

@@ -1,7 +1,8 @@
 """The streaming writer: bytes in, numbered parts out, bounded memory, never a partial object.
 
-``write()`` copies into the current part buffer; a full buffer becomes a numbered part handed
-to the :class:`UploadSink` (which uploads it in the background) through a :mod:`.part_pump`.
+``write()`` copies into the current part buffer (and feeds a CRC mode's digest the bytes just
+copied, still in the CPU's cache); a full buffer becomes a numbered part handed to the
+:class:`UploadSink` (which uploads it in the background) through a :mod:`.part_pump`.
 Two waits are the backpressure: a part is handed over once fewer than ``concurrency`` are in
 flight, and a new buffer is taken once it fits in ``max_memory`` (:mod:`.buffers`): the same
 bound for 1 GiB and 5 TiB. ``close()`` sends the last part, waits for all, then completes; any
@@ -30,10 +31,13 @@ from ..model import ObjectInfo, PartInfo
 from . import shutdown
 from .buffers import BufferPool, copy_into
 from .part_pump import PartPump
-from .sink import UploadSink
+from .sink import UploadSink, submitter
+from .._plan.integrity import PartDigest, RunningDigest
 from .._plan.sizing import PartSizer, counted
 
 log = logging.getLogger(__name__)
+
+_DIGEST_SPAN = 256 * 1024  #: a part's CRC is fed every 256 KiB copied, the bytes still in L2
 
 __all__ = ["MultipartWriter"]
 
@@ -67,11 +71,14 @@ class MultipartWriter(io.BufferedIOBase):
         self.url = self.path = url
         self._clock = Clock()
         # ``prefix``: parts already in the upload (an append's copy of the object): 1..n
-        self._pump = PartPump(sink.submit_part, concurrency, buffers=self._buffers,
+        self._digests: dict[int, PartDigest] = {}  # CRCs of filled parts, until submitted
+        self._pump = PartPump(submitter(sink, self._digests), concurrency, buffers=self._buffers,
                               on_settled=_on_part_done(weakref.ref(self)), done=prefix)
         self._next_number = len(prefix) + 1
         self._buffer = bytearray()  # allocated when the part's first byte arrives
         self._fill = 0
+        self._digest: RunningDigest | None = None  # the filling part's, up to _digested
+        self._digested = 0
         self._written = sum(p.size for p in prefix)
         # updated by part done-callbacks on the I/O thread:
         self._counter_lock = threading.Lock()
@@ -130,6 +137,8 @@ class MultipartWriter(io.BufferedIOBase):
                 take = min(room, size - position)
                 copy_into(self._buffer, self._fill, view[position:position + take])
                 self._fill += take
+                if self._fill - self._digested >= _DIGEST_SPAN:
+                    self._digest_filled()
                 position += take
                 if self._fill == len(self._buffer):
                     self._send_buffer()
@@ -273,13 +282,23 @@ class MultipartWriter(io.BufferedIOBase):
     def _send_buffer(self) -> None:
         buffer = self._buffer
         data = buffer if self._fill == len(buffer) else memoryview(buffer)[:self._fill]
+        if self._digest is not None:
+            self._digest_filled()
+            self._digests[self._next_number] = self._digest.result()
         self._pump.put_part(self._next_number, data, buffer)
         self._next_number += 1
         self._buffer, self._fill = bytearray(), 0
 
     def _new_buffer(self) -> bytearray:
-        """The next part's buffer, once ``max_memory`` has room for it."""
+        """The next part's buffer, once ``max_memory`` has room for it (and its digest)."""
+        self._digest, self._digested = self._sink.running_digest(), 0
         return self._pump.take_buffer(self._sizer.part_size(self._next_number))
+
+    def _digest_filled(self) -> None:
+        """Feed the part's digest the bytes copied since the last call (still in cache)."""
+        if self._digest is not None:
+            self._digest.update(memoryview(self._buffer)[self._digested:self._fill])
+        self._digested = self._fill
 
     def _release_buffers(self) -> None:
         self._buffer = bytearray()

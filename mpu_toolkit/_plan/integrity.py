@@ -29,7 +29,8 @@ from typing import Callable, Literal, Mapping, Sequence
 
 from ..errors import ConfigurationError
 
-__all__ = ["ChecksumMode", "ChecksumName", "PartDigest", "digest_part", "multipart_etag", "etag_matches",
+__all__ = ["ChecksumMode", "ChecksumName", "PartDigest", "digest_part", "RunningDigest",
+           "running_digest", "multipart_etag", "etag_matches",
            "etag_problem", "md5_of_etag", "checksum_problem", "answer_problem",
            "GENERIC_DEFAULT"]
 
@@ -86,21 +87,36 @@ class ChecksumMode(str, Enum):
 GENERIC_DEFAULT = ChecksumMode.MD5
 
 
-def _crc(name: str) -> Callable[[memoryview], int]:
+def _crc(name: str) -> Callable[[memoryview, int], int]:
+    """A CRC function ``(data, running value) -> value``."""
+    if name == "crc32":
+        return zlib.crc32
     from awscrt import checksums  # C, with the CPU's CRC instructions
 
     return getattr(checksums, name)
+
+
+#: the CRC modes: the botocore parameter, the CRC's function name and width in bytes; a CRC
+#: can be computed piece by piece (:class:`RunningDigest`)
+_CRCS: dict[ChecksumMode, tuple[str, str, int]] = {
+    ChecksumMode.CRC32C: ("ChecksumCRC32C", "crc32c", 4),
+    ChecksumMode.CRC64NVME: ("ChecksumCRC64NVME", "crc64nvme", 8),
+    ChecksumMode.CRC32: ("ChecksumCRC32", "crc32", 4),
+}
 
 
 def _b64(value: int, width: int) -> str:
     return base64.b64encode(value.to_bytes(width, "big")).decode("ascii")
 
 
+def _whole_crc(mode: ChecksumMode) -> tuple[str, Callable[[memoryview], str]]:
+    name, function, width = _CRCS[mode]
+    return name, lambda d: _b64(_crc(function)(d, 0), width)
+
+
 #: flexible modes: the botocore parameter (and answer key) and how to compute its value
 _HEADER_OF: dict[ChecksumMode, tuple[str, Callable[[memoryview], str]]] = {
-    ChecksumMode.CRC32C: ("ChecksumCRC32C", lambda d: _b64(_crc("crc32c")(d), 4)),
-    ChecksumMode.CRC64NVME: ("ChecksumCRC64NVME", lambda d: _b64(_crc("crc64nvme")(d), 8)),
-    ChecksumMode.CRC32: ("ChecksumCRC32", lambda d: _b64(zlib.crc32(d), 4)),
+    **{mode: _whole_crc(mode) for mode in _CRCS},
     ChecksumMode.SHA256: ("ChecksumSHA256", lambda d: base64.b64encode(
         hashlib.sha256(d).digest()).decode("ascii")),
 }
@@ -133,6 +149,29 @@ def digest_part(data: bytes | bytearray | memoryview, mode: ChecksumMode) -> Par
         name, compute = _HEADER_OF[mode]
         return PartDigest(checksum=(name, compute(view)))
     return PartDigest()
+
+
+class RunningDigest:
+    """A part's CRC computed piece by piece as the part fills, while each piece is still in
+    the CPU's cache. Over the whole part at send time, the CRC read the part from memory once
+    more (docs/integrity.md: 0.17 against 0.09 CPU-s per GiB over ``none``, end to end)."""
+
+    def __init__(self, mode: ChecksumMode) -> None:
+        self._name, function, self._width = _CRCS[mode]
+        self._function = _crc(function)
+        self._value = 0
+
+    def update(self, data: memoryview) -> None:
+        self._value = self._function(data, self._value)
+
+    def result(self) -> PartDigest:
+        """The digest of every byte given to :meth:`update`, in order."""
+        return PartDigest(checksum=(self._name, _b64(self._value, self._width)))
+
+
+def running_digest(mode: ChecksumMode) -> RunningDigest | None:
+    """A :class:`RunningDigest` for a CRC mode; None for the others (hashed when sent)."""
+    return RunningDigest(mode) if mode in _CRCS else None
 
 
 def checksum_problem(sent: tuple[str, str] | None, answer: Mapping[str, object]) -> str | None:

@@ -1,5 +1,6 @@
 """MultipartWriter against an instrumented fake upload: chunking exactly as the part-size
-policy says, bounded in-flight parts (backpressure), part-count limits, declared sizes."""
+policy says, each part's running digest exactly its bytes', bounded in-flight parts
+(backpressure), part-count limits, declared sizes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from hypothesis import strategies as st
 from writer_fakes import (GATE_TIMEOUT, LIMITS, PART, URL, FakeSink, expected_parts,
                           make_writer, payload, wait_until)
 
-from mpu_toolkit._plan.integrity import multipart_etag
+from unittest import mock
+
+from mpu_toolkit._engine import writer as writer_module
+from mpu_toolkit._plan.integrity import ChecksumMode, digest_part, multipart_etag
 from mpu_toolkit._plan.sizing import FixedPartSizer, GrowingPartSizer, PartLimits, capacity
 from mpu_toolkit.errors import MPUError, TooManyPartsError
 from mpu_toolkit.model import PartInfo
@@ -28,6 +32,38 @@ def sizers() -> st.SearchStrategy[Any]:
             initial, PartLimits(min_part=1, max_part=64, max_parts=12, max_object=max_object)),
         st.integers(1, 16), st.integers(1, 12 * 64))
     return st.one_of(fixed, growing)
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizer=sizers(), chunk_sizes=st.lists(st.integers(0, 90), max_size=25),
+       span=st.integers(1, 40), mode=st.sampled_from(["crc32c", "crc64nvme", "crc32"]),
+       seed=st.integers(0, 2**32))
+def test_running_digests_are_the_parts_digests(sizer: Any, chunk_sizes: list[int], span: int,
+                                               mode: str, seed: int) -> None:
+    """The digest fed every ``span`` bytes as a part fills is the digest of what was sent,
+    whatever the writes' sizes against the parts' and the span's."""
+    room, sizes = capacity(sizer), []
+    for size in chunk_sizes:
+        sizes.append(min(size, room - sum(sizes)))
+    data = payload(sum(sizes), seed)
+    sink = FakeSink(checksum=ChecksumMode(mode))
+    with mock.patch.object(writer_module, "_DIGEST_SPAN", span):
+        writer, pos = make_writer(sink, sizer), 0
+        for size in sizes:
+            writer.write(data[pos:pos + size])
+            pos += size
+        writer.close()
+    assert set(sink.digests) == set(sink.received)
+    for number, sent in sink.received.items():
+        assert sink.digests[number] == digest_part(sent, ChecksumMode(mode)), number
+
+
+def test_modes_hashed_when_sent_get_no_running_digest(sink: FakeSink) -> None:
+    sink.checksum = ChecksumMode.SHA256_PAYLOAD
+    writer = make_writer(sink)
+    writer.write(payload(3 * PART))
+    writer.close()
+    assert sink.digests == {1: None, 2: None, 3: None}
 
 
 @settings(max_examples=150, deadline=None)

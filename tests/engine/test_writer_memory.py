@@ -34,10 +34,10 @@ class Watched:
         self.writer: Any = None
         submit, run = self.sink.submit_part, self.sink._run_part
 
-        def watched_submit(number: int, data: bytearray) -> Any:
+        def watched_submit(number: int, data: bytearray, digest: Any = None) -> Any:
             self.in_flight_at[number] = self.sink.in_flight
             self.held_at[number] = self.writer.memory_in_use
-            return submit(number, data)
+            return submit(number, data, digest)
 
         def slow(number: int, data: bytearray) -> PartInfo:
             time.sleep(0.03)  # slower than the producer, even on a loaded machine

@@ -15,7 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Sequence
 
 from mpu_toolkit._engine.writer import MultipartWriter
-from mpu_toolkit._plan.integrity import multipart_etag
+from mpu_toolkit._plan.integrity import (ChecksumMode, PartDigest, RunningDigest,
+                                        multipart_etag, running_digest)
 from mpu_toolkit._plan.sizing import FixedPartSizer, PartLimits
 from mpu_toolkit.model import ObjectInfo, PartInfo
 
@@ -31,9 +32,11 @@ class FakeSink:
     * ``threaded`` — parts run on a thread pool (else they finish inside ``submit_part``);
     * ``gate`` — a threading.Event each part waits for (set = open);
     * ``fail`` — part number → exception that part raises;
+    * ``checksum`` — an integrity mode whose running digest the writer feeds (CRC modes);
     * records: ``calls`` (every call in order), ``received`` (bytes of each part, copied when
       the part runs), ``submitted`` (numbers in submission order), ``completed``, ``puts``,
-      ``aborts``; ``max_in_flight`` counts from submit_part until the part's result is set.
+      ``aborts``, ``digests`` (what the writer computed for each part, or None);
+      ``max_in_flight`` counts from submit_part until the part's result is set.
     """
 
     def __init__(self, *, threaded: bool = False, workers: int = 16,
@@ -41,8 +44,11 @@ class FakeSink:
                  upload_id: str | None = "fake-upload-1",
                  complete_error: BaseException | None = None,
                  put_error: BaseException | None = None,
-                 abort_error: BaseException | None = None) -> None:
+                 abort_error: BaseException | None = None,
+                 checksum: ChecksumMode = ChecksumMode.NONE) -> None:
         self._lock = threading.Lock()
+        self.checksum = checksum
+        self.digests: dict[int, PartDigest | None] = {}
         self._upload_id = upload_id
         self.fail = dict(fail or {})
         self.complete_error, self.put_error, self.abort_error = (complete_error, put_error,
@@ -67,9 +73,14 @@ class FakeSink:
     def upload_id(self) -> str | None:
         return self._upload_id
 
-    def submit_part(self, number: int, data: bytearray) -> "Future[PartInfo]":
+    def running_digest(self) -> RunningDigest | None:
+        return running_digest(self.checksum)
+
+    def submit_part(self, number: int, data: bytearray,
+                    digest: PartDigest | None = None) -> "Future[PartInfo]":
         with self._lock:
             self.calls.append(("submit_part", number, len(data)))
+            self.digests[number] = digest
             self.submitted.append(number)
             self.submit_types.append(type(data))
             self.in_flight += 1
