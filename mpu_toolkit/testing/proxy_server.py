@@ -53,6 +53,9 @@ class Forwarded:
         self.status, self.headers, self.payload = status, headers, payload
 
 
+_START_TIMEOUT = 120  #: seconds to wait for the proxy's socket
+
+
 class ProxyServer:
     """Serves :meth:`_handle` on ``127.0.0.1:port`` (``port`` 0: a free one) until
     :meth:`stop`; a context manager. Subclasses set ``upstream`` and ``port``, and may set
@@ -145,7 +148,11 @@ class ProxyServer:
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
-        ready.wait(10)
+        # never return unready: the endpoint would name no port yet (a loaded machine once
+        # took longer than 10 s, and the client was sent to port 0)
+        if not ready.wait(_START_TIMEOUT):
+            raise RuntimeError(f"{type(self).__name__} did not start listening within "
+                               f"{_START_TIMEOUT} s; is the machine overloaded?")
         return self
 
     def stop(self) -> None:
